@@ -1,0 +1,37 @@
+//! The command line. `main.rs` parses [`Cli`] and calls [`run`]; every command is a thin
+//! layer over library functions, so tests and the HTTP server reach the same code.
+//!
+//! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
+//! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
+
+mod questionnaire;
+
+use clap::{Parser, Subcommand};
+
+/// chainsurvey: survey collection and supply-chain sampling for statistics offices.
+#[derive(Debug, Parser)]
+#[command(name = "chainsurvey", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint, show, diff and validate questionnaires.
+    #[command(subcommand)]
+    Questionnaire(questionnaire::Command),
+}
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
+        None => {
+            use clap::CommandFactory;
+            Cli::command().print_help()?;
+            println!();
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Streaming CSV export (one file per roster level, KEY/PARENT_KEY) and codebooks.

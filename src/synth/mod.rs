@@ -1,0 +1,2 @@
+//! The embedded default population: a synthetic Viet Nam electronics supply chain with
+//! known truth (`../shared/data/vietnam-electronics.md` §7).

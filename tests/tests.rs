@@ -1,0 +1,3 @@
+//! The one integration-test binary (one binary links the crate once).
+
+mod cli;
