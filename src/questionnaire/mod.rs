@@ -25,6 +25,8 @@
 //! What this module deliberately does not do: store versions, decide who may publish, or
 //! render forms for enumerators. Those belong to `store`, `server` and the web client.
 
+pub mod expr;
+
 mod diagnostic;
 mod diff;
 mod json;
