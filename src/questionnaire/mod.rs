@@ -27,17 +27,21 @@
 
 pub mod expr;
 
+mod analysis;
+mod compile;
 mod diagnostic;
 mod diff;
 mod json;
+mod layout;
 mod lint;
 mod model;
 mod outline;
 mod parse;
 mod suggest;
-mod symbols;
 mod text;
+mod validate;
 
+pub use compile::{CompiledQuestionnaire, compile};
 pub use diagnostic::{Diagnostic, Severity, has_errors};
 pub use diff::{Change, Compatibility, DiffReport, diff};
 pub use json::{parse_json_bytes, parse_json_str};
@@ -49,3 +53,4 @@ pub use model::{
 pub use outline::outline;
 pub use parse::{CHOICE_KEYS, ITEM_KEYS, RULE_KEYS, TOP_LEVEL_KEYS};
 pub use text::Text;
+pub use validate::{ValidationReport, validate, validate_on};

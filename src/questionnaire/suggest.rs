@@ -25,20 +25,32 @@ pub fn suggestion_suffix(word: &str, candidates: &[&str]) -> String {
     }
 }
 
-/// Edit distance counting insertions, deletions and substitutions of characters.
+/// Edit distance counting insertions, deletions, substitutions and transpositions of
+/// adjacent characters (optimal string alignment), so `titel` is one edit from `title`.
 fn levenshtein(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
-    let mut current = vec![0; b_chars.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b_chars.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for i in 0..=a.len() {
+        d[i * width] = i;
     }
-    previous[b_chars.len()]
+    for (j, cell) in d.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
+        }
+    }
+    d[a.len() * width + b.len()]
 }
 
 #[cfg(test)]
@@ -50,6 +62,7 @@ mod tests {
         let keys = ["label", "hint", "relevant", "required"];
         assert_eq!(did_you_mean("lable", &keys), Some("label"));
         assert_eq!(did_you_mean("relevent", &keys), Some("relevant"));
+        assert_eq!(did_you_mean("titel", &["title", "items"]), Some("title"));
         assert_eq!(did_you_mean("colour", &keys), None);
     }
 }
