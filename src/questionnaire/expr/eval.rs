@@ -577,6 +577,6 @@ mod tests {
         assert_eq!(round_decimal(500.0, -3.0), 1000.0);
         assert_eq!(round_decimal(0.4, 0.0), 0.0);
         assert_eq!(round_decimal(99.96, 1.0), 100.0);
-        assert_eq!(round_decimal(3.14159, 3.0), 3.142);
+        assert_eq!(round_decimal(4.56789, 3.0), 4.568);
     }
 }
