@@ -148,6 +148,13 @@ impl DateTime {
         self.offset_minutes
     }
 
+    /// The calendar date in the value's own offset (`2026-03-01T01:00:00+07:00` is
+    /// 2026-03-01 even though it is still 2026-02-28 in UTC).
+    pub fn local_date(self) -> Option<Date> {
+        let local = self.millis + i64::from(self.offset_minutes) * 60_000;
+        Date::from_days(local.div_euclid(86_400_000))
+    }
+
     /// The instant as (fractional) days since 1970-01-01T00:00:00Z.
     pub fn epoch_days(self) -> f64 {
         self.millis as f64 / 86_400_000.0

@@ -220,12 +220,12 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// A date view: a date is itself; a text in `YYYY-MM-DD` form is parsed; a number is
+    /// A date view: a date is itself; a date-time is its local calendar date; a text in `YYYY-MM-DD` form is parsed; a number is
     /// taken as whole days since 1970-01-01 (floored).
     pub(crate) fn to_date(&self) -> Option<Date> {
         match self {
             Val::Date(d) => Some(*d),
-            Val::DateTime(t) => Date::from_days(t.epoch_millis().div_euclid(86_400_000)),
+            Val::DateTime(t) => t.local_date(),
             Val::Text(s) => Date::parse(s.trim()),
             Val::Number(x) => Date::from_days(x.floor() as i64),
             _ => None,
