@@ -8,4 +8,4 @@
 
 mod unit;
 
-pub use unit::{Frame, Link, Ownership, SizeClass, Unit, UnitIdx, VsicVersion};
+pub use unit::{Attributes, Frame, Link, Ownership, SizeClass, Unit, UnitIdx, VsicVersion};
