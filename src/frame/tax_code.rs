@@ -29,6 +29,39 @@ impl TaxCode {
         &self.0
     }
 
+    /// A compact integer key, equal for equal codes: the digits as a number, with bit 60
+    /// marking 13-digit codes (so `0101234567` and `101234567` cannot collide: the latter is
+    /// not a tax code at all). Used to index a million-unit frame without allocating.
+    pub fn key(&self) -> u64 {
+        key_of_digits(self.0.as_bytes())
+    }
+
+    /// [`TaxCode::key`] of `text` without building a `TaxCode`; `None` when `text` is not
+    /// a tax code.
+    pub fn key_of(text: &str) -> Option<u64> {
+        let mut digits = [0u8; 13];
+        let mut len = 0;
+        for byte in text.bytes() {
+            match byte {
+                b'0'..=b'9' => {
+                    if len == 13 {
+                        return None;
+                    }
+                    digits[len] = byte;
+                    len += 1;
+                }
+                b' ' | b'\t' | b'-' | b'.' => {}
+                _ => return None,
+            }
+        }
+        matches!(len, 10 | 13).then(|| key_of_digits(&digits[..len]))
+    }
+
+    /// The key of the parent enterprise of a 13-digit branch key; `None` for a 10-digit key.
+    pub fn parent_key(key: u64) -> Option<u64> {
+        (key & (1 << 60) != 0).then(|| (key & !(1 << 60)) / 1000)
+    }
+
     /// For a 13-digit branch code, the 10-digit code of the parent enterprise.
     pub fn parent(&self) -> Option<TaxCode> {
         (self.0.len() == 13).then(|| TaxCode(self.0[..10].to_string()))
@@ -47,5 +80,16 @@ impl TaxCode {
 impl std::fmt::Display for TaxCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.display_form())
+    }
+}
+
+fn key_of_digits(digits: &[u8]) -> u64 {
+    let value = digits
+        .iter()
+        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+    if digits.len() == 13 {
+        value | (1 << 60)
+    } else {
+        value
     }
 }
