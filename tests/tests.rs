@@ -1,3 +1,5 @@
 //! The one integration-test binary (one binary links the crate once).
 
 mod cli;
+mod frame;
+mod sampling;
