@@ -56,7 +56,10 @@ fn fixture_imports_with_attributes_and_crosswalk() {
     assert_eq!(frame.attributes().names(), ["region6", "prn"]);
     assert_eq!(frame.column_value(b, "region6").as_deref(), Some("RRD"));
     // 100 employees: medium under Decree 80/2021 (100–199).
-    assert_eq!(frame.column_value(b, "size_class").as_deref(), Some("medium"));
+    assert_eq!(
+        frame.column_value(b, "size_class").as_deref(),
+        Some("medium")
+    );
     assert_eq!(frame.numeric_value(b, "employees"), Ok(Some(100.0)));
     let c = frame.index_of("C").unwrap();
     assert_eq!(frame.units[c].tax_code.as_deref(), Some("0101234570-001"));
@@ -85,7 +88,9 @@ fn each_bad_row_kind_gets_its_positioned_error() {
         (
             "A,0101234567,a,2610,2018,27,,FDI,0,1,1,many",
             None,
-            vec!["units.csv:2: column 12 `employees_female`: `many` is not a whole number of employees"],
+            vec![
+                "units.csv:2: column 12 `employees_female`: `many` is not a whole number of employees",
+            ],
         ),
         (
             "A,0101234567,a,26X0,2018,27,,XYZ,0,1,1,1",
@@ -98,17 +103,23 @@ fn each_bad_row_kind_gets_its_positioned_error() {
         (
             "A,0101234567,a,2610,2018,99,,FDI,0,1,1,1",
             None,
-            vec!["units.csv:2: column 6 `province`: `99` is not a pre-2025 GSO province code (01–96, 63 provinces)"],
+            vec![
+                "units.csv:2: column 6 `province`: `99` is not a pre-2025 GSO province code (01–96, 63 provinces)",
+            ],
         ),
         (
             "A,0101234567,a,2610,2018,27,01,FDI,0,1,1,1",
             None,
-            vec!["units.csv:2: column 7 `province_2025`: province_2025 `01` contradicts the crosswalk: province 27 became 24"],
+            vec![
+                "units.csv:2: column 7 `province_2025`: province_2025 `01` contradicts the crosswalk: province 27 became 24",
+            ],
         ),
         (
             "A,0101234567,a,2610,2018,27,,FDI,0,1,1,1\nB,0101-234-567,b,2610,2018,27,,FDI,0,1,1,1",
             None,
-            vec!["units.csv:3: column 2 `tax_code`: tax code `0101234567` already belongs to unit `A` (line 2)"],
+            vec![
+                "units.csv:3: column 2 `tax_code`: tax code `0101234567` already belongs to unit `A` (line 2)",
+            ],
         ),
         (
             "A,KR-12345,a,2610,2019,27,,FDI,maybe,1,1,1",
@@ -162,7 +173,8 @@ fn missing_columns_and_links_to_rejected_units() {
         ]
     );
     // B's row is bad; a link to B is not reported a second time as "unknown unit".
-    let units = format!("{HEADER}\nA,,a,2610,2018,27,,FDI,0,1,1,1\nB,,b,2610,2018,27,,FDI,0,1,x,1\n");
+    let units =
+        format!("{HEADER}\nA,,a,2610,2018,27,,FDI,0,1,1,1\nB,,b,2610,2018,27,,FDI,0,1,x,1\n");
     let got = import_errors(&units, Some("buyer_id,supplier_id\nA,B\n"));
     assert_eq!(
         got,
@@ -219,7 +231,13 @@ fn crosswalk_has_63_old_and_34_new_provinces_with_dates() {
     new_codes.dedup();
     assert_eq!(new_codes.len(), 34);
     // vietnam-electronics.md §6.2: Bac Giang + Bac Ninh, HCMC + Binh Duong + BR-VT, ….
-    let merged = |old: &str| rows.iter().find(|r| r.code_2004 == old).unwrap().name_2025.clone();
+    let merged = |old: &str| {
+        rows.iter()
+            .find(|r| r.code_2004 == old)
+            .unwrap()
+            .name_2025
+            .clone()
+    };
     assert_eq!(merged("24"), "Bac Ninh");
     assert_eq!(merged("27"), "Bac Ninh");
     assert_eq!(merged("74"), "Ho Chi Minh City");
@@ -252,12 +270,23 @@ fn tax_codes_normalise_consistently() {
     ];
     for (text, expected) in cases {
         let parsed = TaxCode::parse(text);
-        assert_eq!(parsed.as_ref().map(TaxCode::display_form).as_deref(), expected, "{text:?}");
-        assert_eq!(TaxCode::key_of(text), parsed.as_ref().map(TaxCode::key), "{text:?}");
+        assert_eq!(
+            parsed.as_ref().map(TaxCode::display_form).as_deref(),
+            expected,
+            "{text:?}"
+        );
+        assert_eq!(
+            TaxCode::key_of(text),
+            parsed.as_ref().map(TaxCode::key),
+            "{text:?}"
+        );
     }
     let branch = TaxCode::parse("0101234567-001").unwrap();
     assert_eq!(branch.parent(), TaxCode::parse("0101234567"));
-    assert_eq!(TaxCode::parent_key(branch.key()), Some(TaxCode::parse("0101234567").unwrap().key()));
+    assert_eq!(
+        TaxCode::parent_key(branch.key()),
+        Some(TaxCode::parse("0101234567").unwrap().key())
+    );
 }
 
 #[test]

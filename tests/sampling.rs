@@ -37,7 +37,10 @@ fn check_allocation(method: AllocationMethod, expected_raw: &[f64], expected: &[
     let strata = example_strata();
     let raw = raw_allocation(method, &strata, 300.0).unwrap();
     for (got, want) in raw.iter().zip(expected_raw) {
-        assert!((got - want).abs() < 0.006, "{method:?}: raw {raw:?} vs {expected_raw:?}");
+        assert!(
+            (got - want).abs() < 0.006,
+            "{method:?}: raw {raw:?} vs {expected_raw:?}"
+        );
     }
     let allocation = allocate(method, &strata, 300, 2).unwrap();
     assert_eq!(allocation.n_h, expected, "{method:?}");
@@ -46,10 +49,26 @@ fn check_allocation(method: AllocationMethod, expected_raw: &[f64], expected: &[
 
 #[test]
 fn allocation_vectors_of_section_3_3() {
-    check_allocation(AllocationMethod::Proportional, &[15.0, 60.0, 225.0], &[15, 60, 225]);
-    check_allocation(AllocationMethod::Neyman, &[214.29, 57.14, 28.57], &[200, 67, 33]);
-    check_allocation(AllocationMethod::Power { q: 0.5 }, &[161.61, 76.18, 62.20], &[162, 76, 62]);
-    check_allocation(AllocationMethod::Kish { i: 1.0 }, &[65.38, 75.41, 159.21], &[65, 76, 159]);
+    check_allocation(
+        AllocationMethod::Proportional,
+        &[15.0, 60.0, 225.0],
+        &[15, 60, 225],
+    );
+    check_allocation(
+        AllocationMethod::Neyman,
+        &[214.29, 57.14, 28.57],
+        &[200, 67, 33],
+    );
+    check_allocation(
+        AllocationMethod::Power { q: 0.5 },
+        &[161.61, 76.18, 62.20],
+        &[162, 76, 62],
+    );
+    check_allocation(
+        AllocationMethod::Kish { i: 1.0 },
+        &[65.38, 75.41, 159.21],
+        &[65, 76, 159],
+    );
     // Neyman: stratum 1 overflows and becomes take-all; the rest split 2:1.
     let neyman = allocate(AllocationMethod::Neyman, &example_strata(), 300, 2).unwrap();
     assert_eq!(neyman.take_all, vec![true, false, false]);
@@ -218,7 +237,12 @@ fn pareto_example() {
 
 const DRAWS: usize = 100_000;
 
-fn check_inclusion(name: &str, pi: &[f64], tolerance_extra: f64, mut draw: impl FnMut() -> Vec<usize>) {
+fn check_inclusion(
+    name: &str,
+    pi: &[f64],
+    tolerance_extra: f64,
+    mut draw: impl FnMut() -> Vec<usize>,
+) {
     let mut hits = vec![0u64; pi.len()];
     for _ in 0..DRAWS {
         for k in draw() {
@@ -241,7 +265,9 @@ const SIZES: [f64; 8] = [50.0, 30.0, 20.0, 12.0, 9.0, 6.0, 4.0, 2.0];
 #[test]
 fn monte_carlo_equal_probability_methods() {
     let mut rng = rng_from_seed(11);
-    check_inclusion("srswor", &[3.0 / 8.0; 8], 0.0, || srswor(8, 3, &mut rng).unwrap());
+    check_inclusion("srswor", &[3.0 / 8.0; 8], 0.0, || {
+        srswor(8, 3, &mut rng).unwrap()
+    });
     let mut rng = rng_from_seed(12);
     check_inclusion("systematic", &[3.0 / 8.0; 8], 0.0, || {
         draw_systematic(8, 3, &mut rng).unwrap().0
@@ -272,7 +298,10 @@ fn monte_carlo_pps_and_poisson_methods() {
     let ids: Vec<String> = (0..SIZES.len()).map(|k| format!("U{k}")).collect();
     check_inclusion("poisson_prn", &pi, 0.0, || {
         prn_seed += 1;
-        let prns: Vec<f64> = ids.iter().map(|id| permanent_random_number(prn_seed, id)).collect();
+        let prns: Vec<f64> = ids
+            .iter()
+            .map(|id| permanent_random_number(prn_seed, id))
+            .collect();
         poisson(&pi, &prns).unwrap()
     });
 }
@@ -336,7 +365,10 @@ fn monte_carlo_order_sampling() {
     );
     let sequential_pi = order_sampling_exact_pi(&lambda, 3, |u, l| u / l, |t, l| (t * l).min(1.0));
     for ((p, s), l) in pareto_pi.iter().zip(&sequential_pi).zip(&lambda) {
-        assert!((p - l).abs() < 0.03 && (s - l).abs() < 0.05, "{pareto_pi:?} {sequential_pi:?} {lambda:?}");
+        assert!(
+            (p - l).abs() < 0.03 && (s - l).abs() < 0.05,
+            "{pareto_pi:?} {sequential_pi:?} {lambda:?}"
+        );
     }
     assert!((pareto_pi.iter().sum::<f64>() - 3.0).abs() < 1e-6);
     let mut rng = rng_from_seed(31);
@@ -363,8 +395,16 @@ fn prn_coordination_across_waves() {
     // Same PRN seed, slightly different π in wave 2: Poisson samples overlap maximally, so
     // every wave-1 unit whose π did not fall stays selected.
     let ids: Vec<String> = (0..200).map(|k| format!("ENT{k:04}")).collect();
-    let prns: Vec<f64> = ids.iter().map(|id| permanent_random_number(2026, id)).collect();
-    assert_eq!(prns, ids.iter().map(|id| permanent_random_number(2026, id)).collect::<Vec<_>>());
+    let prns: Vec<f64> = ids
+        .iter()
+        .map(|id| permanent_random_number(2026, id))
+        .collect();
+    assert_eq!(
+        prns,
+        ids.iter()
+            .map(|id| permanent_random_number(2026, id))
+            .collect::<Vec<_>>()
+    );
     let wave1 = poisson(&vec![0.2; 200], &prns).unwrap();
     let wave2 = poisson(&vec![0.25; 200], &prns).unwrap();
     assert!(wave1.iter().all(|k| wave2.contains(k)));
@@ -459,7 +499,13 @@ fn rosters_a2_a4() -> Vec<SupplierRoster> {
     ]
 }
 
-fn run_trace(frame: &Frame, rosters: &[SupplierRoster], customers: &[CustomerReport], mode: &TraceMode, seed: u64) -> chainsurvey::sampling::Trace {
+fn run_trace(
+    frame: &Frame,
+    rosters: &[SupplierRoster],
+    customers: &[CustomerReport],
+    mode: &TraceMode,
+    seed: u64,
+) -> chainsurvey::sampling::Trace {
     let tiers = compute_tiers(frame, &Tier0Rule::VsicPrefixes(vec!["26".into()])).unwrap();
     let index = LinkageIndex::build(frame);
     trace_links(&TraceRequest {
@@ -480,13 +526,28 @@ fn trace_take_all_matches_reports_unmatched_and_counts_l_over_the_population() {
     let frame = example_frame();
     let trace = run_trace(&frame, &rosters_a2_a4(), &[], &TraceMode::TakeAll, 7);
     let id = |u: usize| frame.units[u].id.as_str();
-    let reached: Vec<(&str, u32, f64)> = trace.reached.iter().map(|r| (id(r.unit), r.l, r.pi_given_s)).collect();
+    let reached: Vec<(&str, u32, f64)> = trace
+        .reached
+        .iter()
+        .map(|r| (id(r.unit), r.l, r.pi_given_s))
+        .collect();
     // Ω = {S1, S2, S3}; L over all of U⁰ by the register: S1 has A1 and A2, S2 has A3 and
     // A4, S3 has A4 — even though A1 and A3 are not in the sample.
-    assert_eq!(reached, vec![("S1", 2, 1.0), ("S2", 2, 1.0), ("S3", 1, 1.0)]);
-    assert!(trace.reached.iter().all(|r| r.link_count_method == LinkCountMethod::RegisterLinks));
-    let reasons: Vec<(&str, u32, UnmatchedReason)> =
-        trace.unmatched.iter().map(|u| (id(u.respondent), u.row, u.reason.clone())).collect();
+    assert_eq!(
+        reached,
+        vec![("S1", 2, 1.0), ("S2", 2, 1.0), ("S3", 1, 1.0)]
+    );
+    assert!(
+        trace
+            .reached
+            .iter()
+            .all(|r| r.link_count_method == LinkCountMethod::RegisterLinks)
+    );
+    let reasons: Vec<(&str, u32, UnmatchedReason)> = trace
+        .unmatched
+        .iter()
+        .map(|u| (id(u.respondent), u.row, u.reason.clone()))
+        .collect();
     assert_eq!(
         reasons,
         vec![
@@ -513,7 +574,11 @@ fn l_methods_customer_roster_self_report_and_reporters_only() {
         // S1's customer roster: A1, A2 and a non-frame buyer → L = 2 by record linkage.
         CustomerReport {
             unit_id: "S1".into(),
-            customer_tax_codes: vec![Some("0100000001".into()), Some("0100000002".into()), Some("0777777777".into())],
+            customer_tax_codes: vec![
+                Some("0100000001".into()),
+                Some("0100000002".into()),
+                Some("0777777777".into()),
+            ],
             self_reported_links: Some(5),
         },
         // S2 only says "3 of my customers are electronics makers".
@@ -524,18 +589,27 @@ fn l_methods_customer_roster_self_report_and_reporters_only() {
         },
     ];
     let trace = run_trace(&frame, &rosters_a2_a4(), &customers, &TraceMode::TakeAll, 7);
-    let by_id: HashMap<&str, &chainsurvey::sampling::ReachedUnit> =
-        trace.reached.iter().map(|r| (frame.units[r.unit].id.as_str(), r)).collect();
+    let by_id: HashMap<&str, &chainsurvey::sampling::ReachedUnit> = trace
+        .reached
+        .iter()
+        .map(|r| (frame.units[r.unit].id.as_str(), r))
+        .collect();
     // Without register links nothing places A1 in tier 0 except its VSIC rule (tier 0 by
     // VSIC 26), so the customer-roster match counts it.
     assert_eq!(by_id["S1"].l, 2);
-    assert_eq!(by_id["S1"].link_count_method, LinkCountMethod::RecordLinkage);
+    assert_eq!(
+        by_id["S1"].link_count_method,
+        LinkCountMethod::RecordLinkage
+    );
     assert_eq!(by_id["S1"].unmatched_customer_codes, 1);
     assert_eq!(by_id["S1"].l_self_reported, Some(5));
     assert_eq!(by_id["S2"].l, 3);
     assert_eq!(by_id["S2"].link_count_method, LinkCountMethod::SelfReported);
     assert_eq!(by_id["S3"].l, 1);
-    assert_eq!(by_id["S3"].link_count_method, LinkCountMethod::ReportersOnly);
+    assert_eq!(
+        by_id["S3"].link_count_method,
+        LinkCountMethod::ReportersOnly
+    );
 }
 
 #[test]
@@ -548,7 +622,12 @@ fn reached_unit_srswor_subsample_has_pi_two_thirds() {
     for seed in 0..draws {
         let trace = run_trace(&frame, &rosters_a2_a4(), &[], &mode, seed);
         assert_eq!(trace.reached.len(), 3);
-        assert!(trace.reached.iter().all(|r| (r.pi_given_s - 2.0 / 3.0).abs() < 1e-15));
+        assert!(
+            trace
+                .reached
+                .iter()
+                .all(|r| (r.pi_given_s - 2.0 / 3.0).abs() < 1e-15)
+        );
         assert_eq!(trace.reached.iter().filter(|r| r.selected).count(), 2);
         for (pos, r) in trace.reached.iter().enumerate() {
             hits[pos] += u64::from(r.selected);
@@ -556,14 +635,20 @@ fn reached_unit_srswor_subsample_has_pi_two_thirds() {
     }
     let se = ((2.0 / 9.0) / draws as f64).sqrt();
     for count in hits {
-        assert!((count as f64 / draws as f64 - 2.0 / 3.0).abs() < 3.0 * se, "{hits:?}");
+        assert!(
+            (count as f64 / draws as f64 - 2.0 / 3.0).abs() < 3.0 * se,
+            "{hits:?}"
+        );
     }
 }
 
 #[test]
 fn reached_unit_pps_subsample_uses_purchase_values() {
     let frame = example_frame();
-    let mode = TraceMode::SubsampleUnitsPps { n: 2, size: PpsSize::PurchaseValue };
+    let mode = TraceMode::SubsampleUnitsPps {
+        n: 2,
+        size: PpsSize::PurchaseValue,
+    };
     let trace = run_trace(&frame, &rosters_a2_a4(), &[], &mode, 3);
     // Sizes: S1 10 (row 2 is a duplicate and does not count), S2 30, S3 20; n = 2.
     let pi: Vec<f64> = trace.reached.iter().map(|r| r.pi_given_s).collect();
@@ -577,12 +662,18 @@ fn link_subsampling_is_unbiased_e_u_over_p_is_one() {
     // One tier-0 respondent listing 5 suppliers; p = min(1, 2/5) = 0.4 per link.
     let mut units = vec![unit("A", Some("0100000001"), "2610")];
     for k in 0..5 {
-        units.push(unit(&format!("S{k}"), Some(&format!("020000000{k}")), "2220"));
+        units.push(unit(
+            &format!("S{k}"),
+            Some(&format!("020000000{k}")),
+            "2220",
+        ));
     }
     let frame = Frame::new(units, vec![]).unwrap();
     let rosters = vec![SupplierRoster {
         respondent_id: "A".into(),
-        rows: (0..5).map(|k| supplier(k + 1, Some(&format!("020000000{k}")), 1.0)).collect(),
+        rows: (0..5)
+            .map(|k| supplier(k + 1, Some(&format!("020000000{k}")), 1.0))
+            .collect(),
     }];
     let tiers = compute_tiers(&frame, &Tier0Rule::VsicPrefixes(vec!["26".into()])).unwrap();
     let index = LinkageIndex::build(&frame);
@@ -609,7 +700,10 @@ fn link_subsampling_is_unbiased_e_u_over_p_is_one() {
             }
         }
         // Only suppliers with a kept link are reached.
-        assert_eq!(trace.reached.len(), trace.links.iter().filter(|l| l.retained).count());
+        assert_eq!(
+            trace.reached.len(),
+            trace.links.iter().filter(|l| l.retained).count()
+        );
     }
     // Var(u/p) = (1 − p)/p = 1.5 per draw.
     let se = (1.5 / draws as f64).sqrt();
@@ -624,7 +718,10 @@ fn trace_rejects_unknown_respondents() {
     let frame = example_frame();
     let tiers = compute_tiers(&frame, &Tier0Rule::VsicPrefixes(vec!["26".into()])).unwrap();
     let index = LinkageIndex::build(&frame);
-    let rosters = vec![SupplierRoster { respondent_id: "ZZ".into(), rows: vec![] }];
+    let rosters = vec![SupplierRoster {
+        respondent_id: "ZZ".into(),
+        rows: vec![],
+    }];
     let result = trace_links(&TraceRequest {
         frame: &frame,
         index: &index,
@@ -643,16 +740,64 @@ fn trace_rejects_unknown_respondents() {
 
 #[test]
 fn workers_srswor_by_sex_with_take_all_and_stored_m() {
-    let takes = select_workers("E1", WorkerSource::Counts { male: 4, female: 120 }, 6, 99).unwrap();
+    let takes = select_workers(
+        "E1",
+        WorkerSource::Counts {
+            male: 4,
+            female: 120,
+        },
+        6,
+        99,
+    )
+    .unwrap();
     assert_eq!(takes.len(), 2);
-    assert_eq!((takes[0].sex, takes[0].population, takes[0].take, takes[0].take_all), (Sex::Male, 4, 4, true));
-    assert_eq!(takes[0].selected.iter().map(|w| w.line).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
-    assert_eq!((takes[1].sex, takes[1].population, takes[1].take, takes[1].take_all), (Sex::Female, 120, 6, false));
-    assert!(takes[1].selected.iter().all(|w| (1..=120).contains(&w.line)));
+    assert_eq!(
+        (
+            takes[0].sex,
+            takes[0].population,
+            takes[0].take,
+            takes[0].take_all
+        ),
+        (Sex::Male, 4, 4, true)
+    );
+    assert_eq!(
+        takes[0].selected.iter().map(|w| w.line).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
+    assert_eq!(
+        (
+            takes[1].sex,
+            takes[1].population,
+            takes[1].take,
+            takes[1].take_all
+        ),
+        (Sex::Female, 120, 6, false)
+    );
+    assert!(
+        takes[1]
+            .selected
+            .iter()
+            .all(|w| (1..=120).contains(&w.line))
+    );
     // Same seed and unit → same workers, whatever else was drawn before.
-    assert_eq!(takes, select_workers("E1", WorkerSource::Counts { male: 4, female: 120 }, 6, 99).unwrap());
+    assert_eq!(
+        takes,
+        select_workers(
+            "E1",
+            WorkerSource::Counts {
+                male: 4,
+                female: 120
+            },
+            6,
+            99
+        )
+        .unwrap()
+    );
     let roster: Vec<RosterWorker> = (0..10)
-        .map(|k| RosterWorker { worker_id: format!("W{k}"), sex: if k % 2 == 0 { Sex::Male } else { Sex::Female } })
+        .map(|k| RosterWorker {
+            worker_id: format!("W{k}"),
+            sex: if k % 2 == 0 { Sex::Male } else { Sex::Female },
+        })
         .collect();
     let takes = select_workers("E2", WorkerSource::Roster(&roster), 2, 5).unwrap();
     for take in &takes {
@@ -666,13 +811,26 @@ fn workers_srswor_by_sex_with_take_all_and_stored_m() {
     // Inclusion frequency m/M over many units (seeds).
     let mut hits = [0u64; 10];
     for seed in 0..DRAWS as u64 {
-        let takes = select_workers("E3", WorkerSource::Counts { male: 10, female: 0 }, 3, seed).unwrap();
+        let takes = select_workers(
+            "E3",
+            WorkerSource::Counts {
+                male: 10,
+                female: 0,
+            },
+            3,
+            seed,
+        )
+        .unwrap();
         for worker in &takes[0].selected {
             hits[worker.line as usize - 1] += 1;
         }
     }
     let se = (0.3 * 0.7 / DRAWS as f64).sqrt();
-    assert!(hits.iter().all(|&h| (h as f64 / DRAWS as f64 - 0.3).abs() < 3.0 * se), "{hits:?}");
+    assert!(
+        hits.iter()
+            .all(|&h| (h as f64 / DRAWS as f64 - 0.3).abs() < 3.0 * se),
+        "{hits:?}"
+    );
     assert!(select_workers("E4", WorkerSource::Counts { male: 1, female: 1 }, 0, 1).is_err());
 }
 
@@ -685,7 +843,11 @@ fn design_frame() -> Frame {
     let owners = [Ownership::Fdi, Ownership::Domestic];
     let units: Vec<Unit> = (0..60)
         .map(|k| {
-            let mut u = unit(&format!("U{k:02}"), Some(&format!("01{k:08}")), vsics[k % 3]);
+            let mut u = unit(
+                &format!("U{k:02}"),
+                Some(&format!("01{k:08}")),
+                vsics[k % 3],
+            );
             u.ownership = owners[(k / 3) % 2];
             u.employees_male = 5 + (k as u64 * 37) % 300;
             u.employees_female = 2 * ((k as u64 * 53) % 150);
@@ -709,7 +871,11 @@ const GOLDEN_DESIGN: &str = r#"{
 fn selected_ids(frame: &Frame, design: &str) -> Vec<String> {
     let design = Design::parse(design).unwrap();
     let sample = draw_sample(frame, &design).unwrap();
-    sample.units.iter().map(|s| frame.units[s.unit].id.clone()).collect()
+    sample
+        .units
+        .iter()
+        .map(|s| frame.units[s.unit].id.clone())
+        .collect()
 }
 
 #[test]
@@ -737,7 +903,14 @@ const GOLDEN_IDS: [&str; 20] = [
 #[test]
 fn every_selection_method_draws_from_a_design() {
     let frame = design_frame();
-    for method in ["srswor", "systematic", "pps_systematic", "poisson", "sequential_poisson", "pareto"] {
+    for method in [
+        "srswor",
+        "systematic",
+        "pps_systematic",
+        "poisson",
+        "sequential_poisson",
+        "pareto",
+    ] {
         let design = format!(
             r#"{{"schema_version":1,"seed":5,"strata":["ownership"],
                 "allocation":{{"method":"proportional"}},"sample_size":{{"n":12}},
@@ -761,31 +934,66 @@ fn every_selection_method_draws_from_a_design() {
                 "selection":{{"method":"pareto","size":"employees"}},"prn":{{"seed":77}}}}"#
         )
     };
-    assert_eq!(selected_ids(&frame, &wave(1)), selected_ids(&frame, &wave(2)));
+    assert_eq!(
+        selected_ids(&frame, &wave(1)),
+        selected_ids(&frame, &wave(2))
+    );
 }
 
 #[test]
 fn design_documents_are_validated() {
     let cases = [
-        (r#"{"schema_version":2,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"}}"#, "schema_version 2"),
-        (r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"lottery"}}"#, "selection.method `lottery`"),
-        (r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"pps_systematic"}}"#, "needs `size`"),
-        (r#"{"schema_version":1,"seed":1,"sample_size":{"n":1,"budget":{"total":5}},"selection":{"method":"srswor"}}"#, "exactly one"),
-        (r#"{"schema_version":1,"seed":1,"allocation":{"method":"power"},"sample_size":{"n":1},"selection":{"method":"srswor"}}"#, "needs `q`"),
-        (r#"{"schema_version":1,"seed":1,"allocation":{"method":"neyman"},"sample_size":{"n":1},"selection":{"method":"srswor"}}"#, "needs `variable`"),
-        (r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"},"prn":{"seed":3}}"#, "prn coordination"),
-        (r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"},"tracing":[{"from_tier":0,"mode":"subsample_links"}]}"#, "needs `k`"),
-        (r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"},"colour":"red"}"#, "unknown field `colour`"),
+        (
+            r#"{"schema_version":2,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"}}"#,
+            "schema_version 2",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"lottery"}}"#,
+            "selection.method `lottery`",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"pps_systematic"}}"#,
+            "needs `size`",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"sample_size":{"n":1,"budget":{"total":5}},"selection":{"method":"srswor"}}"#,
+            "exactly one",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"allocation":{"method":"power"},"sample_size":{"n":1},"selection":{"method":"srswor"}}"#,
+            "needs `q`",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"allocation":{"method":"neyman"},"sample_size":{"n":1},"selection":{"method":"srswor"}}"#,
+            "needs `variable`",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"},"prn":{"seed":3}}"#,
+            "prn coordination",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"},"tracing":[{"from_tier":0,"mode":"subsample_links"}]}"#,
+            "needs `k`",
+        ),
+        (
+            r#"{"schema_version":1,"seed":1,"sample_size":{"n":1},"selection":{"method":"srswor"},"colour":"red"}"#,
+            "unknown field `colour`",
+        ),
     ];
     for (json, expected) in cases {
         match Design::parse(json) {
-            Err(SamplingError::Design(message)) => assert!(message.contains(expected), "{message} lacks {expected}"),
+            Err(SamplingError::Design(message)) => {
+                assert!(message.contains(expected), "{message} lacks {expected}")
+            }
             other => panic!("{json}: expected a design error, got {other:?}"),
         }
     }
     let frame = design_frame();
     let unknown = Design::parse(r#"{"schema_version":1,"seed":1,"strata":["colour"],"sample_size":{"n":4},"selection":{"method":"srswor"}}"#).unwrap();
-    assert_eq!(draw_sample(&frame, &unknown), Err(SamplingError::UnknownColumn("colour".into())));
+    assert_eq!(
+        draw_sample(&frame, &unknown),
+        Err(SamplingError::UnknownColumn("colour".into()))
+    );
     let proportion = Design::parse(r#"{"schema_version":1,"seed":1,"sample_size":{"proportion":{"p":0.5,"margin":0.05,"population":60}},"selection":{"method":"srswor"}}"#).unwrap();
     let sample = draw_sample(&frame, &proportion).unwrap();
     // n = 384.16 / (1 + 384.16/60) = 51.9 → 52.

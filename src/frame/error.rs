@@ -66,7 +66,9 @@ pub enum ImportErrorKind {
     #[error("`{0}` is not a pre-2025 GSO province code (01–96, 63 provinces)")]
     UnknownProvince(String),
     /// The given 2025 province disagrees with the crosswalk of the pre-2025 province.
-    #[error("province_2025 `{given}` contradicts the crosswalk: province {province} became {expected}")]
+    #[error(
+        "province_2025 `{given}` contradicts the crosswalk: province {province} became {expected}"
+    )]
     CrosswalkMismatch {
         given: String,
         province: String,

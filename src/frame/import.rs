@@ -175,7 +175,10 @@ fn read_header(
     let record = match reader.headers() {
         Ok(record) => record.clone(),
         Err(err) => {
-            errors.push(at(file, 1, None), ImportErrorKind::Malformed(err.to_string()));
+            errors.push(
+                at(file, 1, None),
+                ImportErrorKind::Malformed(err.to_string()),
+            );
             return None;
         }
     };
@@ -237,7 +240,10 @@ fn for_each_record(
             Err(err) => {
                 let line = err.position().map_or(0, csv::Position::line);
                 let recoverable = matches!(err.kind(), csv::ErrorKind::Utf8 { .. });
-                errors.push(at(file, line, None), ImportErrorKind::Malformed(err.to_string()));
+                errors.push(
+                    at(file, line, None),
+                    ImportErrorKind::Malformed(err.to_string()),
+                );
                 if !recoverable {
                     break;
                 }
@@ -282,140 +288,173 @@ fn parse_units(reader: &mut dyn Read, file: &str, errors: &mut Collector) -> Par
     let mut first_line_of_id: HashMap<String, u64> = HashMap::new();
     let mut tax_owner: HashMap<TaxCode, (String, u64)> = HashMap::new();
 
-    for_each_record(&mut reader, file, header.names.len(), errors, |line, record, errors| {
-        let mut row = Row {
-            file,
-            line,
-            record,
-            header: &header,
-            errors,
-            ok: true,
-        };
-        let id = row.required("id").unwrap_or_default().to_string();
-        if !id.is_empty() {
-            if let Some(&first_line) = first_line_of_id.get(&id) {
-                row.fail("id", ImportErrorKind::DuplicateId {
-                    id: id.clone(),
-                    first_line,
-                });
-                return;
+    for_each_record(
+        &mut reader,
+        file,
+        header.names.len(),
+        errors,
+        |line, record, errors| {
+            let mut row = Row {
+                file,
+                line,
+                record,
+                header: &header,
+                errors,
+                ok: true,
+            };
+            let id = row.required("id").unwrap_or_default().to_string();
+            if !id.is_empty() {
+                if let Some(&first_line) = first_line_of_id.get(&id) {
+                    row.fail(
+                        "id",
+                        ImportErrorKind::DuplicateId {
+                            id: id.clone(),
+                            first_line,
+                        },
+                    );
+                    return;
+                }
+                first_line_of_id.insert(id.clone(), line);
             }
-            first_line_of_id.insert(id.clone(), line);
-        }
-        let tax_code = row.optional("tax_code").and_then(|text| {
-            let code = TaxCode::parse(text);
-            if code.is_none() {
-                row.fail("tax_code", ImportErrorKind::BadValue {
-                    value: text.to_string(),
-                    expected: "a tax code of 10 digits or 10+3 digits (0101234567-001)".into(),
-                });
-            }
-            code
-        });
-        if let Some(code) = &tax_code {
-            if let Some((other_id, first_line)) = tax_owner.get(code) {
-                row.fail("tax_code", ImportErrorKind::DuplicateTaxCode {
-                    tax_code: code.display_form(),
-                    other_id: other_id.clone(),
-                    first_line: *first_line,
-                });
-            } else {
-                tax_owner.insert(code.clone(), (id.clone(), line));
-            }
-        }
-        let name = row.optional("name").unwrap_or_default().to_string();
-        let vsic = row.required("vsic").unwrap_or_default().to_string();
-        if !vsic.is_empty()
-            && !(matches!(vsic.len(), 4 | 5) && vsic.bytes().all(|b| b.is_ascii_digit()))
-        {
-            row.fail("vsic", ImportErrorKind::BadValue {
-                value: vsic.clone(),
-                expected: "a VSIC code of 4 or 5 digits".into(),
+            let tax_code = row.optional("tax_code").and_then(|text| {
+                let code = TaxCode::parse(text);
+                if code.is_none() {
+                    row.fail(
+                        "tax_code",
+                        ImportErrorKind::BadValue {
+                            value: text.to_string(),
+                            expected: "a tax code of 10 digits or 10+3 digits (0101234567-001)"
+                                .into(),
+                        },
+                    );
+                }
+                code
             });
-        }
-        let vsic_version = match row.optional("vsic_version") {
-            None | Some("2018") => VsicVersion::V2018,
-            Some("2025") => VsicVersion::V2025,
-            Some(other) => {
-                row.fail("vsic_version", ImportErrorKind::BadValue {
-                    value: other.to_string(),
-                    expected: "2018 or 2025".into(),
-                });
-                VsicVersion::V2018
+            if let Some(code) = &tax_code {
+                if let Some((other_id, first_line)) = tax_owner.get(code) {
+                    row.fail(
+                        "tax_code",
+                        ImportErrorKind::DuplicateTaxCode {
+                            tax_code: code.display_form(),
+                            other_id: other_id.clone(),
+                            first_line: *first_line,
+                        },
+                    );
+                } else {
+                    tax_owner.insert(code.clone(), (id.clone(), line));
+                }
             }
-        };
-        let province = row.required("province").unwrap_or_default().to_string();
-        let change = province_change(&province);
-        if !province.is_empty() && change.is_none() {
-            row.fail("province", ImportErrorKind::UnknownProvince(province.clone()));
-        }
-        let province_2025 = match (row.optional("province_2025"), change) {
-            (None, change) => change.map(|c| c.code_2025.clone()),
-            (Some(given), change) => {
-                if !is_province_2025(given) {
-                    row.fail("province_2025", ImportErrorKind::BadValue {
-                        value: given.to_string(),
-                        expected: "one of the 34 post-2025 province codes".into(),
+            let name = row.optional("name").unwrap_or_default().to_string();
+            let vsic = row.required("vsic").unwrap_or_default().to_string();
+            let vsic_ok = matches!(vsic.len(), 4 | 5) && vsic.bytes().all(|b| b.is_ascii_digit());
+            if !vsic.is_empty() && !vsic_ok {
+                row.fail(
+                    "vsic",
+                    ImportErrorKind::BadValue {
+                        value: vsic.clone(),
+                        expected: "a VSIC code of 4 or 5 digits".into(),
+                    },
+                );
+            }
+            let vsic_version = match row.optional("vsic_version") {
+                None | Some("2018") => VsicVersion::V2018,
+                Some("2025") => VsicVersion::V2025,
+                Some(other) => {
+                    row.fail(
+                        "vsic_version",
+                        ImportErrorKind::BadValue {
+                            value: other.to_string(),
+                            expected: "2018 or 2025".into(),
+                        },
+                    );
+                    VsicVersion::V2018
+                }
+            };
+            let province = row.required("province").unwrap_or_default().to_string();
+            let change = province_change(&province);
+            if !province.is_empty() && change.is_none() {
+                row.fail(
+                    "province",
+                    ImportErrorKind::UnknownProvince(province.clone()),
+                );
+            }
+            let province_2025 = match (row.optional("province_2025"), change) {
+                (None, change) => change.map(|c| c.code_2025.clone()),
+                (Some(given), change) => {
+                    if !is_province_2025(given) {
+                        row.fail(
+                            "province_2025",
+                            ImportErrorKind::BadValue {
+                                value: given.to_string(),
+                                expected: "one of the 34 post-2025 province codes".into(),
+                            },
+                        );
+                    } else if let Some(change) = change
+                        && change.code_2025 != given
+                    {
+                        row.fail(
+                            "province_2025",
+                            ImportErrorKind::CrosswalkMismatch {
+                                given: given.to_string(),
+                                province: province.clone(),
+                                expected: change.code_2025.clone(),
+                            },
+                        );
+                    }
+                    Some(given.to_string())
+                }
+            };
+            let ownership = row.required("ownership").and_then(|text| {
+                let parsed = Ownership::from_code(text);
+                if parsed.is_none() {
+                    row.fail(
+                        "ownership",
+                        ImportErrorKind::BadValue {
+                            value: text.to_string(),
+                            expected: "FDI, DOM or SOE".into(),
+                        },
+                    );
+                }
+                parsed
+            });
+            let household_business = row.flag("household_business", false);
+            let registered = row.flag("registered", true);
+            let employees_male = row.count("employees_male");
+            let employees_female = row.count("employees_female");
+            let ok = row.ok;
+            let extras: Vec<String> = extra_columns
+                .iter()
+                .map(|&pos| record.get(pos).unwrap_or_default().to_string())
+                .collect();
+            match (ok, ownership, employees_male, employees_female) {
+                (true, Some(ownership), Some(employees_male), Some(employees_female)) => {
+                    parsed.index.insert(id.clone(), parsed.units.len());
+                    parsed.units.push(Unit {
+                        id,
+                        tax_code: tax_code.map(|code| code.display_form()),
+                        name,
+                        vsic,
+                        vsic_version,
+                        province,
+                        province_2025,
+                        ownership,
+                        household_business,
+                        registered,
+                        employees_male,
+                        employees_female,
                     });
-                } else if let Some(change) = change
-                    && change.code_2025 != given
-                {
-                    row.fail("province_2025", ImportErrorKind::CrosswalkMismatch {
-                        given: given.to_string(),
-                        province: province.clone(),
-                        expected: change.code_2025.clone(),
-                    });
+                    for (column, value) in parsed.extra_values.iter_mut().zip(extras) {
+                        column.push(value);
+                    }
                 }
-                Some(given.to_string())
-            }
-        };
-        let ownership = row.required("ownership").and_then(|text| {
-            let parsed = Ownership::from_code(text);
-            if parsed.is_none() {
-                row.fail("ownership", ImportErrorKind::BadValue {
-                    value: text.to_string(),
-                    expected: "FDI, DOM or SOE".into(),
-                });
-            }
-            parsed
-        });
-        let household_business = row.flag("household_business", false);
-        let registered = row.flag("registered", true);
-        let employees_male = row.count("employees_male");
-        let employees_female = row.count("employees_female");
-        let ok = row.ok;
-        let extras: Vec<String> = extra_columns
-            .iter()
-            .map(|&pos| record.get(pos).unwrap_or_default().to_string())
-            .collect();
-        match (ok, ownership, employees_male, employees_female) {
-            (true, Some(ownership), Some(employees_male), Some(employees_female)) => {
-                parsed.index.insert(id.clone(), parsed.units.len());
-                parsed.units.push(Unit {
-                    id,
-                    tax_code: tax_code.map(|code| code.display_form()),
-                    name,
-                    vsic,
-                    vsic_version,
-                    province,
-                    province_2025,
-                    ownership,
-                    household_business,
-                    registered,
-                    employees_male,
-                    employees_female,
-                });
-                for (column, value) in parsed.extra_values.iter_mut().zip(extras) {
-                    column.push(value);
+                _ => {
+                    if !id.is_empty() {
+                        parsed.rejected.insert(id, line);
+                    }
                 }
             }
-            _ => {
-                if !id.is_empty() {
-                    parsed.rejected.insert(id, line);
-                }
-            }
-        }
-    });
+        },
+    );
     parsed
 }
 
@@ -433,10 +472,8 @@ impl<'a> Row<'a, '_> {
     fn fail(&mut self, column: &str, kind: ImportErrorKind) {
         self.ok = false;
         let pos = self.header.index.get(column).copied();
-        self.errors.push(
-            at(self.file, self.line, pos.map(|p| (p, column))),
-            kind,
-        );
+        self.errors
+            .push(at(self.file, self.line, pos.map(|p| (p, column))), kind);
     }
 
     /// The trimmed value of `column`, `None` when the column is absent or the value empty.
@@ -454,16 +491,23 @@ impl<'a> Row<'a, '_> {
     }
 
     fn flag(&mut self, column: &str, default: bool) -> bool {
-        match self.optional(column).map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .optional(column)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None => default,
             Some("1" | "true" | "yes" | "y") => true,
             Some("0" | "2" | "false" | "no" | "n") => false,
             Some(other) => {
                 let value = other.to_string();
-                self.fail(column, ImportErrorKind::BadValue {
-                    value,
-                    expected: "a flag (1/0, true/false, yes/no)".into(),
-                });
+                self.fail(
+                    column,
+                    ImportErrorKind::BadValue {
+                        value,
+                        expected: "a flag (1/0, true/false, yes/no)".into(),
+                    },
+                );
                 default
             }
         }
@@ -516,57 +560,77 @@ fn parse_links(
         return links;
     }
     let mut first_line_of_pair: HashMap<(usize, usize), u64> = HashMap::new();
-    for_each_record(&mut reader, file, header.names.len(), errors, |line, record, errors| {
-        let mut row = Row {
-            file,
-            line,
-            record,
-            header: &header,
-            errors,
-            ok: true,
-        };
-        let buyer = link_endpoint(&mut row, "buyer_id", units);
-        let supplier = link_endpoint(&mut row, "supplier_id", units);
-        let weight = row.optional("link_weight").and_then(|text| match text.parse::<f64>() {
-            Ok(value) if value.is_finite() && value >= 0.0 => Some(value),
-            Ok(value) if value < 0.0 => {
-                row.fail("link_weight", ImportErrorKind::Negative {
-                    value: text.to_string(),
+    for_each_record(
+        &mut reader,
+        file,
+        header.names.len(),
+        errors,
+        |line, record, errors| {
+            let mut row = Row {
+                file,
+                line,
+                record,
+                header: &header,
+                errors,
+                ok: true,
+            };
+            let buyer = link_endpoint(&mut row, "buyer_id", units);
+            let supplier = link_endpoint(&mut row, "supplier_id", units);
+            let weight = row
+                .optional("link_weight")
+                .and_then(|text| match text.parse::<f64>() {
+                    Ok(value) if value.is_finite() && value >= 0.0 => Some(value),
+                    Ok(value) if value < 0.0 => {
+                        row.fail(
+                            "link_weight",
+                            ImportErrorKind::Negative {
+                                value: text.to_string(),
+                            },
+                        );
+                        None
+                    }
+                    _ => {
+                        row.fail(
+                            "link_weight",
+                            ImportErrorKind::BadValue {
+                                value: text.to_string(),
+                                expected: "a finite number ≥ 0".into(),
+                            },
+                        );
+                        None
+                    }
                 });
-                None
+            let (Some(buyer), Some(supplier)) = (buyer, supplier) else {
+                return;
+            };
+            if buyer == supplier {
+                row.fail(
+                    "supplier_id",
+                    ImportErrorKind::SelfLink(units.units[buyer].id.clone()),
+                );
+                return;
             }
-            _ => {
-                row.fail("link_weight", ImportErrorKind::BadValue {
-                    value: text.to_string(),
-                    expected: "a finite number ≥ 0".into(),
+            if let Some(&first_line) = first_line_of_pair.get(&(buyer, supplier)) {
+                row.fail(
+                    "supplier_id",
+                    ImportErrorKind::DuplicateLink {
+                        buyer: units.units[buyer].id.clone(),
+                        supplier: units.units[supplier].id.clone(),
+                        first_line,
+                    },
+                );
+                return;
+            }
+            first_line_of_pair.insert((buyer, supplier), line);
+            if row.ok {
+                links.push(Link {
+                    buyer,
+                    supplier,
+                    weight,
                 });
-                None
             }
-        });
-        let (Some(buyer), Some(supplier)) = (buyer, supplier) else {
-            return;
-        };
-        if buyer == supplier {
-            row.fail("supplier_id", ImportErrorKind::SelfLink(units.units[buyer].id.clone()));
-            return;
-        }
-        if let Some(&first_line) = first_line_of_pair.get(&(buyer, supplier)) {
-            row.fail("supplier_id", ImportErrorKind::DuplicateLink {
-                buyer: units.units[buyer].id.clone(),
-                supplier: units.units[supplier].id.clone(),
-                first_line,
-            });
-            return;
-        }
-        first_line_of_pair.insert((buyer, supplier), line);
-        if row.ok {
-            links.push(Link {
-                buyer,
-                supplier,
-                weight,
-            });
-        }
-    });
+        },
+    );
     links
 }
 

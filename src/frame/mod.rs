@@ -30,8 +30,7 @@ pub use adjacency::Adjacency;
 pub use column::BUILTIN_COLUMNS;
 pub use error::{FrameError, ImportError, ImportErrorKind, ImportErrors, Position};
 pub use import::{
-    DEFAULT_MAX_ERRORS, LINK_COLUMNS, REQUIRED_UNIT_COLUMNS, UNIT_COLUMNS, import_frame,
-    read_frame,
+    DEFAULT_MAX_ERRORS, LINK_COLUMNS, REQUIRED_UNIT_COLUMNS, UNIT_COLUMNS, import_frame, read_frame,
 };
 pub use province::{
     CROSSWALK_CSV, IsoDate, ProvinceChange, crosswalk, is_province_2004, is_province_2025,

@@ -89,12 +89,17 @@ impl std::fmt::Display for FrameSummary {
         }
         writeln!(
             f,
-            "\nlinks: {} buyers with suppliers, max {} suppliers per buyer, {} weighted links (total weight {})",
+            "\nlinks: {} buyers with suppliers, max {} suppliers per buyer, {} weighted links (total weight {:.6})",
             self.n_buyers, self.max_suppliers, self.n_weighted_links, self.weight_total
         )?;
         for (t, dist) in self.l_distribution.iter().enumerate() {
             let parts: Vec<String> = dist.iter().map(|(l, n)| format!("L={l}: {n}")).collect();
-            writeln!(f, "tier {} units by links to tier {t}: {}", t + 1, parts.join(", "))?;
+            writeln!(
+                f,
+                "tier {} units by links to tier {t}: {}",
+                t + 1,
+                parts.join(", ")
+            )?;
         }
         Ok(())
     }

@@ -59,7 +59,7 @@ impl TaxCode {
 
     /// The key of the parent enterprise of a 13-digit branch key; `None` for a 10-digit key.
     pub fn parent_key(key: u64) -> Option<u64> {
-        (key & (1 << 60) != 0).then(|| (key & !(1 << 60)) / 1000)
+        (key & (1 << 60) != 0).then_some((key & !(1 << 60)) / 1000)
     }
 
     /// For a 13-digit branch code, the 10-digit code of the parent enterprise.

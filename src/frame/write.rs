@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use crate::frame::import::UNIT_COLUMNS;
 use crate::frame::Frame;
+use crate::frame::import::UNIT_COLUMNS;
 
 /// Writes the units file: the fixed columns, then every attribute column.
 pub fn write_units_csv(frame: &Frame, out: &mut dyn Write) -> Result<(), csv::Error> {

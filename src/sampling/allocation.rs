@@ -156,13 +156,14 @@ pub fn allocate(
                 let value = strata[pos].population.min(min_per_stratum);
                 fixed[pos] = Some(value);
                 at_minimum[pos] = true;
-                remaining = remaining.checked_sub(value).ok_or(
-                    SamplingError::MinimumInfeasible {
-                        n,
-                        min_per_stratum,
-                        needed,
-                    },
-                )?;
+                remaining =
+                    remaining
+                        .checked_sub(value)
+                        .ok_or(SamplingError::MinimumInfeasible {
+                            n,
+                            min_per_stratum,
+                            needed,
+                        })?;
             }
             continue;
         }
@@ -269,7 +270,10 @@ fn spread(
                 let cv = check_sd(s)? / s.mean;
                 let importance = s.importance.unwrap_or(big_n * s.mean);
                 if !(importance.is_finite() && importance >= 0.0) {
-                    return Err(bad_stratum(s, format!("importance {importance} must be ≥ 0")));
+                    return Err(bad_stratum(
+                        s,
+                        format!("importance {importance} must be ≥ 0"),
+                    ));
                 }
                 cv * importance.powf(q)
             }
@@ -306,7 +310,10 @@ fn check_sd(s: &StratumFacts) -> Result<f64, SamplingError> {
     if s.sd.is_finite() && s.sd >= 0.0 {
         Ok(s.sd)
     } else {
-        Err(bad_stratum(s, format!("standard deviation {} must be ≥ 0", s.sd)))
+        Err(bad_stratum(
+            s,
+            format!("standard deviation {} must be ≥ 0", s.sd),
+        ))
     }
 }
 
@@ -334,7 +341,7 @@ pub fn cost_optimal_total(
         numerator += ns / s.cost.sqrt();
         denominator += ns * s.cost.sqrt();
     }
-    if !(denominator > 0.0) || budget <= fixed_cost {
+    if denominator <= 0.0 || denominator.is_nan() || budget <= fixed_cost {
         return Err(SamplingError::BadParameter {
             name: "budget".into(),
             value: budget.to_string(),

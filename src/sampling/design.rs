@@ -290,7 +290,11 @@ impl Design {
             },
             Some(a) => parse_allocation(a)?,
         };
-        let sample_size = match (doc.sample_size.n, doc.sample_size.proportion, doc.sample_size.budget) {
+        let sample_size = match (
+            doc.sample_size.n,
+            doc.sample_size.proportion,
+            doc.sample_size.budget,
+        ) {
             (Some(n), None, None) => SampleSizeSpec::Fixed(n),
             (None, Some(p), None) => SampleSizeSpec::Proportion(ProportionPlan {
                 p: p.p,
@@ -393,8 +397,12 @@ fn parse_allocation(a: AllocationDoc) -> Result<AllocationSpec, SamplingError> {
         "proportional" => AllocationMethod::Proportional,
         "neyman" => AllocationMethod::Neyman,
         "cost_optimal" => AllocationMethod::CostOptimal,
-        "power" => AllocationMethod::Power { q: needs(a.q, "q")? },
-        "kish" => AllocationMethod::Kish { i: needs(a.i, "i")? },
+        "power" => AllocationMethod::Power {
+            q: needs(a.q, "q")?,
+        },
+        "kish" => AllocationMethod::Kish {
+            i: needs(a.i, "i")?,
+        },
         "sqrt_n" => AllocationMethod::SqrtN,
         other => {
             return Err(design_error(format!(
@@ -425,17 +433,20 @@ fn parse_trace(t: TraceDoc) -> Result<TraceSpec, SamplingError> {
     let mode = match t.mode.as_str() {
         "take_all" => TraceMode::TakeAll,
         "subsample_units_srswor" => TraceMode::SubsampleUnitsSrswor {
-            n: t.n.ok_or_else(|| design_error("subsample_units_srswor needs `n`"))?,
+            n: t.n
+                .ok_or_else(|| design_error("subsample_units_srswor needs `n`"))?,
         },
         "subsample_units_pps" => TraceMode::SubsampleUnitsPps {
-            n: t.n.ok_or_else(|| design_error("subsample_units_pps needs `n`"))?,
+            n: t.n
+                .ok_or_else(|| design_error("subsample_units_pps needs `n`"))?,
             size: match t.size.as_deref() {
                 None | Some("purchase_value") => PpsSize::PurchaseValue,
                 Some(column) => PpsSize::Column(column.to_string()),
             },
         },
         "subsample_links" => {
-            let k = t.k.ok_or_else(|| design_error("subsample_links needs `k`"))?;
+            let k =
+                t.k.ok_or_else(|| design_error("subsample_links needs `k`"))?;
             if !(k.is_finite() && k > 0.0) {
                 return Err(design_error("subsample_links needs k > 0"));
             }

@@ -81,13 +81,14 @@ pub fn draw_sample(frame: &Frame, design: &Design) -> Result<Sample, SamplingErr
             ceil_tolerant(cost_optimal_total(&facts, *total, *fixed)?.floor())
         }
     };
-    let n_rest = n_total
-        .checked_sub(take_all_units.len() as u64)
-        .ok_or(SamplingError::BadParameter {
-            name: "n".into(),
-            value: n_total.to_string(),
-            reason: format!("smaller than the {} take-all units", take_all_units.len()),
-        })?;
+    let n_rest =
+        n_total
+            .checked_sub(take_all_units.len() as u64)
+            .ok_or(SamplingError::BadParameter {
+                name: "n".into(),
+                value: n_total.to_string(),
+                reason: format!("smaller than the {} take-all units", take_all_units.len()),
+            })?;
     let allocation = if strata.is_empty() {
         None
     } else {
@@ -268,7 +269,9 @@ fn select_in_stratum(
     let population = units.len();
     let mut rng = rng_from_seed(seed);
     let pi: Vec<f64> = match &design.selection.size {
-        Some(column) if method != SelectionMethod::Srswor && method != SelectionMethod::Systematic => {
+        Some(column)
+            if method != SelectionMethod::Srswor && method != SelectionMethod::Systematic =>
+        {
             let sizes = numeric_column(frame, &units, column)?;
             pps_inclusion_probabilities(&sizes, n_h).map_err(|err| name_unit(err, frame, &units))?
         }
@@ -312,9 +315,10 @@ fn select_in_stratum(
             (positions, Some(u))
         }
         SelectionMethod::Poisson => (poisson(&pi, &uniforms(&mut rng))?, None),
-        SelectionMethod::SequentialPoisson => {
-            (sequential_poisson(&pi, &uniforms(&mut rng), n_h as usize)?, None)
-        }
+        SelectionMethod::SequentialPoisson => (
+            sequential_poisson(&pi, &uniforms(&mut rng), n_h as usize)?,
+            None,
+        ),
         SelectionMethod::Pareto => (pareto(&pi, &uniforms(&mut rng), n_h as usize)?, None),
     };
     let selected = positions

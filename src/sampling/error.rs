@@ -11,7 +11,9 @@ pub enum SamplingError {
     #[error("unit {unit}: size measure {size} must be a finite number ≥ 0")]
     BadSize { unit: String, size: f64 },
     /// PPS selection needs at least n units with a positive size.
-    #[error("PPS selection of {n} units needs at least {n} units with a positive size; there are {positive}")]
+    #[error(
+        "PPS selection of {n} units needs at least {n} units with a positive size; there are {positive}"
+    )]
     TooFewPositiveSizes { n: u64, positive: u64 },
     /// A probability is outside (0, 1] where one is required (or [0, 1] for Poisson).
     #[error("unit {unit}: probability {value} is outside [0, 1]")]
@@ -27,7 +29,9 @@ pub enum SamplingError {
     #[error("stratum `{stratum}`: {reason}")]
     BadStratum { stratum: String, reason: String },
     /// The minimum per stratum cannot be met with the total sample size.
-    #[error("a total of {n} cannot give every stratum its minimum of {min_per_stratum} (needs {needed})")]
+    #[error(
+        "a total of {n} cannot give every stratum its minimum of {min_per_stratum} (needs {needed})"
+    )]
     MinimumInfeasible {
         n: u64,
         min_per_stratum: u64,

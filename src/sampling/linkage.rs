@@ -85,7 +85,10 @@ impl LinkageIndex {
 
     /// Matches one reported tax code.
     pub fn match_tax_code(&self, reported: Option<&str>) -> Result<(UnitIdx, MatchKind), NoMatch> {
-        let text = reported.map(str::trim).filter(|t| !t.is_empty()).ok_or(NoMatch::Missing)?;
+        let text = reported
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(NoMatch::Missing)?;
         let key = TaxCode::key_of(text).ok_or(NoMatch::Invalid)?;
         if let Some(&idx) = self.by_tax_key.get(&key) {
             return Ok((idx, MatchKind::Exact));

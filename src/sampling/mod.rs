@@ -65,6 +65,4 @@ pub use trace::{
     TraceRequest, TracedLink, UnmatchedReason, UnmatchedSupplier, trace_links, trace_mode_name,
 };
 pub use uniform::{derive_seed, rng_from_seed, uniform, uniform_below, uniform_open};
-pub use workers::{
-    RosterWorker, SelectedWorker, Sex, WorkerSource, WorkerTake, select_workers,
-};
+pub use workers::{RosterWorker, SelectedWorker, Sex, WorkerSource, WorkerTake, select_workers};

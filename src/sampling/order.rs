@@ -37,11 +37,13 @@ fn order_sample(
         .filter(|&k| lambda[k] > 0.0 && lambda[k] < 1.0)
         .map(|k| (rank(uniforms[k], lambda[k]), k))
         .collect();
-    let wanted = n.checked_sub(selected.len()).ok_or(SamplingError::BadParameter {
-        name: "n".into(),
-        value: n.to_string(),
-        reason: format!("smaller than the {} take-all units", selected.len()),
-    })?;
+    let wanted = n
+        .checked_sub(selected.len())
+        .ok_or(SamplingError::BadParameter {
+            name: "n".into(),
+            value: n.to_string(),
+            reason: format!("smaller than the {} take-all units", selected.len()),
+        })?;
     if wanted > ranked.len() {
         return Err(SamplingError::TooFewPositiveSizes {
             n: n as u64,

@@ -17,10 +17,7 @@ use crate::sampling::uniform::uniform;
 
 /// Capped PPS inclusion probabilities for a sample of `n` with size measures `sizes`.
 /// `labels(k)` names unit k in errors.
-pub fn pps_inclusion_probabilities(
-    sizes: &[f64],
-    n: u64,
-) -> Result<Vec<f64>, SamplingError> {
+pub fn pps_inclusion_probabilities(sizes: &[f64], n: u64) -> Result<Vec<f64>, SamplingError> {
     let mut positive = 0u64;
     for (k, &x) in sizes.iter().enumerate() {
         if !(x.is_finite() && x >= 0.0) {

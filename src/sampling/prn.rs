@@ -24,5 +24,9 @@ pub fn permanent_random_number(prn_seed: u64, unit_id: &str) -> f64 {
 /// Shifts a PRN by `shift` modulo 1 (staying inside (0, 1)).
 pub fn shifted(prn: f64, shift: f64) -> f64 {
     let moved = (prn + shift).rem_euclid(1.0);
-    if moved <= 0.0 { f64::MIN_POSITIVE } else { moved }
+    if moved <= 0.0 {
+        f64::MIN_POSITIVE
+    } else {
+        moved
+    }
 }

@@ -49,9 +49,24 @@ pub fn sample_size_for_proportion(plan: &ProportionPlan) -> Result<SampleSize, S
         }
     };
     check("p", plan.p, plan.p > 0.0 && plan.p < 1.0, "needs 0 < p < 1")?;
-    check("margin", plan.margin, plan.margin > 0.0 && plan.margin < 1.0, "needs 0 < e < 1")?;
-    check("z", plan.z, plan.z.is_finite() && plan.z > 0.0, "needs z > 0")?;
-    check("deff", plan.deff, plan.deff.is_finite() && plan.deff > 0.0, "needs deff > 0")?;
+    check(
+        "margin",
+        plan.margin,
+        plan.margin > 0.0 && plan.margin < 1.0,
+        "needs 0 < e < 1",
+    )?;
+    check(
+        "z",
+        plan.z,
+        plan.z.is_finite() && plan.z > 0.0,
+        "needs z > 0",
+    )?;
+    check(
+        "deff",
+        plan.deff,
+        plan.deff.is_finite() && plan.deff > 0.0,
+        "needs deff > 0",
+    )?;
     check(
         "response_rate",
         plan.response_rate,

@@ -145,18 +145,24 @@ pub enum UnmatchedReason {
     /// The supplier belongs to tier ≤ t (it is not a tier t+1 unit).
     EarlierTier(u32),
     /// The respondent already listed this supplier on `first_row`.
-    Duplicate { first_row: u32 },
+    Duplicate {
+        first_row: u32,
+    },
 }
 
 impl std::fmt::Display for UnmatchedReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             UnmatchedReason::NoTaxCode => f.write_str("no tax code reported"),
-            UnmatchedReason::InvalidTaxCode => f.write_str("not a Vietnamese tax code (foreign or mistyped)"),
+            UnmatchedReason::InvalidTaxCode => {
+                f.write_str("not a Vietnamese tax code (foreign or mistyped)")
+            }
             UnmatchedReason::NotInFrame => f.write_str("tax code not in the frame"),
             UnmatchedReason::SelfReference => f.write_str("the respondent itself"),
             UnmatchedReason::EarlierTier(t) => write!(f, "already in tier {t}"),
-            UnmatchedReason::Duplicate { first_row } => write!(f, "same supplier as row {first_row}"),
+            UnmatchedReason::Duplicate { first_row } => {
+                write!(f, "same supplier as row {first_row}")
+            }
         }
     }
 }
@@ -326,8 +332,7 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
             purchase_value[pos] += value;
         }
     }
-    let (pi_given_s, selected) =
-        subsample_reached(req, &reached_units, &purchase_value, &mut rng)?;
+    let (pi_given_s, selected) = subsample_reached(req, &reached_units, &purchase_value, &mut rng)?;
 
     // Step 4: L_i. Reporters are every accepted link (kept or not: all are links of the
     // population), grouped by supplier.
@@ -437,7 +442,11 @@ fn subsample_reached(
         }
         TraceMode::SubsampleUnitsSrswor { n } => {
             let n = (*n as usize).min(count);
-            let pi = if count == 0 { 0.0 } else { n as f64 / count as f64 };
+            let pi = if count == 0 {
+                0.0
+            } else {
+                n as f64 / count as f64
+            };
             let mut selected = vec![false; count];
             for pos in srswor(count, n, rng)? {
                 selected[pos] = true;
