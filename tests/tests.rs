@@ -3,3 +3,4 @@
 mod cli;
 mod frame;
 mod sampling;
+mod synth;

@@ -32,6 +32,8 @@ pub enum Command {
         #[command(flatten)]
         source: FrameSource,
     },
+    /// Generate the synthetic supply-chain population (frame CSVs, truth, calibration).
+    Synth(crate::cli::synth::Args),
 }
 
 /// Where a frame comes from and how tier 0 is chosen; shared by `frame` and `sample`.
@@ -110,6 +112,7 @@ pub fn run(cmd: Command) -> anyhow::Result<i32> {
             out,
             max_errors,
         } => import(&source, out.as_deref(), max_errors),
+        Command::Synth(args) => crate::cli::synth::run(args),
         Command::Show { source } => {
             let (frame, tiers) = source.load_with_tiers()?;
             print!("{}", summarize(&frame, &tiers));

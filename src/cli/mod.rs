@@ -7,6 +7,7 @@
 mod frame;
 mod questionnaire;
 mod sample;
+mod synth;
 
 use clap::{Parser, Subcommand};
 
