@@ -3,4 +3,7 @@
 mod cli;
 mod examples;
 mod expressions;
+mod frame;
 mod questionnaire;
+mod sampling;
+mod synth;

@@ -4,7 +4,10 @@
 //! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
+mod frame;
 mod questionnaire;
+mod sample;
+mod synth;
 
 use clap::{Parser, Subcommand};
 
@@ -21,12 +24,20 @@ pub enum Command {
     /// Lint, show, diff and validate questionnaires.
     #[command(subcommand)]
     Questionnaire(questionnaire::Command),
+    /// Import, check and summarise a business-register frame (units and supply links).
+    #[command(subcommand)]
+    Frame(frame::Command),
+    /// Draw samples, trace supply links to the next tier, select workers.
+    #[command(subcommand)]
+    Sample(sample::Command),
 }
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
+        Some(Command::Frame(cmd)) => frame::run(cmd),
+        Some(Command::Sample(cmd)) => sample::run(cmd),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;
