@@ -2,3 +2,5 @@
 //!
 //! Architecture invariant: weighting is synchronous and pure; it knows nothing about sled,
 //! HTTP or questionnaires.
+
+pub mod calibration;
