@@ -1,4 +1,5 @@
 //! The one integration-test binary (one binary links the crate once).
 
 mod cli;
+mod indicators;
 mod weighting;

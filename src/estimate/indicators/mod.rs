@@ -1,0 +1,29 @@
+//! The decent-work indicators (METHODOLOGY §4): legal parameters, derived variables, the
+//! indicator catalog as data, and point estimates by domain.
+//!
+//! A tour:
+//! - [`legal`]: dated Viet Nam legal parameters (`questionnaires/legal/vn.json`) with
+//!   lookups by date and region; [`date`]: the calendar date they are keyed by.
+//! - [`record`]: worker records as typed named columns; [`derived`]: hourly earnings,
+//!   informality, age group, minimum wage, overtime cap, child-labour and forced-labour
+//!   flags ([`child_labour`], [`forced_labour`]).
+//! - [`expr`]: the compiler of the catalog's expressions (the questionnaire language subset
+//!   indicators use); [`catalog`]: `questionnaires/indicators.json` compiled.
+//! - [`evaluate`]: per-weight-set point estimates (so replicates recompute the low-pay
+//!   median), domains.
+//!
+//! Deliberately not here: variances. Standard errors come from `estimate`'s design (Taylor
+//! or replicates), wired in `cli::estimate`.
+
+pub mod catalog;
+pub mod child_labour;
+pub mod date;
+pub mod derived;
+pub mod error;
+pub mod evaluate;
+pub mod expr;
+pub mod forced_labour;
+pub mod legal;
+pub mod record;
+
+pub use error::Error;
