@@ -43,4 +43,3 @@ pub use error::Error;
 pub use estimator::{Domain, Estimate, kish_deff};
 pub use table::{Column, Table};
 pub mod indicators;
-pub mod indicators;
