@@ -630,3 +630,153 @@ fn shipped_catalog_covers_the_17_indicators() {
         matches!(Catalog::parse(&bad_kind, &recs.schema), Err(Error::Catalog(m)) if m.contains("employment"))
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// `chainsurvey estimate` on a survey directory.
+
+fn write_oracle_survey(dir: &std::path::Path) {
+    let mut csv = String::from(
+        "worker_id,psu,weight,sex,age,status_in_employment,pay_form,usual_hours,other_job_hours,earn_basic,earn_overtime,earn_allowances,earn_bonus,mw_region,tier\n",
+    );
+    for &(id, sex, w, hours, earnings, region, _) in &ORACLE {
+        csv.push_str(&format!(
+            "{id},{id},{w},{sex},30,1,1,{hours},0,{earnings},0,0,0,{region},1\n"
+        ));
+    }
+    std::fs::write(dir.join("workers.csv"), csv).expect("write csv");
+    std::fs::write(
+        dir.join("survey.json"),
+        r#"{"schema_version": 1, "reference_date": "2025-06-30",
+            "design": {"weights": "weight", "ids": ["psu"]}}"#,
+    )
+    .expect("write survey.json");
+}
+
+fn run_estimate(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+        .arg("estimate")
+        .args(args)
+        .output()
+        .expect("run chainsurvey estimate")
+}
+
+#[test]
+fn estimate_command_produces_the_oracle_table_with_standard_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_oracle_survey(dir.path());
+    let out = run_estimate(&[
+        "--survey",
+        dir.path().to_str().expect("path"),
+        "--format",
+        "json",
+        "--by",
+        "sex",
+    ]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    let rows = json["indicators"].as_array().expect("rows");
+    let find = |id: &str, domain: &str| -> &serde_json::Value {
+        rows.iter()
+            .find(|r| r["id"] == id && r["domain"] == domain)
+            .unwrap_or_else(|| panic!("row {id} {domain} missing"))
+    };
+    let low_pay = find("low_pay_rate", "all");
+    assert!((low_pay["estimate"].as_f64().expect("estimate") - 0.136364).abs() < 5e-7);
+    assert_eq!(low_pay["n"], 8);
+    // SE of a ratio under with-replacement element sampling (one PSU per row, no strata):
+    // v = n/(n−1) Σ (x_k − x̄)², x_k = w_k (y_k − R̂)/Σw. Only id 6 is low paid.
+    let w: Vec<f64> = ORACLE.iter().map(|o| o.2).collect();
+    let y: Vec<f64> = ORACLE
+        .iter()
+        .map(|o| if o.0 == 6 { 1.0 } else { 0.0 })
+        .collect();
+    let total: f64 = w.iter().sum();
+    let r = 150.0 / 1100.0;
+    let x: Vec<f64> = (0..8).map(|k| w[k] * (y[k] - r) / total).collect();
+    let mean_x = x.iter().sum::<f64>() / 8.0;
+    let v = 8.0 / 7.0 * x.iter().map(|v| (v - mean_x).powi(2)).sum::<f64>();
+    let se = low_pay["se"].as_f64().expect("se");
+    assert!((se - v.sqrt()).abs() < 1e-12, "se {se} vs {}", v.sqrt());
+    assert_eq!(low_pay["flag"], "suppress", "n = 8 < 30");
+    assert!(low_pay["ci_lower"].as_f64().expect("lower") < 0.136364);
+    assert!(
+        (find("gender_pay_gap", "all")["estimate"]
+            .as_f64()
+            .expect("gpg")
+            - 35.5408)
+            .abs()
+            < 5e-5
+    );
+    assert!(find("gender_pay_gap", "all")["se"].as_f64().is_some());
+    assert_eq!(find("median_hourly_earnings", "all")["estimate"], 25000.0);
+    assert!(
+        (find("excessive_hours", "all")["estimate"]
+            .as_f64()
+            .expect("e")
+            - 0.318182)
+            .abs()
+            < 5e-7
+    );
+    assert!(
+        (find("below_minimum_wage", "all")["estimate"]
+            .as_f64()
+            .expect("b")
+            - 0.318182)
+            .abs()
+            < 5e-7
+    );
+    // Breakdown by sex, but never the gender pay gap by sex.
+    let f_mean = find("mean_hourly_earnings", "sex=2")["estimate"]
+        .as_f64()
+        .expect("mean F");
+    assert!((f_mean - 22_602.56).abs() < 0.005);
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r["id"] == "gender_pay_gap" && r["domain"] == "sex=2")
+    );
+
+    // CSV output has the header and one line per row.
+    let csv_out = run_estimate(&["--survey", dir.path().to_str().expect("path")]);
+    assert!(csv_out.status.success());
+    let text = String::from_utf8_lossy(&csv_out.stdout);
+    assert!(text.starts_with(
+        "id,number,label,domain,estimate,se,ci_lower,ci_upper,cv,n,psus,flag,cv_letter"
+    ));
+    assert!(text.lines().any(|l| l.starts_with("low_pay_rate,3,")));
+}
+
+#[test]
+fn estimate_command_reports_bad_input_with_exit_code_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run_estimate(&["--survey", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("survey.json"));
+    write_oracle_survey(dir.path());
+    std::fs::write(
+        dir.path().join("survey.json"),
+        r#"{"schema_version": 1, "reference_date": "2025-02-30", "design": {}}"#,
+    )
+    .expect("write");
+    let out = run_estimate(&["--survey", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("reference_date"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A domain column that does not exist.
+    write_oracle_survey(dir.path());
+    let out = run_estimate(&[
+        "--survey",
+        dir.path().to_str().expect("path"),
+        "--by",
+        "nope",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}

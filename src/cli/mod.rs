@@ -4,6 +4,7 @@
 //! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
+mod estimate;
 mod questionnaire;
 
 use clap::{Parser, Subcommand};
@@ -21,12 +22,15 @@ pub enum Command {
     /// Lint, show, diff and validate questionnaires.
     #[command(subcommand)]
     Questionnaire(questionnaire::Command),
+    /// Decent-work indicator table (estimate, SE, CI, CV, n, flags) of a survey directory.
+    Estimate(estimate::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
+        Some(Command::Estimate(args)) => estimate::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

@@ -24,4 +24,10 @@ pub enum Error {
     /// Weights and records disagree in length, or a weight is not finite.
     #[error("{0}")]
     Weights(String),
+    /// The survey directory or its `survey.json` is unusable.
+    #[error("{0}")]
+    Survey(String),
+    /// The design or a variance could not be computed (from `estimate`).
+    #[error("design: {0}")]
+    Design(String),
 }

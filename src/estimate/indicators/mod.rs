@@ -11,9 +11,12 @@
 //!   indicators use); [`catalog`]: `questionnaires/indicators.json` compiled.
 //! - [`evaluate`]: per-weight-set point estimates (so replicates recompute the low-pay
 //!   median), domains.
+//! - [`survey`]: the survey directory of `chainsurvey estimate` (`survey.json`,
+//!   `workers.csv`); [`table`]: the indicator table with SE, CI, CV, n and flags, using
+//!   `estimate`'s design for every variance.
 //!
-//! Deliberately not here: variances. Standard errors come from `estimate`'s design (Taylor
-//! or replicates), wired in `cli::estimate`.
+//! Deliberately not here: variance formulas themselves (they are `estimate`'s), and the
+//! commune → minimum-wage-region table (records carry `mw_region`).
 
 pub mod catalog;
 pub mod child_labour;
@@ -25,5 +28,7 @@ pub mod expr;
 pub mod forced_labour;
 pub mod legal;
 pub mod record;
+pub mod survey;
+pub mod table;
 
 pub use error::Error;
