@@ -1170,3 +1170,212 @@ fn probabilities_and_base_weights_are_parsed_at_the_boundary() {
     assert_close(weights[0].get(), 10.0, "1/π");
     let _: probability::DesignWeight = weights[1];
 }
+
+// ---------------------------------------------------------------------------------------
+// Monte Carlo: repeated GWSM designs on a small synthetic supply chain (fixed seed).
+
+mod monte_carlo {
+    use super::*;
+    use rand::rngs::ChaCha20Rng;
+    use rand::{Rng, SeedableRng};
+
+    fn uniform(rng: &mut ChaCha20Rng) -> f64 {
+        (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    fn below(rng: &mut ChaCha20Rng, n: usize) -> usize {
+        ((uniform(rng) * n as f64) as usize).min(n - 1)
+    }
+
+    /// SRSWOR of `n` of `0..population` (partial Fisher–Yates).
+    fn srswor(rng: &mut ChaCha20Rng, population: usize, n: usize) -> Vec<usize> {
+        let mut units: Vec<usize> = (0..population).collect();
+        for i in 0..n {
+            let j = i + below(rng, population - i);
+            units.swap(i, j);
+        }
+        units.truncate(n);
+        units
+    }
+
+    struct Population {
+        operator: ShareOperator,
+        y: Vec<f64>,
+        n_frame: usize,
+        n_clusters: usize,
+    }
+
+    /// 80 buyers (tier 0), 50 supplier enterprises with 1–3 plants each; every buyer links
+    /// to 1–3 plants, and every enterprise gets at least one link (coverage holds). Plant
+    /// employment is skewed (a few large plants).
+    fn population(rng: &mut ChaCha20Rng) -> Population {
+        let n_frame = 80;
+        let n_clusters = 50;
+        let mut cluster_of = Vec::new();
+        let mut y = Vec::new();
+        for cluster in 0..n_clusters {
+            for _ in 0..1 + below(rng, 3) {
+                cluster_of.push(cluster);
+                let u = uniform(rng);
+                y.push((20.0 + 400.0 * u * u * u).round());
+            }
+        }
+        let mut rows = std::collections::BTreeSet::new();
+        for cluster in 0..n_clusters {
+            let plants: Vec<usize> = (0..cluster_of.len())
+                .filter(|&k| cluster_of[k] == cluster)
+                .collect();
+            rows.insert((below(rng, n_frame), plants[below(rng, plants.len())]));
+        }
+        for buyer in 0..n_frame {
+            for _ in 0..1 + below(rng, 3) {
+                rows.insert((buyer, below(rng, cluster_of.len())));
+            }
+        }
+        let rows: Vec<(usize, usize)> = rows.into_iter().collect();
+        let table = LinkTable::new(
+            n_frame,
+            cluster_of,
+            &links(&rows),
+            LinkScale::Count,
+            DuplicateLinks::Refuse,
+        )
+        .expect("synthetic links");
+        assert!(coverage(&table).orphan_clusters.is_empty());
+        Population {
+            operator: ShareOperator::compile(&table, ShareMode::Clustered).expect("compile"),
+            y,
+            n_frame,
+            n_clusters,
+        }
+    }
+
+    #[test]
+    fn gwsm_totals_are_unbiased_and_95_percent_intervals_cover() {
+        let seed = 20_261_122;
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let pop = population(&mut rng);
+        let truth: f64 = pop.y.iter().sum();
+        let y: Vec<Option<f64>> = pop.y.iter().map(|&v| Some(v)).collect();
+        let (n, replications) = (20, 4000);
+        let d = pop.n_frame as f64 / n as f64;
+        let mut estimates = Vec::with_capacity(replications);
+        let mut variances = Vec::with_capacity(replications);
+        let mut covered = 0;
+        for _ in 0..replications {
+            let sample = srswor(&mut rng, pop.n_frame, n);
+            let shared = share(&pop.operator, &sample_of(&sample, d), None).expect("share");
+            let estimate: f64 = shared
+                .unit_weight
+                .iter()
+                .zip(&pop.y)
+                .map(|(w, y)| w * y)
+                .sum();
+            let z = derived_z(&pop.operator, &sample, None, &y).expect("z");
+            assert!((z.iter().map(|v| d * v).sum::<f64>() - estimate).abs() < 1e-9 * truth);
+            let v = srswor_variance(&z, pop.n_frame);
+            if (estimate - truth).abs() <= 1.959_963_984_540_054 * v.sqrt() {
+                covered += 1;
+            }
+            estimates.push(estimate);
+            variances.push(v);
+        }
+        let mean_estimate = mean(&estimates);
+        let empirical_variance = estimates
+            .iter()
+            .map(|e| (e - mean_estimate).powi(2))
+            .sum::<f64>()
+            / (replications as f64 - 1.0);
+        let mc_se = (empirical_variance / replications as f64).sqrt();
+        let relative_bias = (mean_estimate - truth) / truth;
+        let coverage_rate = covered as f64 / replications as f64;
+        let variance_ratio = mean(&variances) / empirical_variance;
+        eprintln!(
+            "Monte Carlo (seed {seed}, {replications} samples, {} clusters): relative bias {relative_bias:.5}, coverage {coverage_rate:.4}, E(v̂)/V {variance_ratio:.4}",
+            pop.n_clusters
+        );
+        assert!(
+            (mean_estimate - truth).abs() < 3.0 * mc_se,
+            "bias {relative_bias} beyond 3 MC SE"
+        );
+        assert!(relative_bias.abs() < 0.01);
+        // The z-based variance estimator is unbiased; the Wald interval with n = 20 of a
+        // skewed variable covers a little under 95%.
+        assert!(
+            (0.9..1.1).contains(&variance_ratio),
+            "E(v̂)/V = {variance_ratio}"
+        );
+        assert!(
+            (0.92..=0.97).contains(&coverage_rate),
+            "coverage {coverage_rate}"
+        );
+    }
+
+    #[test]
+    fn subsampled_and_link_subsampled_gwsm_stay_unbiased() {
+        let seed = 7;
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let pop = population(&mut rng);
+        let truth: f64 = pop.y.iter().sum();
+        let (n, replications) = (20, 3000);
+        let d = pop.n_frame as f64 / n as f64;
+        let mut subsampled = Vec::with_capacity(replications);
+        let mut link_subsampled = Vec::with_capacity(replications);
+        for _ in 0..replications {
+            let sample = srswor(&mut rng, pop.n_frame, n);
+            let frame = sample_of(&sample, d);
+            // Reached-cluster subsampling: SRSWOR of 12 reached enterprises, π = 12/|Ω|.
+            let shared = share(&pop.operator, &frame, None).expect("share");
+            let group_of = pop.operator.group_of_unit();
+            let reached: Vec<usize> = (0..pop.n_clusters)
+                .filter(|&c| (0..group_of.len()).any(|k| group_of[k] == c && shared.reached[k]))
+                .collect();
+            let m = reached.len().min(12);
+            let chosen: Vec<usize> = srswor(&mut rng, reached.len(), m)
+                .into_iter()
+                .map(|i| reached[i])
+                .collect();
+            let factor = reached.len() as f64 / m as f64;
+            let estimate: f64 = (0..group_of.len())
+                .filter(|&k| chosen.contains(&group_of[k]))
+                .map(|k| shared.unit_weight[k] * factor * pop.y[k])
+                .sum();
+            subsampled.push(estimate);
+            // Link subsampling: each link of a sampled buyer kept with p = 0.6.
+            let p = Probability::new(0.6, "p").expect("p");
+            let mut retention = LinkRetention::new();
+            for &j in &sample {
+                for &(g, _) in pop.operator.coefficients(j) {
+                    if uniform(&mut rng) < 0.6 {
+                        retention.retain(j, g, p);
+                    }
+                }
+            }
+            let kept = share(&pop.operator, &frame, Some(&retention)).expect("share");
+            link_subsampled.push(
+                kept.unit_weight
+                    .iter()
+                    .zip(&pop.y)
+                    .map(|(w, y)| w * y)
+                    .sum(),
+            );
+        }
+        for (name, estimates) in [
+            ("reached-unit subsampling", &subsampled),
+            ("link subsampling", &link_subsampled),
+        ] {
+            let m = mean(estimates);
+            let var = estimates.iter().map(|e| (e - m).powi(2)).sum::<f64>()
+                / (replications as f64 - 1.0);
+            let mc_se = (var / replications as f64).sqrt();
+            eprintln!(
+                "Monte Carlo {name} (seed {seed}): relative bias {:.5}",
+                (m - truth) / truth
+            );
+            assert!(
+                (m - truth).abs() < 3.5 * mc_se,
+                "{name}: mean {m} vs truth {truth} (MC SE {mc_se})"
+            );
+        }
+    }
+}
