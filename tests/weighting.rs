@@ -1379,3 +1379,180 @@ mod monte_carlo {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// `chainsurvey weights` and its hand-over to `chainsurvey estimate`.
+
+fn run_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+        .args(args)
+        .output()
+        .expect("run chainsurvey")
+}
+
+/// Example 2's realized path as files: frame sample {A2, A4}, subsample {S1, S3} with
+/// π = 2/3, one worker of S1 (M = 3) and one of S3 (M = 2).
+fn write_example2_dir(dir: &std::path::Path) {
+    let files = [
+        (
+            "units.csv",
+            "id,tier,cluster\nA1,0,A1\nA2,0,A2\nA3,0,A3\nA4,0,A4\nS1,1,S1\nS2,1,S2\nS3,1,S3\n",
+        ),
+        ("frame_sample.csv", "id,pi\nA2,0.5\nA4,0.5\n"),
+        (
+            "links.csv",
+            "buyer,supplier\nA1,S1\nA2,S1\nA3,S2\nA4,S2\nA4,S3\n",
+        ),
+        (
+            "selected.csv",
+            "id,pi\nS1,0.6666666666666666\nS3,0.6666666666666666\n",
+        ),
+        (
+            "workers.csv",
+            "worker_id,unit,workers_population,workers_selected,workers_responded,status_in_employment,usual_hours,other_job_hours,sex,age\n\
+             w1,S1,3,1,1,1,52,0,1,30\nw2,S3,2,1,1,1,40,0,2,40\n",
+        ),
+        (
+            "weighting.json",
+            r#"{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
+                "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
+                "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
+                "collapse": {"min_respondents": 1, "max_factor": 2.0}, "replicates": "jk1"}"#,
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write fixture");
+    }
+}
+
+#[test]
+fn weights_command_writes_every_factor_and_jk1_replicates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    let out_file = dir.path().join("weighted.csv");
+    let out = run_cli(&[
+        "weights",
+        "--dir",
+        dir.path().to_str().expect("path"),
+        "--output",
+        out_file.to_str().expect("path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_path(&out_file).expect("output csv");
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    for column in [
+        "base",
+        "share",
+        "subsample",
+        "within_unit",
+        "nr_adj",
+        "calib_g",
+        "trim_adj",
+        "weight",
+        "rep_1",
+        "rep_2",
+    ] {
+        assert!(
+            headers.contains(&column.to_string()),
+            "missing {column} in {headers:?}"
+        );
+    }
+    let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let value = |row: usize, name: &str| -> f64 { rows[row][col(name)].parse().expect("number") };
+    assert_close(value(0, "weight"), 4.5, "worker of S1");
+    assert_close(value(1, "weight"), 6.0, "worker of S3");
+    assert_close(value(0, "subsample"), 1.5, "subsample column");
+    assert_close(value(0, "within_unit"), 3.0, "within_unit column");
+    // JK1 over frame units: dropping A2 loses S1 and doubles A4 (S3: 4·1.5·2 = 12);
+    // dropping A4 gives S1 4·(1/2)·1.5·3 = 9 and loses S3.
+    assert_close(value(0, "rep_1"), 0.0, "rep 1 S1");
+    assert_close(value(1, "rep_1"), 12.0, "rep 1 S3");
+    assert_close(value(0, "rep_2"), 9.0, "rep 2 S1");
+    assert_close(value(1, "rep_2"), 0.0, "rep 2 S3");
+
+    // Hand the weighted file to `estimate` with the replicate columns.
+    let survey = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(&out_file, survey.path().join("workers.csv")).expect("copy");
+    std::fs::write(
+        survey.path().join("survey.json"),
+        r#"{"schema_version": 1, "reference_date": "2025-06-30",
+            "design": {"weights": "weight", "ids": [], "replicates": {"columns": ["rep_1", "rep_2"], "type": "jk1"}}}"#,
+    )
+    .expect("survey.json");
+    let out = run_cli(&[
+        "estimate",
+        "--survey",
+        survey.path().to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let row = json["indicators"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == "excessive_hours" && r["domain"] == "all")
+        .expect("excessive hours row")
+        .clone();
+    // 4.5 / 10.5; replicates 0 and 1; JK1 v = (n−1)/n Σ (θ_r − θ̄)² = ½ (¼ + ¼).
+    assert_close(
+        row["estimate"].as_f64().expect("estimate"),
+        4.5 / 10.5,
+        "estimate",
+    );
+    assert_close(row["se"].as_f64().expect("se"), 0.5, "JK1 SE");
+}
+
+#[test]
+fn weights_command_reports_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    std::fs::write(
+        dir.path().join("frame_sample.csv"),
+        "id,pi\nA2,0.5\nA9,0.5\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("A9") && stderr.contains("frame sample row 2"),
+        "{stderr}"
+    );
+    std::fs::write(dir.path().join("frame_sample.csv"), "id,pi\nA2,1.5\n").expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+    std::fs::write(
+        dir.path().join("frame_sample.csv"),
+        "id,pi\nA2,0.5\nA4,0.5\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("links.csv"),
+        "buyer,supplier\nA1,S1\nA1,S1\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("duplicates link row"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -6,6 +6,7 @@
 
 mod estimate;
 mod questionnaire;
+mod weights;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,9 @@ pub enum Command {
     Questionnaire(questionnaire::Command),
     /// Decent-work indicator table (estimate, SE, CI, CV, n, flags) of a survey directory.
     Estimate(estimate::Args),
+    /// Weights of a survey: base, GWSM sharing, subsampling, non-response, worker factors,
+    /// trimming, each as a column, with optional JK1 replicate weights.
+    Weights(weights::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -31,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
         Some(Command::Estimate(args)) => estimate::run(args),
+        Some(Command::Weights(args)) => weights::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

@@ -13,7 +13,8 @@
 //! - [`calibration`]: linear, raking, logit, truncated, post-stratification, IPF.
 //! - [`trim`]: trimming with redistribution and an infeasibility report; [`kish`]: deff_w.
 //! - [`factors`]: the seven stored factor columns; [`recipe`]: the whole chain as data,
-//!   re-runnable with replicate frame weights.
+//!   re-runnable with replicate frame weights; [`plan`]: a recipe built from id-keyed
+//!   records (what `chainsurvey weights` reads), and JK1 replicate frame weights.
 //!
 //! Architecture invariant: weighting is synchronous and pure; it knows nothing about sled,
 //! HTTP or questionnaires, and it does not compute variances (that is `estimate`, fed with
@@ -28,6 +29,7 @@ pub mod factors;
 pub mod kish;
 pub mod links;
 pub mod nonresponse;
+pub mod plan;
 pub mod probability;
 pub mod recipe;
 pub mod share;
