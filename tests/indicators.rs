@@ -334,16 +334,16 @@ fn oracle_indicators() {
         &recs,
         &weights,
         "mean_hourly_earnings",
-        Some(&by_sex[1].1),
+        Some(&by_sex[1].mask),
     );
     let mean_m = estimate_of(
         &catalog,
         &recs,
         &weights,
         "mean_hourly_earnings",
-        Some(&by_sex[0].1),
+        Some(&by_sex[0].mask),
     );
-    assert_eq!(by_sex[0].0, vec!["1".to_string()]);
+    assert_eq!(by_sex[0].key, vec!["1".to_string()]);
     assert!((mean_f - 22_602.56).abs() < 0.005, "F {mean_f}");
     assert!((mean_m - 35_064.94).abs() < 0.005, "M {mean_m}");
     assert_eq!(est("employment"), 1100.0);

@@ -285,9 +285,16 @@ fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
     }
 }
 
+/// One domain: the values of the `by` columns and the rows that have them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainRows {
+    pub key: Vec<String>,
+    pub mask: Vec<bool>,
+}
+
 /// The domains of `by` (one or more columns): each distinct combination of values, in
 /// sorted order, with its row mask. Missing values form their own level "" (shown as NA).
-pub fn domains(records: &Records, by: &[String]) -> Result<Vec<(Vec<String>, Vec<bool>)>, Error> {
+pub fn domains(records: &Records, by: &[String]) -> Result<Vec<DomainRows>, Error> {
     for column in by {
         if records.schema.get(column).is_none() {
             return Err(Error::Record(format!(
@@ -302,7 +309,10 @@ pub fn domains(records: &Records, by: &[String]) -> Result<Vec<(Vec<String>, Vec
             .entry(key)
             .or_insert_with(|| vec![false; records.len()])[row] = true;
     }
-    Ok(groups.into_iter().collect())
+    Ok(groups
+        .into_iter()
+        .map(|(key, mask)| DomainRows { key, mask })
+        .collect())
 }
 
 /// Checks a weight vector against the records.

@@ -68,14 +68,14 @@ pub fn indicator_table(
     let n = records.len();
     let mut domain_list: Vec<(String, Vec<bool>)> = vec![("all".to_string(), vec![true; n])];
     if !by.is_empty() {
-        for (key, mask) in domains(records, by)? {
+        for domain in domains(records, by)? {
             let label = by
                 .iter()
-                .zip(&key)
+                .zip(&domain.key)
                 .map(|(c, v)| format!("{c}={}", if v.is_empty() { "NA" } else { v }))
                 .collect::<Vec<_>>()
                 .join(";");
-            domain_list.push((label, mask));
+            domain_list.push((label, domain.mask));
         }
     }
     let mut rows = Vec::new();
@@ -281,7 +281,7 @@ fn mean_gap_se(
         .map(|c| (0..n).map(|k| weights[k] * c[k]).sum())
         .collect();
     let gap = |t: &[f64]| 1.0 - (t[2] / t[3]) / (t[0] / t[1]);
-    if totals.iter().any(|t| *t == 0.0) {
+    if totals.contains(&0.0) {
         return Ok(None);
     }
     let estimate = gap(&totals);
