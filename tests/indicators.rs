@@ -780,3 +780,105 @@ fn estimate_command_reports_bad_input_with_exit_code_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 }
+
+#[test]
+fn estimate_command_recomputes_the_low_pay_median_in_every_replicate() {
+    // The §4.6 rows with delete-one JK1 replicate columns: replicate r drops row r and
+    // multiplies the others by 8/7. The low-pay rate of each replicate is recomputed here by
+    // hand (median of the 7 remaining hourly values, then the share below 2/3 of it).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut csv = String::from(
+        "worker_id,weight,sex,age,status_in_employment,pay_form,usual_hours,earn_basic,mw_region",
+    );
+    for r in 1..=8 {
+        csv.push_str(&format!(",rep_{r}"));
+    }
+    csv.push('\n');
+    for (row, &(id, sex, w, hours, earnings, region, _)) in ORACLE.iter().enumerate() {
+        csv.push_str(&format!(
+            "{id},{w},{sex},30,1,1,{hours},{earnings},{region}"
+        ));
+        for r in 0..8 {
+            let rep = if r == row { 0.0 } else { w * 8.0 / 7.0 };
+            csv.push_str(&format!(",{rep}"));
+        }
+        csv.push('\n');
+    }
+    std::fs::write(dir.path().join("workers.csv"), csv).expect("csv");
+    std::fs::write(
+        dir.path().join("survey.json"),
+        r#"{"schema_version": 1, "reference_date": "2025-06-30",
+            "design": {"weights": "weight", "ids": [], "replicates": {"columns": "rep_.*", "type": "jk1"}}}"#,
+    )
+    .expect("survey.json");
+    let out = run_estimate(&[
+        "--survey",
+        dir.path().to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rows = json["indicators"].as_array().expect("rows");
+    let find = |id: &str| {
+        rows.iter()
+            .find(|r| r["id"] == id && r["domain"] == "all")
+            .expect("row")
+            .clone()
+    };
+
+    let hourly: Vec<f64> = ORACLE.iter().map(|o| o.6).collect();
+    let weights: Vec<f64> = ORACLE.iter().map(|o| o.2).collect();
+    let low_pay_of = |keep: &dyn Fn(usize) -> bool| -> f64 {
+        let mut pairs: Vec<(f64, f64)> = (0..8)
+            .filter(|&k| keep(k))
+            .map(|k| (hourly[k], weights[k]))
+            .collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: f64 = pairs.iter().map(|p| p.1).sum();
+        let mut cumulative = 0.0;
+        let mut median = f64::NAN;
+        for &(value, weight) in &pairs {
+            cumulative += weight;
+            if cumulative >= 0.5 * total * (1.0 - 1e-12) {
+                median = value;
+                break;
+            }
+        }
+        pairs
+            .iter()
+            .filter(|p| p.0 < 2.0 / 3.0 * median)
+            .map(|p| p.1)
+            .sum::<f64>()
+            / total
+    };
+    let thetas: Vec<f64> = (0..8).map(|r| low_pay_of(&|k| k != r)).collect();
+    let mean_theta = thetas.iter().sum::<f64>() / 8.0;
+    let v = 7.0 / 8.0 * thetas.iter().map(|t| (t - mean_theta).powi(2)).sum::<f64>();
+    let low_pay = find("low_pay_rate");
+    assert!(
+        (low_pay["estimate"].as_f64().expect("estimate") - low_pay_of(&|_| true)).abs() < 1e-12
+    );
+    let se = low_pay["se"].as_f64().expect("se");
+    assert!(
+        (se - v.sqrt()).abs() < 1e-12,
+        "se {se} vs hand {}",
+        v.sqrt()
+    );
+    // Every kind has a replicate SE now, the median-based gap included.
+    for id in [
+        "median_hourly_earnings",
+        "gender_pay_gap",
+        "gender_pay_gap_median",
+        "mean_hourly_earnings",
+    ] {
+        assert!(
+            find(id)["se"].as_f64().is_some_and(|s| s > 0.0),
+            "{id} has no SE"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use crate::estimate::indicators::derived::derive;
 use crate::estimate::indicators::evaluate::prepare;
 use crate::estimate::indicators::legal::LegalParameters;
 use crate::estimate::indicators::survey::{SurveyConfig, add_missing_known_columns, read_records};
-use crate::estimate::indicators::table::{IndicatorRow, indicator_table};
+use crate::estimate::indicators::table::{IndicatorRow, indicator_table, replicate_weight_vectors};
 use crate::estimate::reliability::ReliabilityRules;
 use crate::estimate::spec::parse_design;
 use crate::estimate::table::Table;
@@ -81,7 +81,10 @@ fn table(dir: &Path, by: &[String]) -> anyhow::Result<Vec<IndicatorRow>> {
     let mut records = read_records(&bytes, &file)?;
     let absent = add_missing_known_columns(&mut records);
     if !absent.is_empty() {
-        eprintln!("chainsurvey estimate: note: columns not in {file} (treated as not collected): {}", absent.join(", "));
+        eprintln!(
+            "chainsurvey estimate: note: columns not in {file} (treated as not collected): {}",
+            absent.join(", ")
+        );
     }
     derive(&mut records, &legal, &config.settings)?;
     let catalog = match &config.indicators {
@@ -96,11 +99,13 @@ fn table(dir: &Path, by: &[String]) -> anyhow::Result<Vec<IndicatorRow>> {
         .map_err(|e| anyhow::anyhow!("survey.json design: {e}"))?;
     let prepared = prepare(&catalog, &records);
     let rules = ReliabilityRules::methodology_default();
+    let replicate_weights = replicate_weight_vectors(&data_table, &design_spec, design.weights())?;
     Ok(indicator_table(
         &catalog,
         &prepared,
         &records,
         &design,
+        replicate_weights.as_deref(),
         by,
         config.ci_level,
         &rules,

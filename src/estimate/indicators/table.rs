@@ -11,6 +11,12 @@
 //! - low pay treats the median threshold as fixed in the linearization (a known
 //!   understatement; replicate columns that recompute the median are the remedy);
 //! - the median-based gap has no SE here (reported as missing, flagged suppress).
+//!
+//! When the design's replicate weights are given as columns of the data (as `chainsurvey
+//! weights` writes them), every indicator is instead recomputed in full inside each
+//! replicate — parameters such as the low-pay median included — and the spread goes through
+//! the design's replicate variance (scale, rscales, mse). This is exact for every kind,
+//! and costs one evaluation per replicate.
 
 use crate::estimate::design::Design;
 use crate::estimate::estimator::{self, Domain};
@@ -21,7 +27,10 @@ use crate::estimate::indicators::evaluate::{
 };
 use crate::estimate::indicators::record::Records;
 use crate::estimate::interval;
+use crate::estimate::pattern::Pattern;
 use crate::estimate::reliability::{self, Reliability, ReliabilityRules};
+use crate::estimate::spec::{ColumnSelection, DesignSpec};
+use crate::estimate::table::Table;
 use crate::estimate::taylor;
 
 /// One row of the indicator table.
@@ -52,19 +61,70 @@ fn design_error(e: crate::estimate::Error) -> Error {
     Error::Design(e.to_string())
 }
 
+/// The replicate weight vectors of a design whose replicates are columns of the data
+/// (`None` for generated replicates or a Taylor design). Factor columns
+/// (`combined_weights: false`) are multiplied by the analysis weights.
+pub fn replicate_weight_vectors(
+    table: &Table,
+    spec: &DesignSpec,
+    weights: &[f64],
+) -> Result<Option<Vec<Vec<f64>>>, Error> {
+    let Some(replicates) = &spec.replicates else {
+        return Ok(None);
+    };
+    let Some(selection) = &replicates.columns else {
+        return Ok(None);
+    };
+    let names: Vec<String> = match selection {
+        ColumnSelection::List(list) => list.clone(),
+        ColumnSelection::Pattern(text) => {
+            let pattern = Pattern::parse(text).map_err(Error::Design)?;
+            table
+                .names()
+                .iter()
+                .filter(|n| pattern.is_match(n))
+                .cloned()
+                .collect()
+        }
+    };
+    let mut vectors = Vec::with_capacity(names.len());
+    for name in &names {
+        let column = table.numeric(name).map_err(design_error)?;
+        vectors.push(if replicates.combined_weights {
+            column.to_vec()
+        } else {
+            column.iter().zip(weights).map(|(f, w)| f * w).collect()
+        });
+    }
+    Ok(Some(vectors))
+}
+
 /// Computes the table. `by` lists domain columns (crossed); an indicator is broken down only
-/// when every `by` column is among its catalog domains.
+/// when every `by` column is among its catalog domains. `replicate_weights` (from
+/// [`replicate_weight_vectors`]) switches every SE to full re-evaluation per replicate.
+#[allow(clippy::too_many_arguments)]
 pub fn indicator_table(
     catalog: &Catalog,
     prepared: &Prepared,
     records: &Records,
     design: &Design,
+    replicate_weights: Option<&[Vec<f64>]>,
     by: &[String],
     ci_level: f64,
     rules: &ReliabilityRules,
 ) -> Result<Vec<IndicatorRow>, Error> {
     let weights = design.weights().to_vec();
     let params = parameter_values(prepared, &weights);
+    let replicate_route = match (replicate_weights, &design.replicates) {
+        (Some(vectors), Some(reps)) if vectors.len() == reps.len() => {
+            let params_r: Vec<Vec<f64>> = vectors
+                .iter()
+                .map(|w| parameter_values(prepared, w))
+                .collect();
+            Some((vectors, params_r, reps))
+        }
+        _ => None,
+    };
     let n = records.len();
     let mut domain_list: Vec<(String, Vec<bool>)> = vec![("all".to_string(), vec![true; n])];
     if !by.is_empty() {
@@ -95,53 +155,65 @@ pub fn indicator_table(
             let count = in_scope.iter().filter(|&&b| b).count();
             let domain = Domain::from_mask(in_scope.clone());
             let scale = indicator.scale;
-            let (se, df) = match &indicator.kind {
-                Kind::Total { .. } => {
-                    let e =
-                        estimator::total(design, &prep.a, &domain, false).map_err(design_error)?;
-                    (Some(e.se() * scale), e.df)
+            let (se, df) = if let Some((vectors, params_r, reps)) = &replicate_route {
+                let thetas: Option<Vec<f64>> = vectors
+                    .iter()
+                    .zip(params_r)
+                    .map(|(w, p)| point_estimate(catalog, prepared, idx, records, w, p, mask))
+                    .collect();
+                (
+                    thetas.map(|t| reps.variance(&t, estimate).sqrt()),
+                    design.degrees_of_freedom(&in_scope),
+                )
+            } else {
+                match &indicator.kind {
+                    Kind::Total { .. } => {
+                        let e = estimator::total(design, &prep.a, &domain, false)
+                            .map_err(design_error)?;
+                        (Some(e.se() * scale), e.df)
+                    }
+                    Kind::Mean { .. } => {
+                        let ones = vec![1.0; n];
+                        let e = estimator::ratio(design, &prep.a, &ones, &domain, false)
+                            .map_err(design_error)?;
+                        (Some(e.se() * scale), e.df)
+                    }
+                    Kind::Proportion { .. } => {
+                        let a = numerator_column(prepared, idx, records, &params);
+                        let ones = vec![1.0; n];
+                        let e = estimator::ratio(design, &a, &ones, &domain, false)
+                            .map_err(design_error)?;
+                        (Some(e.se() * scale), e.df)
+                    }
+                    Kind::Ratio { .. } => {
+                        let e = estimator::ratio(design, &prep.a, &prep.b, &domain, false)
+                            .map_err(design_error)?;
+                        (Some(e.se() * scale), e.df)
+                    }
+                    Kind::Quantile { p, .. } => woodruff(
+                        design,
+                        &prep.a,
+                        &weights,
+                        &in_scope,
+                        *p,
+                        estimate / scale,
+                        ci_level,
+                    )?
+                    .map_or((None, design.degrees_of_freedom(&in_scope)), |(se, df)| {
+                        (Some(se * scale), df)
+                    }),
+                    Kind::Gap {
+                        statistic: GapStatistic::Mean,
+                        ..
+                    } => {
+                        let se = mean_gap_se(design, &prep.a, &prep.group, &weights, &in_scope)?;
+                        (se.map(|s| s * scale), design.degrees_of_freedom(&in_scope))
+                    }
+                    Kind::Gap {
+                        statistic: GapStatistic::Median,
+                        ..
+                    } => (None, design.degrees_of_freedom(&in_scope)),
                 }
-                Kind::Mean { .. } => {
-                    let ones = vec![1.0; n];
-                    let e = estimator::ratio(design, &prep.a, &ones, &domain, false)
-                        .map_err(design_error)?;
-                    (Some(e.se() * scale), e.df)
-                }
-                Kind::Proportion { .. } => {
-                    let a = numerator_column(prepared, idx, records, &params);
-                    let ones = vec![1.0; n];
-                    let e = estimator::ratio(design, &a, &ones, &domain, false)
-                        .map_err(design_error)?;
-                    (Some(e.se() * scale), e.df)
-                }
-                Kind::Ratio { .. } => {
-                    let e = estimator::ratio(design, &prep.a, &prep.b, &domain, false)
-                        .map_err(design_error)?;
-                    (Some(e.se() * scale), e.df)
-                }
-                Kind::Quantile { p, .. } => woodruff(
-                    design,
-                    &prep.a,
-                    &weights,
-                    &in_scope,
-                    *p,
-                    estimate / scale,
-                    ci_level,
-                )?
-                .map_or((None, design.degrees_of_freedom(&in_scope)), |(se, df)| {
-                    (Some(se * scale), df)
-                }),
-                Kind::Gap {
-                    statistic: GapStatistic::Mean,
-                    ..
-                } => {
-                    let se = mean_gap_se(design, &prep.a, &prep.group, &weights, &in_scope)?;
-                    (se.map(|s| s * scale), design.degrees_of_freedom(&in_scope))
-                }
-                Kind::Gap {
-                    statistic: GapStatistic::Median,
-                    ..
-                } => (None, design.degrees_of_freedom(&in_scope)),
             };
             let se = se.filter(|s| s.is_finite());
             let is_proportion = matches!(indicator.kind, Kind::Proportion { .. }) && scale == 1.0;
