@@ -1556,3 +1556,144 @@ fn weights_command_reports_bad_input() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Invariants (proptest).
+
+mod invariants {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random link population: up to 12 frame units, up to 15 target units in up to 6
+    /// clusters, random links with importances.
+    fn population() -> impl Strategy<Value = (usize, Vec<usize>, Vec<(usize, usize, f64)>)> {
+        (2usize..12, 1usize..15, 1usize..6).prop_flat_map(|(n_frame, n_target, n_clusters)| {
+            (
+                Just(n_frame),
+                proptest::collection::vec(0..n_clusters, n_target),
+                proptest::collection::vec((0..n_frame, 0..n_target, 0.0f64..10.0), 0..30),
+            )
+        })
+    }
+
+    fn dedupe(rows: &[(usize, usize, f64)]) -> Vec<(usize, usize, f64)> {
+        let mut seen = std::collections::HashSet::new();
+        rows.iter()
+            .copied()
+            .filter(|&(j, k, _)| seen.insert((j, k)))
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn census_of_the_frame_gives_every_covered_unit_weight_one(
+            (n_frame, cluster_of, rows) in population(),
+            mode_idx in 0usize..3,
+            weighted in any::<bool>(),
+        ) {
+            let rows = dedupe(&rows);
+            let (scale, inputs) = if weighted {
+                (LinkScale::Importance, weighted_links(&rows))
+            } else {
+                (LinkScale::Count, links(&rows.iter().map(|&(j, k, _)| (j, k)).collect::<Vec<_>>()))
+            };
+            let mode = [ShareMode::Clustered, ShareMode::Singleton, ShareMode::ClusterElimination][mode_idx];
+            let table = LinkTable::new(n_frame, cluster_of.clone(), &inputs, scale, DuplicateLinks::Refuse).expect("links");
+            let Ok(operator) = ShareOperator::compile(&table, mode) else {
+                // Elimination with importances is refused by design.
+                prop_assert!(mode == ShareMode::ClusterElimination && weighted);
+                return Ok(());
+            };
+            let census: Vec<FrameWeight> = (0..n_frame).map(|frame_unit| FrameWeight { frame_unit, weight: 1.0 }).collect();
+            match share(&operator, &census, None) {
+                Ok(shared) => {
+                    for k in 0..cluster_of.len() {
+                        if shared.reached[k] {
+                            // Θ̃ columns sum to 1 over the population (Property 3.1).
+                            prop_assert!((shared.unit_weight[k] - 1.0).abs() < 1e-9, "unit {k}: {}", shared.unit_weight[k]);
+                        }
+                    }
+                }
+                // Only a reached cluster with total importance 0 may refuse.
+                Err(Error::ZeroClusterTotal { .. }) => prop_assert!(weighted),
+                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+            }
+        }
+
+        #[test]
+        fn sharing_equals_the_sum_of_d_times_z(
+            (n_frame, cluster_of, rows) in population(),
+            sample_mask in proptest::collection::vec(any::<bool>(), 12),
+            y in proptest::collection::vec(0.0f64..100.0, 15),
+        ) {
+            let rows = dedupe(&rows);
+            let inputs = links(&rows.iter().map(|&(j, k, _)| (j, k)).collect::<Vec<_>>());
+            let table = LinkTable::new(n_frame, cluster_of.clone(), &inputs, LinkScale::Count, DuplicateLinks::Refuse).expect("links");
+            let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+            let sample: Vec<usize> = (0..n_frame).filter(|&j| sample_mask[j]).collect();
+            let d = 1.7;
+            let shared = share(&operator, &sample_of(&sample, d), None).expect("share");
+            let values: Vec<Option<f64>> = (0..cluster_of.len()).map(|k| Some(y[k])).collect();
+            let z = derived_z(&operator, &sample, None, &values).expect("z");
+            prop_assert_eq!(z.len(), sample.len());
+            let by_share: f64 = (0..cluster_of.len()).map(|k| shared.unit_weight[k] * y[k]).sum();
+            let by_z: f64 = z.iter().map(|v| d * v).sum();
+            prop_assert!((by_share - by_z).abs() < 1e-9 * (1.0 + by_share.abs()));
+        }
+
+        #[test]
+        fn trimming_keeps_class_totals_and_meets_the_cap(
+            weights in proptest::collection::vec(0.1f64..50.0, 1..40),
+            classes_seed in proptest::collection::vec(0usize..3, 40),
+            k1 in 1.0f64..5.0,
+        ) {
+            let classes: Vec<usize> = classes_seed[..weights.len()].to_vec();
+            match trim(&weights, &classes, TrimCap::MedianMultiple(k1)) {
+                Ok(trimmed) => {
+                    for report in &trimmed.classes {
+                        let members: Vec<usize> = (0..weights.len()).filter(|&k| classes[k] == report.class).collect();
+                        let before: f64 = members.iter().map(|&k| weights[k]).sum();
+                        let after: f64 = members.iter().map(|&k| trimmed.weights[k]).sum();
+                        prop_assert!((before - after).abs() < 1e-9 * before);
+                        for &k in &members {
+                            prop_assert!(trimmed.weights[k] <= report.cap * (1.0 + 1e-9));
+                        }
+                    }
+                }
+                Err(Error::TrimInfeasible(report)) => {
+                    for c in &report.classes {
+                        prop_assert!((c.n_positive as f64) * c.cap < c.total);
+                    }
+                }
+                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+            }
+        }
+
+        #[test]
+        fn nonresponse_keeps_the_estimated_eligible_total(
+            units in proptest::collection::vec((0usize..4, 0usize..4, 0.5f64..20.0), 1..60),
+        ) {
+            let labels: Vec<usize> = units.iter().map(|u| u.0).collect();
+            let status: Vec<ResponseStatus> = units
+                .iter()
+                .map(|u| [ResponseStatus::Respondent, ResponseStatus::NonRespondent, ResponseStatus::Ineligible, ResponseStatus::Unknown][u.1])
+                .collect();
+            let weights: Vec<f64> = units.iter().map(|u| u.2).collect();
+            let rule = CollapseRule { min_respondents: 1, max_factor: 1e9 };
+            match nonresponse_adjust(&labels, &status, &weights, rule) {
+                Ok(adj) => {
+                    for (c, class) in adj.classes.iter().enumerate() {
+                        let members: Vec<usize> = (0..units.len()).filter(|&k| adj.unit_class[k] == c).collect();
+                        let sum = |s: ResponseStatus| members.iter().filter(|&&k| status[k] == s).map(|&k| weights[k]).sum::<f64>();
+                        let eligible = sum(ResponseStatus::Respondent) + sum(ResponseStatus::NonRespondent);
+                        let expected = eligible + class.eligibility_rate * sum(ResponseStatus::Unknown);
+                        let adjusted: f64 = members.iter().map(|&k| weights[k] * adj.factor[k]).sum();
+                        prop_assert!((adjusted - expected).abs() < 1e-9 * (1.0 + expected));
+                    }
+                }
+                Err(Error::NoRespondents) => prop_assert!(!status.contains(&ResponseStatus::Respondent)),
+                Err(other) => prop_assert!(false, "unexpected error {other:?}"),
+            }
+        }
+    }
+}
