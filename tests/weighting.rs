@@ -1697,3 +1697,80 @@ mod invariants {
         }
     }
 }
+
+#[test]
+fn weights_command_calibrates_worker_weights() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    let config = |calibration: &str, replicates: &str| {
+        format!(
+            r#"{{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
+                "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
+                "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
+                "collapse": {{"min_respondents": 1, "max_factor": 2.0}}, "replicates": "{replicates}",
+                "calibration": {calibration}}}"#
+        )
+    };
+    let run_with = |calibration: &str, replicates: &str| {
+        std::fs::write(
+            dir.path().join("weighting.json"),
+            config(calibration, replicates),
+        )
+        .expect("write");
+        run_cli(&["weights", "--dir", dir.path().to_str().expect("path")])
+    };
+    let table = |out: &std::process::Output| -> (Vec<String>, Vec<csv::StringRecord>) {
+        assert!(
+            out.status.success(),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+        let headers = reader
+            .headers()
+            .expect("header")
+            .iter()
+            .map(str::to_string)
+            .collect();
+        (headers, reader.records().map(|r| r.expect("row")).collect())
+    };
+    let value = |t: &(Vec<String>, Vec<csv::StringRecord>), row: usize, name: &str| -> f64 {
+        let col = t.0.iter().position(|h| h == name).expect("column");
+        t.1[row][col].parse().expect("number")
+    };
+    // Post-stratified to 3 men and 4 women: g = 3/4.5 and 4/6.
+    let by_sex = table(&run_with(
+        r#"{"method": "poststratify", "column": "sex", "totals": {"1": 3, "2": 4}}"#,
+        "none",
+    ));
+    assert_close(value(&by_sex, 0, "weight"), 3.0, "man");
+    assert_close(value(&by_sex, 1, "weight"), 4.0, "woman");
+    assert_close(value(&by_sex, 0, "calib_g"), 3.0 / 4.5, "g man");
+    // One cell of 7 employees, with JK1 replicates: every replicate is calibrated again, so
+    // the surviving worker of each replicate carries the whole total.
+    let one_cell = table(&run_with(
+        r#"{"method": "rake", "margins": [{"column": "status_in_employment", "totals": {"1": 7}}]}"#,
+        "jk1",
+    ));
+    assert_close(value(&one_cell, 0, "weight"), 3.0, "full sample man");
+    assert_close(value(&one_cell, 1, "rep_1"), 7.0, "rep 1 woman");
+    assert_close(value(&one_cell, 0, "rep_2"), 7.0, "rep 2 man");
+    // A replicate that empties a calibration cell is an error, not silent weights.
+    let out = run_with(
+        r#"{"method": "poststratify", "column": "sex", "totals": {"1": 3, "2": 4}}"#,
+        "jk1",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no sample weight"));
+    // A worker value without a population total is an error naming the line.
+    let out = run_with(
+        r#"{"method": "rake", "margins": [{"column": "sex", "totals": {"1": 3}}]}"#,
+        "none",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 3") && stderr.contains("sex"),
+        "{stderr}"
+    );
+}

@@ -12,6 +12,7 @@ use clap::Args as ClapArgs;
 use serde::Deserialize;
 
 use crate::weighting::Probability;
+use crate::weighting::calibration::{CalibrationConfig, Distance};
 use crate::weighting::factors::WeightColumns;
 use crate::weighting::links::{DuplicateLinks, LinkScale};
 use crate::weighting::nonresponse::{CollapseRule, ResponseStatus};
@@ -19,7 +20,7 @@ use crate::weighting::plan::{
     FrameSampleRecord, LinkRecord, Outcome, PlanOptions, SelectedRecord, UnitRecord, WorkerRecord,
     build_recipe, jk1_frame_weights,
 };
-use crate::weighting::recipe::{run_recipe, run_replicate};
+use crate::weighting::recipe::{CalibrationStep, run_recipe, run_replicate};
 use crate::weighting::share::ShareMode;
 use crate::weighting::trim::TrimCap;
 use crate::weighting::workers::WorkerTake;
@@ -50,9 +51,37 @@ struct Config {
     duplicate_links: String,
     collapse: Collapse,
     #[serde(default)]
+    calibration: Option<Calibration>,
+    #[serde(default)]
     trim: Option<Trim>,
     #[serde(default)]
     replicates: Option<String>,
+}
+
+/// Calibration of the worker weights to known totals of worker columns.
+#[derive(Deserialize)]
+#[serde(tag = "method", rename_all = "lowercase", deny_unknown_fields)]
+enum Calibration {
+    /// Post-stratification on one column: `totals` maps each value to its population count.
+    Poststratify {
+        column: String,
+        totals: std::collections::BTreeMap<String, f64>,
+    },
+    /// Raking (IPF) over several margins.
+    Rake {
+        margins: Vec<CalibrationMargin>,
+        #[serde(default)]
+        epsilon: Option<f64>,
+        #[serde(default)]
+        maxit: Option<usize>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalibrationMargin {
+    column: String,
+    totals: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Deserialize)]
@@ -306,8 +335,36 @@ fn weights(dir: &Path) -> anyhow::Result<String> {
         });
     }
 
-    let (recipe, ignored_links) =
+    let (mut recipe, ignored_links) =
         build_recipe(&units, &frame_sample, &links, &selected, &workers, &options)?;
+    recipe.calibration = match &config.calibration {
+        None => None,
+        Some(Calibration::Poststratify { column, totals }) => {
+            let (cell_of_row, cell_totals) = cells(&workers_csv, column, totals)?;
+            Some(CalibrationStep::Poststratify {
+                cell_of_row,
+                cell_totals,
+            })
+        }
+        Some(Calibration::Rake {
+            margins,
+            epsilon,
+            maxit,
+        }) => {
+            let margins = margins
+                .iter()
+                .map(|m| cells(&workers_csv, &m.column, &m.totals))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Some(CalibrationStep::Rake {
+                margins,
+                config: CalibrationConfig {
+                    distance: Distance::Raking,
+                    max_iter: maxit.unwrap_or(100),
+                    tolerance: epsilon.unwrap_or(1e-7),
+                },
+            })
+        }
+    };
     let output = run_recipe(&recipe)?;
     let replicate_weights: Vec<Vec<f64>> = if replicates {
         jk1_frame_weights(&recipe)
@@ -336,6 +393,32 @@ fn weights(dir: &Path) -> anyhow::Result<String> {
         &output.weights,
         &replicate_weights,
     )
+}
+
+/// The cell of every worker row for a calibration column, and the totals in cell order.
+fn cells(
+    workers: &Csv,
+    column: &str,
+    totals: &std::collections::BTreeMap<String, f64>,
+) -> anyhow::Result<(Vec<usize>, Vec<f64>)> {
+    let index: HashMap<&str, usize> = totals
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    let mut cell_of_row = Vec::with_capacity(workers.rows.len());
+    for (line, row) in workers.rows.iter().enumerate() {
+        let value = workers.required(row, line, column)?;
+        let cell = index.get(value).ok_or_else(|| {
+            anyhow!(
+                "{}: line {}: `{column}` = `{value}` has no population total in weighting.json",
+                workers.name,
+                line + 2
+            )
+        })?;
+        cell_of_row.push(*cell);
+    }
+    Ok((cell_of_row, totals.values().copied().collect()))
 }
 
 fn write_output(
