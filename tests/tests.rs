@@ -4,6 +4,8 @@ mod cli;
 mod examples;
 mod expressions;
 mod frame;
+mod indicators;
 mod questionnaire;
 mod sampling;
 mod synth;
+mod weighting;

@@ -4,10 +4,12 @@
 //! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
+mod estimate;
 mod frame;
 mod questionnaire;
 mod sample;
 mod synth;
+mod weights;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +32,11 @@ pub enum Command {
     /// Draw samples, trace supply links to the next tier, select workers.
     #[command(subcommand)]
     Sample(sample::Command),
+    /// Decent-work indicator table (estimate, SE, CI, CV, n, flags) of a survey directory.
+    Estimate(estimate::Args),
+    /// Weights of a survey: base, GWSM sharing, subsampling, non-response, worker factors,
+    /// trimming, each as a column, with optional JK1 replicate weights.
+    Weights(weights::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -38,6 +45,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
         Some(Command::Frame(cmd)) => frame::run(cmd),
         Some(Command::Sample(cmd)) => sample::run(cmd),
+        Some(Command::Estimate(args)) => estimate::run(args),
+        Some(Command::Weights(args)) => weights::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;

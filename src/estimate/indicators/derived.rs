@@ -1,0 +1,265 @@
+//! Derived variables of the worker records (METHODOLOGY §4.2 notes, §4.4, §4.5, §6
+//! "Derived variables"), added as columns so the indicator expressions can use them.
+//!
+//! Inputs are the worker-questionnaire names of VARIABLES.md plus unit columns merged onto
+//! each worker row (`unit_type`, `registered`, `mw_region`, `cba_in_force`); see
+//! docs/methodology.md for the microdata layout. Money is in thousand VND as collected;
+//! minimum wages are in VND.
+
+use crate::estimate::indicators::child_labour::{ChildLabour, classify_child_labour};
+use crate::estimate::indicators::date::CivilDate;
+use crate::estimate::indicators::error::Error;
+use crate::estimate::indicators::forced_labour::{
+    COERCION_ITEMS, INVOLUNTARINESS_ITEMS, forced_labour,
+};
+use crate::estimate::indicators::legal::{LegalParameters, Region};
+use crate::estimate::indicators::record::{Records, Value};
+
+/// Survey-level settings the derivations need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DerivationSettings {
+    /// The reference date (end of the reference month) for minimum wages and overtime caps.
+    pub reference_date: CivilDate,
+    /// Whether employers are under the 300 h/year overtime regime (electronics for export is
+    /// a listed case); a record column `ot_regime_300h` ("1"/"2") overrides it.
+    pub overtime_300h_regime: bool,
+}
+
+/// What the derivation could not use.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DerivationReport {
+    /// Employees excluded from hourly earnings because E ≤ 0, H ≤ 0 or either is missing.
+    pub hourly_excluded: usize,
+    /// Records whose `mw_region` is missing or not I–IV.
+    pub region_unknown: usize,
+}
+
+/// Hourly earnings in VND: h = E · 1000 / (H · 52/12), E in thousand VND per month and H
+/// usual weekly hours. `None` when E ≤ 0 or H ≤ 0.
+pub fn hourly_earnings(monthly_thousand_vnd: f64, usual_weekly_hours: f64) -> Option<f64> {
+    if monthly_thousand_vnd > 0.0 && usual_weekly_hours > 0.0 {
+        Some(monthly_thousand_vnd * 1000.0 / (usual_weekly_hours * 52.0 / 12.0))
+    } else {
+        None
+    }
+}
+
+/// The default age group of §4.2: 15–17, 18–24, 25–34, 35–44, 45–54, 55+ ("<15" below).
+pub fn age_group(age: f64) -> &'static str {
+    match age {
+        a if a < 15.0 => "<15",
+        a if a < 18.0 => "15-17",
+        a if a < 25.0 => "18-24",
+        a if a < 35.0 => "25-34",
+        a if a < 45.0 => "35-44",
+        a if a < 55.0 => "45-54",
+        _ => "55+",
+    }
+}
+
+fn yes_no(value: &Value) -> Option<bool> {
+    if value.is_code("1") {
+        Some(true)
+    } else if value.is_code("2") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn flag(value: Option<bool>) -> Value {
+    match value {
+        Some(b) => Value::Number(if b { 1.0 } else { 0.0 }),
+        None => Value::Missing,
+    }
+}
+
+/// Adds the derived columns: `earn_total` (if absent), `hourly_earnings`, `employee`,
+/// `employed`, `hours_all_jobs`, `age_group`, `youth`, `region`, `min_wage_monthly`,
+/// `min_wage_hourly`, `monthly_wage_vnd`, `below_min_wage`, `overtime_cap_month`,
+/// `overtime_breach`, `precarious`, `informal_sector`, `informal_job`, `child_labour`,
+/// `minor_hours_breach`, `forced_labour`.
+pub fn derive(
+    records: &mut Records,
+    legal: &LegalParameters,
+    settings: &DerivationSettings,
+) -> Result<DerivationReport, Error> {
+    let n = records.len();
+    let mut report = DerivationReport::default();
+    let number = |records: &Records, row: usize, column: &str| records.get(row, column).as_number();
+    let mut columns: Vec<(&str, Vec<Value>)> = [
+        "earn_total",
+        "hourly_earnings",
+        "employee",
+        "employed",
+        "hours_all_jobs",
+        "age_group",
+        "youth",
+        "region",
+        "min_wage_monthly",
+        "min_wage_hourly",
+        "monthly_wage_vnd",
+        "below_min_wage",
+        "overtime_cap_month",
+        "overtime_breach",
+        "precarious",
+        "informal_sector",
+        "informal_job",
+        "child_labour",
+        "minor_hours_breach",
+        "forced_labour",
+    ]
+    .into_iter()
+    .map(|name| (name, Vec::with_capacity(n)))
+    .collect();
+    let has_total = records.schema.get("earn_total").is_some();
+    for row in 0..n {
+        let mut out: Vec<Value> = Vec::with_capacity(columns.len());
+        // Earnings.
+        let components: Vec<Option<f64>> = [
+            "earn_basic",
+            "earn_overtime",
+            "earn_allowances",
+            "earn_bonus",
+        ]
+        .iter()
+        .map(|c| number(records, row, c))
+        .collect();
+        let earn_total = if has_total {
+            number(records, row, "earn_total")
+        } else if components.iter().all(Option::is_none) {
+            None
+        } else {
+            Some(components.iter().flatten().sum())
+        };
+        let hours = number(records, row, "usual_hours");
+        let employee = records.get(row, "status_in_employment").is_code("1");
+        let hourly = match (earn_total, hours) {
+            (Some(e), Some(h)) => hourly_earnings(e, h),
+            _ => None,
+        };
+        if employee && hourly.is_none() {
+            report.hourly_excluded += 1;
+        }
+        out.push(earn_total.map_or(Value::Missing, Value::Number));
+        out.push(hourly.map_or(Value::Missing, Value::Number));
+        out.push(flag(Some(employee)));
+        out.push(Value::Number(1.0));
+        let all_jobs = hours.map(|h| h + number(records, row, "other_job_hours").unwrap_or(0.0));
+        out.push(all_jobs.map_or(Value::Missing, Value::Number));
+        // Age.
+        let age = number(records, row, "age");
+        out.push(age.map_or(Value::Missing, |a| Value::Text(age_group(a).to_string())));
+        out.push(flag(age.map(|a| (15.0..25.0).contains(&a))));
+        // Region and minimum wage.
+        let region = Region::parse(&records.get(row, "mw_region").as_text());
+        if region.is_none() {
+            report.region_unknown += 1;
+        }
+        out.push(region.map_or(Value::Missing, |r| Value::Text(r.to_string())));
+        let minimum = region.and_then(|r| legal.minimum_wage(settings.reference_date, r));
+        out.push(
+            minimum
+                .as_ref()
+                .map_or(Value::Missing, |m| Value::Number(m.monthly)),
+        );
+        out.push(
+            minimum
+                .as_ref()
+                .map_or(Value::Missing, |m| Value::Number(m.hourly)),
+        );
+        // The wage compared with the monthly minimum: basic wage plus allowances.
+        let wage = number(records, row, "earn_basic")
+            .map(|basic| (basic + number(records, row, "earn_allowances").unwrap_or(0.0)) * 1000.0);
+        out.push(wage.map_or(Value::Missing, Value::Number));
+        out.push(flag(match (wage, &minimum) {
+            (Some(w), Some(m)) => Some(w < m.monthly),
+            _ => None,
+        }));
+        // Overtime.
+        let regime =
+            yes_no(records.get(row, "ot_regime_300h")).unwrap_or(settings.overtime_300h_regime);
+        let cap = legal.overtime_cap_month(settings.reference_date, regime);
+        out.push(Value::Number(cap));
+        out.push(flag(number(records, row, "overtime_hours_month").map(
+            |h| legal.overtime_month_exceeded(h, settings.reference_date, regime),
+        )));
+        // Contracts and informality.
+        let contract = records.get(row, "contract_type").as_text();
+        out.push(flag(if contract.is_empty() || contract == "9" {
+            None
+        } else {
+            Some(matches!(contract.as_str(), "3" | "4" | "5"))
+        }));
+        let household = records.get(row, "unit_type").is_code("5");
+        let registered = yes_no(records.get(row, "registered"));
+        let informal_sector = match registered {
+            Some(r) => Some(household && !r),
+            None if !household && !records.get(row, "unit_type").as_text().is_empty() => {
+                Some(false)
+            }
+            None => None,
+        };
+        out.push(flag(informal_sector));
+        let informal_job = if employee {
+            match yes_no(records.get(row, "si_paid")) {
+                Some(paid) => Some(!paid),
+                None => match (
+                    yes_no(records.get(row, "paid_annual_leave")),
+                    yes_no(records.get(row, "paid_sick_leave")),
+                ) {
+                    (Some(false), Some(false)) => Some(true),
+                    (Some(true), _) | (_, Some(true)) => Some(false),
+                    _ => None,
+                },
+            }
+        } else {
+            informal_sector
+        };
+        out.push(flag(informal_job));
+        // Child labour (reference-week hours in all jobs) and minors' legal hours.
+        let week_hours = number(records, row, "actual_hours_7d").or(all_jobs);
+        let hazardous = yes_no(records.get(row, "hazardous_work")).unwrap_or(false);
+        let child = match age {
+            Some(a) if a >= 0.0 => {
+                let band = classify_child_labour(a as u32, 0.0, false, legal.child_labour_bands());
+                match week_hours {
+                    // Outside 5–17 the classification does not apply: not child labour.
+                    _ if band == ChildLabour::NotApplicable => Some(false),
+                    Some(h) => Some(
+                        classify_child_labour(a as u32, h, hazardous, legal.child_labour_bands())
+                            .is_child_labour(),
+                    ),
+                    None if hazardous => Some(true),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        out.push(flag(child));
+        out.push(flag(match (age, all_jobs) {
+            (Some(a), Some(h)) if a >= 0.0 => Some(legal.minor_hours_exceeded(a as u32, h)),
+            _ => None,
+        }));
+        // Forced labour.
+        let involuntariness: Vec<Option<bool>> = INVOLUNTARINESS_ITEMS
+            .iter()
+            .map(|c| yes_no(records.get(row, c)))
+            .collect();
+        let coercion: Vec<Option<bool>> = COERCION_ITEMS
+            .iter()
+            .map(|c| yes_no(records.get(row, c)))
+            .collect();
+        out.push(flag(forced_labour(&involuntariness, &coercion)));
+        for (column, value) in columns.iter_mut().zip(out) {
+            column.1.push(value);
+        }
+    }
+    for (name, values) in columns {
+        if name == "earn_total" && has_total {
+            continue;
+        }
+        records.set_column(name, values);
+    }
+    Ok(report)
+}
