@@ -542,7 +542,8 @@ fn draw_into(ctx: &UnitContext, k: u64, s: &mut Stream) -> Worker {
 
     // Earnings: gross income from the class lognormal; basic pay set against the regional
     // minimum so that the below-minimum rate is the firm's rate (+ the women's add-on).
-    let income = c.income_median * (c.income_sigma * s.std_normal()).exp();
+    let sex_factor = if female { p.women_income_factor } else { 1.0 };
+    let income = sex_factor * c.income_median * (c.income_sigma * s.std_normal()).exp();
     let mw = ctx.minimum_wage;
     let below_p = e.below_minimum_wage
         + if female {
