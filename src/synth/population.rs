@@ -6,6 +6,7 @@ use super::Error;
 use super::config::{District, Province, ProvinceGroup, SynthConfig, WorkforceClass};
 use super::draw::{Stream, mix};
 use super::enterprises::{draw_employment, group_probabilities, tax_code};
+use super::indicators::UnitFacts;
 use super::links::{LinkUnit, draw_links};
 use crate::frame::{Frame, Tier0Rule, Unit, VsicVersion, compute_tiers};
 
@@ -94,6 +95,18 @@ impl Population {
     /// Regional monthly minimum wage (thousand VND) for unit `idx`.
     pub fn minimum_wage(&self, idx: usize) -> f64 {
         self.config.minimum_wage.monthly[(self.units[idx].mw_region - 1) as usize]
+    }
+
+    /// What the indicator definitions need to know about unit `idx` (for computing
+    /// [`super::indicators::terms`] on sampled workers).
+    pub fn unit_facts(&self, idx: usize) -> UnitFacts {
+        let u = &self.frame.units[idx];
+        UnitFacts {
+            household_business: u.household_business,
+            registered: u.registered,
+            cba_in_force: self.units[idx].cba_in_force,
+            minimum_wage: self.minimum_wage(idx),
+        }
     }
 
     /// Total number of workers.
