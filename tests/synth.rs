@@ -96,7 +96,7 @@ fn invalid_config_values_name_their_json_path() {
 #[test]
 fn bad_scales_are_errors() {
     let c = SynthConfig::vn_electronics();
-    for scale in [0.0, -1.0, f64::NAN, f64::INFINITY, 0.001] {
+    for scale in [0.0, -1.0, f64::NAN, f64::INFINITY, 0.001, 1000.0] {
         assert!(
             matches!(synth::generate(&c, scale, 1), Err(Error::BadScale { .. })),
             "scale {scale}"
@@ -138,6 +138,7 @@ fn any_worker_regenerates_alone_as_in_the_full_pass() {
     }
     assert!(checked > 20);
     assert_eq!(worker(pop, pop.frame.units.len(), 0), None);
+    assert_eq!(workers_of(pop, pop.frame.units.len()).count(), 0);
 }
 
 #[test]

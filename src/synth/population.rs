@@ -122,6 +122,9 @@ impl Population {
     }
 }
 
+/// Largest accepted scale.
+pub const MAX_SCALE: f64 = 20.0;
+
 /// Generates the population of `config` at `scale` (1.0 ≈ 2,800 enterprises and 1.14 M workers
 /// with the default) from `seed`. Same inputs, same population, bit for bit.
 pub fn generate(config: &SynthConfig, scale: f64, seed: u64) -> Result<Population, Error> {
@@ -129,6 +132,14 @@ pub fn generate(config: &SynthConfig, scale: f64, seed: u64) -> Result<Populatio
         return Err(Error::BadScale {
             scale,
             reason: "must be a positive number".into(),
+        });
+    }
+    // Link matching is quadratic in the number of firms; beyond this the run time grows
+    // from seconds to hours, and no use needs more than a few national chains.
+    if scale > MAX_SCALE {
+        return Err(Error::BadScale {
+            scale,
+            reason: format!("must be at most {MAX_SCALE}"),
         });
     }
     config.check()?;
