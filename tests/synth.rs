@@ -96,7 +96,7 @@ fn invalid_config_values_name_their_json_path() {
 #[test]
 fn bad_scales_are_errors() {
     let c = SynthConfig::vn_electronics();
-    for scale in [0.0, -1.0, f64::NAN, f64::INFINITY, 0.001] {
+    for scale in [0.0, -1.0, f64::NAN, f64::INFINITY, 0.001, 1000.0] {
         assert!(
             matches!(synth::generate(&c, scale, 1), Err(Error::BadScale { .. })),
             "scale {scale}"
@@ -138,6 +138,7 @@ fn any_worker_regenerates_alone_as_in_the_full_pass() {
     }
     assert!(checked > 20);
     assert_eq!(worker(pop, pop.frame.units.len(), 0), None);
+    assert_eq!(workers_of(pop, pop.frame.units.len()).count(), 0);
 }
 
 #[test]
@@ -618,4 +619,62 @@ fn cli_writes_the_frame_truth_and_calibration() {
     assert!(!res.status.success());
     assert!(String::from_utf8_lossy(&res.stderr).contains("strata[9].sigma"));
     assert!(!out2.exists());
+}
+
+/// Worker-level rates of each workforce class match the configured §7.5 means (the firm
+/// effects are centred on them), within 4 standard errors plus half a point.
+#[test]
+fn worker_rates_follow_the_class_parameters() {
+    let pop = &*SMALL;
+    let config = &pop.config;
+    // Per class: [written contract, > 48 h (main job), union, injury, men below minimum]
+    // as (hits, trials).
+    let mut counts = vec![[(0u64, 0u64); 5]; config.classes.len()];
+    for unit in 0..pop.frame.units.len() {
+        let class = pop.units[unit].class;
+        let mw = pop.minimum_wage(unit);
+        for w in workers_of(pop, unit) {
+            let c = &mut counts[class];
+            c[1].0 += (w.usual_hours > 48.0) as u64;
+            c[1].1 += 1;
+            c[3].0 += w.injury_12m as u64;
+            c[3].1 += 1;
+            if w.status_in_employment != Status::Employee {
+                continue;
+            }
+            c[0].0 += w.contract_type.is_some_and(|t| t.is_written()) as u64;
+            c[0].1 += 1;
+            c[2].0 += w.union_member as u64;
+            c[2].1 += 1;
+            if w.sex == Sex::Male {
+                c[4].0 += (w.earn_basic < mw) as u64;
+                c[4].1 += 1;
+            }
+        }
+    }
+    let mut checked = 0;
+    for (k, class) in config.classes.iter().enumerate() {
+        let want = [
+            class.written_contract,
+            class.over_48h,
+            class.union_member,
+            class.injury_12m,
+            class.below_minimum_wage,
+        ];
+        for (j, (hits, n)) in counts[k].iter().enumerate() {
+            if *n < 2000 {
+                continue;
+            }
+            let got = *hits as f64 / *n as f64;
+            let se = (want[j] * (1.0 - want[j]) / *n as f64).sqrt();
+            assert!(
+                (got - want[j]).abs() <= 4.0 * se + 0.005,
+                "class {} item {j}: {got} vs {} (n = {n})",
+                class.id,
+                want[j]
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} class rates checked");
 }

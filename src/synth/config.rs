@@ -139,6 +139,9 @@ pub struct WorkerParams {
     pub basic_above_minimum_max: f64,
     pub basic_share_of_income: [f64; 2],
     pub overtime_premium: f64,
+    /// Multiplier on women's gross income (§7.3 gives none; GSO Q1 2025 salaried women earn
+    /// 8.9 / 9.8 = 0.91 of men's [S74]).
+    pub women_income_factor: f64,
     pub paid_on_time_rate: f64,
     /// Share of workers with a written contract who hold a copy.
     pub contract_copy_rate: f64,
@@ -540,6 +543,9 @@ impl SynthConfig {
                 "workers.basic_share_of_income".into(),
                 "need 0 < lo ≤ hi ≤ 1".into(),
             );
+        }
+        if !(w.women_income_factor.is_finite() && w.women_income_factor > 0.0) {
+            return bad("workers.women_income_factor".into(), "must be > 0".into());
         }
         if !(w.below_minimum_wage_floor > 0.0 && w.below_minimum_wage_floor < 1.0) {
             return bad(

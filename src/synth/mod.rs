@@ -35,7 +35,7 @@ pub use calibration::{Check, calibration_checks};
 pub use config::{DEFAULT_CONFIG_JSON, SynthConfig};
 pub use error::Error;
 pub use population::ATTRIBUTES;
-pub use population::{FirmEffects, Population, UnitTruth, generate};
+pub use population::{FirmEffects, MAX_SCALE, Population, UnitTruth, generate};
 pub use truth::{PopulationTruth, TruthRow, population_truth};
 pub use workers::{
     AgeGroup, ContractType, PayForm, Sex, Status, Worker, YesNoDk, draws_of, worker, workers_of,

@@ -6,6 +6,7 @@ use super::Error;
 use super::config::{District, Province, ProvinceGroup, SynthConfig, WorkforceClass};
 use super::draw::{Stream, mix};
 use super::enterprises::{draw_employment, group_probabilities, tax_code};
+use super::indicators::UnitFacts;
 use super::links::{LinkUnit, draw_links};
 use crate::frame::{Frame, Tier0Rule, Unit, VsicVersion, compute_tiers};
 
@@ -96,6 +97,18 @@ impl Population {
         self.config.minimum_wage.monthly[(self.units[idx].mw_region - 1) as usize]
     }
 
+    /// What the indicator definitions need to know about unit `idx` (for computing
+    /// [`super::indicators::terms`] on sampled workers).
+    pub fn unit_facts(&self, idx: usize) -> UnitFacts {
+        let u = &self.frame.units[idx];
+        UnitFacts {
+            household_business: u.household_business,
+            registered: u.registered,
+            cba_in_force: self.units[idx].cba_in_force,
+            minimum_wage: self.minimum_wage(idx),
+        }
+    }
+
     /// Total number of workers.
     pub fn workers_total(&self) -> u64 {
         self.frame.units.iter().map(|u| u.employees()).sum()
@@ -109,6 +122,9 @@ impl Population {
     }
 }
 
+/// Largest accepted scale.
+pub const MAX_SCALE: f64 = 20.0;
+
 /// Generates the population of `config` at `scale` (1.0 ≈ 2,800 enterprises and 1.14 M workers
 /// with the default) from `seed`. Same inputs, same population, bit for bit.
 pub fn generate(config: &SynthConfig, scale: f64, seed: u64) -> Result<Population, Error> {
@@ -116,6 +132,14 @@ pub fn generate(config: &SynthConfig, scale: f64, seed: u64) -> Result<Populatio
         return Err(Error::BadScale {
             scale,
             reason: "must be a positive number".into(),
+        });
+    }
+    // Link matching is quadratic in the number of firms; beyond this the run time grows
+    // from seconds to hours, and no use needs more than a few national chains.
+    if scale > MAX_SCALE {
+        return Err(Error::BadScale {
+            scale,
+            reason: format!("must be at most {MAX_SCALE}"),
         });
     }
     config.check()?;

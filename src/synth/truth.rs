@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::indicators::{
-    Indicator, Kind, UnitFacts, gender_pay_gap, low_pay_threshold, median_unweighted, terms,
+    Indicator, Kind, gender_pay_gap, low_pay_threshold, median_unweighted, terms,
 };
 use super::population::Population;
 use super::workers::{AgeGroup, Sex, workers_of};
@@ -157,12 +157,7 @@ pub fn population_truth(pop: &Population) -> PopulationTruth {
 
     for (ui, unit) in pop.frame.units.iter().enumerate() {
         let truth = &pop.units[ui];
-        let facts = UnitFacts {
-            household_business: unit.household_business,
-            registered: unit.registered,
-            cba_in_force: truth.cba_in_force,
-            minimum_wage: pop.minimum_wage(ui),
-        };
+        let facts = pop.unit_facts(ui);
         let tier = truth.tier.map_or(cells.tiers - 1, |t| t as usize);
         let own = OWNERSHIPS
             .iter()

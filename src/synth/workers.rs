@@ -378,11 +378,12 @@ impl<'a> UnitContext<'a> {
     }
 }
 
-/// The workers of unit `unit`, generated one at a time (men first, then women).
-/// Panics only if `unit` is out of range, like slice indexing.
+/// The workers of unit `unit`, generated one at a time (men first, then women); empty when
+/// `unit` is not a unit of the population.
 pub fn workers_of(pop: &Population, unit: usize) -> impl Iterator<Item = Worker> + '_ {
-    let ctx = UnitContext::new(pop, unit);
-    (0..ctx.total).map(move |k| draw_worker(&ctx, k))
+    let ctx = (unit < pop.units.len()).then(|| UnitContext::new(pop, unit));
+    let total = ctx.as_ref().map_or(0, |c| c.total);
+    (0..total).filter_map(move |k| ctx.as_ref().map(|c| draw_worker(c, k)))
 }
 
 /// Worker `index` of unit `unit` alone, identical to the same item of [`workers_of`];
@@ -542,7 +543,8 @@ fn draw_into(ctx: &UnitContext, k: u64, s: &mut Stream) -> Worker {
 
     // Earnings: gross income from the class lognormal; basic pay set against the regional
     // minimum so that the below-minimum rate is the firm's rate (+ the women's add-on).
-    let income = c.income_median * (c.income_sigma * s.std_normal()).exp();
+    let sex_factor = if female { p.women_income_factor } else { 1.0 };
+    let income = sex_factor * c.income_median * (c.income_sigma * s.std_normal()).exp();
     let mw = ctx.minimum_wage;
     let below_p = e.below_minimum_wage
         + if female {
