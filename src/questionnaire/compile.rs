@@ -7,10 +7,12 @@
 //! beyond one hash lookup per answer key.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::questionnaire::analysis::analyze;
 use crate::questionnaire::diagnostic::{Diagnostic, has_errors};
 use crate::questionnaire::expr::{Expr, VarId};
+use crate::questionnaire::fast_hash::FastHashMap;
 use crate::questionnaire::layout::Layout;
 use crate::questionnaire::lint::lint;
 use crate::questionnaire::model::{
@@ -62,7 +64,8 @@ pub(crate) struct CompiledRule {
 /// One item, flattened.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    pub name: String,
+    /// Shared so that reports can carry names without copying them.
+    pub name: Arc<str>,
     pub kind: ItemKind,
     pub question_type: Option<QuestionType>,
     pub label: Option<Text>,
@@ -95,7 +98,7 @@ pub(crate) struct ScopeInfo {
     pub depth: usize,
     pub slots: usize,
     /// Answer key → node (questions, rosters and calculates of this scope).
-    pub keys: HashMap<String, usize>,
+    pub keys: FastHashMap<String, usize>,
     /// Roster nodes of this scope, by roster ordinal.
     pub rosters: Vec<usize>,
     /// The roster whose rows this scope describes.
@@ -109,7 +112,7 @@ pub(crate) struct ScopeInfo {
 /// A choice list as a lookup table.
 #[derive(Debug, Clone)]
 pub(crate) struct ChoiceSet {
-    pub by_value: HashMap<String, usize>,
+    pub by_value: FastHashMap<String, usize>,
     pub choices: Vec<Choice>,
 }
 
@@ -157,7 +160,7 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
             parent: s.parent,
             depth: s.depth,
             slots: s.slots,
-            keys: HashMap::new(),
+            keys: FastHashMap::default(),
             rosters: Vec::new(),
             roster: s.roster,
             calculations: Vec::new(),
@@ -202,7 +205,7 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
             }
         }
         nodes.push(Node {
-            name: item.name.clone(),
+            name: Arc::from(item.name.as_str()),
             kind: item.kind,
             question_type: item.question_type,
             label: item.label.clone(),

@@ -31,6 +31,7 @@ mod analysis;
 mod compile;
 mod diagnostic;
 mod diff;
+mod fast_hash;
 mod json;
 mod layout;
 mod lint;
@@ -53,4 +54,4 @@ pub use model::{
 pub use outline::outline;
 pub use parse::{CHOICE_KEYS, ITEM_KEYS, RULE_KEYS, TOP_LEVEL_KEYS};
 pub use text::Text;
-pub use validate::{ValidationReport, validate, validate_on};
+pub use validate::{Calculations, ValidationReport, validate, validate_on};

@@ -7,9 +7,16 @@
 /// suggests nothing.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let mut best: Option<(usize, &'a str)> = None;
+    let word_len = word.chars().count();
     for &candidate in candidates {
+        let candidate_len = candidate.chars().count();
+        let limit = (word_len.max(candidate_len) / 3).max(1);
+        // The distance is at least the difference in length: skip hopeless candidates
+        // without running the quadratic edit distance.
+        if word_len.abs_diff(candidate_len) > limit {
+            continue;
+        }
         let distance = levenshtein(word, candidate);
-        let limit = (word.chars().count().max(candidate.chars().count()) / 3).max(1);
         if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, candidate));
         }

@@ -18,6 +18,8 @@
 
 mod answer;
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value as Json};
 
 use crate::questionnaire::compile::{CompiledQuestionnaire, CompiledRequired, Node};
@@ -36,7 +38,7 @@ pub struct ValidationReport {
     /// Errors and warnings, in document order of the questionnaire per row.
     pub findings: Vec<Diagnostic>,
     /// The recomputed calculations, shaped like the answers: `{"name": value, "roster":
-    /// [{"name": value}, …]}`. Non-relevant calculations are `null`.
+    /// [{"name": value}, …]}`; empty values are `null` (see [`Calculations::to_json`]).
     pub calculations: Json,
 }
 
@@ -60,6 +62,50 @@ impl ValidationReport {
     }
 }
 
+/// The recomputed calculations of one level (the top level, or one roster row), typed.
+/// [`ValidationReport::calculations`] holds their JSON form.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Calculations {
+    /// Every calculation of this level in document order with its value
+    /// ([`Value::Empty`] when not relevant or not computable).
+    pub values: Vec<(Arc<str>, Value)>,
+    /// For each roster of this level that contains calculations (directly or in nested
+    /// rosters): its name and one entry per row.
+    pub rosters: Vec<(Arc<str>, Vec<Calculations>)>,
+}
+
+impl Calculations {
+    /// The value of the calculation `name` at this level.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The rows of roster `name` at this level.
+    pub fn rows(&self, name: &str) -> Option<&[Calculations]> {
+        self.rosters
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, rows)| rows.as_slice())
+    }
+
+    /// Shaped like the answers: `{"name": value, "roster": [{"name": value}, …]}`, with
+    /// empty values as `null` (see [`value_to_json`]).
+    pub fn to_json(&self) -> Json {
+        let mut out = Map::new();
+        for (name, value) in &self.values {
+            out.insert(name.to_string(), value_to_json(value));
+        }
+        for (name, rows) in &self.rosters {
+            let rows: Vec<Json> = rows.iter().map(Calculations::to_json).collect();
+            out.insert(name.to_string(), Json::Array(rows));
+        }
+        Json::Object(out)
+    }
+}
+
 /// Validates `answers` with today's date (UTC) for `today()`. Rule messages are given in
 /// `lang`, falling back to the questionnaire's default language.
 pub fn validate(compiled: &CompiledQuestionnaire, answers: &Json, lang: &str) -> ValidationReport {
@@ -76,7 +122,7 @@ pub fn validate(compiled: &CompiledQuestionnaire, answers: &Json, lang: &str) ->
                 "",
                 "the system clock is outside the supported calendar range",
             )],
-            calculations: Json::Null,
+            calculations: Json::Object(Map::new()),
         },
     }
 }
@@ -99,7 +145,7 @@ pub fn validate_on(
                     describe(answers)
                 ),
             )],
-            calculations: Json::Null,
+            calculations: Json::Object(Map::new()),
         };
     };
     let fallback = compiled.questionnaire.default_language();
@@ -116,7 +162,7 @@ pub fn validate_on(
     run.evaluate();
     run.check();
     let calculations = if compiled.scopes[0].has_calculations {
-        run.calculations_json(0)
+        run.calculations(0).to_json()
     } else {
         Json::Object(Map::new())
     };
@@ -208,7 +254,7 @@ impl<'c, 'a> Run<'c, 'a> {
         let pointer = pointer_push(&self.frames[frame].pointer, key);
         // A name that exists elsewhere (in a roster, or outside this roster) gets a precise
         // message; otherwise suggest a close name of this scope.
-        let elsewhere = self.compiled.nodes.iter().find(|n| n.name == key);
+        let elsewhere = self.compiled.nodes.iter().find(|n| &*n.name == key);
         let message = match elsewhere {
             Some(node) if matches!(node.kind, ItemKind::Group | ItemKind::Note) => format!(
                 "`{key}` is a {} and has no answer; put its questions' answers directly here",
@@ -652,30 +698,37 @@ impl<'c, 'a> Run<'c, 'a> {
 
     // ----- Output -----------------------------------------------------------------------
 
-    fn calculations_json(&self, frame: usize) -> Json {
-        let info = &self.compiled.scopes[self.frames[frame].scope];
-        let mut out = Map::new();
+    /// Moves the computed values out of the frames (they are not needed any more).
+    fn calculations(&mut self, frame: usize) -> Calculations {
+        let compiled = self.compiled;
+        let info = &compiled.scopes[self.frames[frame].scope];
+        let mut out = Calculations {
+            values: Vec::with_capacity(info.calculations.len()),
+            rosters: Vec::new(),
+        };
         for &index in &info.calculations {
-            let node = self.node(index);
-            let value = match &self.frames[frame].slots[node.local] {
-                Slot::Computed(value) => value_to_json(value),
-                _ => Json::Null,
-            };
-            out.insert(node.name.clone(), value);
+            let node = &compiled.nodes[index];
+            let value =
+                match std::mem::replace(&mut self.frames[frame].slots[node.local], Slot::Empty) {
+                    Slot::Computed(value) => value,
+                    _ => Value::Empty,
+                };
+            out.values.push((node.name.clone(), value));
         }
         for &roster in &info.rosters {
-            let node = self.node(roster);
+            let node = &compiled.nodes[roster];
             let Some(own) = node.own_scope else { continue };
-            if !self.compiled.scopes[own].has_calculations {
+            if !compiled.scopes[own].has_calculations {
                 continue;
             }
-            let rows: Vec<Json> = self.frames[frame].rows[node.roster_ordinal]
-                .iter()
-                .map(|&row| self.calculations_json(row))
+            let row_frames = self.frames[frame].rows[node.roster_ordinal].clone();
+            let rows: Vec<Calculations> = row_frames
+                .into_iter()
+                .map(|row| self.calculations(row))
                 .collect();
-            out.insert(node.name.clone(), Json::Array(rows));
+            out.rosters.push((node.name.clone(), rows));
         }
-        Json::Object(out)
+        out
     }
 }
 
