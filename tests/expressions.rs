@@ -980,3 +980,13 @@ proptest! {
         prop_assert_eq!(eval(format!("'{a}' = {b}")), Some(Value::Bool(a == b)));
     }
 }
+
+#[test]
+fn compiled_expressions_can_be_shared_between_threads() {
+    // The server validates submissions concurrently against one compiled questionnaire.
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Expr>();
+    assert_send_sync::<Value>();
+    assert_send_sync::<expr::ExprError>();
+    assert_send_sync::<expr::EvalError>();
+}
