@@ -105,7 +105,7 @@ fn main() {
         }
     });
     let mut codes: Vec<(&str, usize)> = codes.into_iter().collect();
-    codes.sort_by(|a, b| b.1.cmp(&a.1));
+    codes.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
 
     let per_second = |d: Duration| SUBMISSIONS as f64 / d.as_secs_f64();
     println!(
@@ -151,6 +151,14 @@ fn main() {
         } else {
             "NOT met"
         }
+    );
+    let clean_rate = |d: Duration| clean.len() as f64 / d.as_secs_f64();
+    println!(
+        "clean submissions only ({}): parse {:.0}/s, parse + validate {:.0}/s, ratio {:.2}×",
+        clean.len(),
+        clean_rate(clean_parse_time),
+        clean_rate(clean_full_time),
+        clean_full_time.as_secs_f64() / clean_parse_time.as_secs_f64()
     );
 }
 
