@@ -23,10 +23,15 @@ use rand::rngs::ChaCha20Rng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
+/// The number of submissions; `CHAINSURVEY_BENCH_SUBMISSIONS` overrides it (for profiling).
 const SUBMISSIONS: usize = 100_000;
 const SEED: u64 = 20_261_122;
 
 fn main() {
+    let submission_count: usize = std::env::var("CHAINSURVEY_BENCH_SUBMISSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SUBMISSIONS);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let (definition_path, templates) = load_inputs(&root);
     let text = std::fs::read(&definition_path).expect("read the questionnaire");
@@ -37,7 +42,7 @@ fn main() {
 
     // Four in five submissions start from a valid example, one in five from an invalid one.
     let mut rng = ChaCha20Rng::seed_from_u64(SEED);
-    let submissions: Vec<String> = (0..SUBMISSIONS)
+    let submissions: Vec<String> = (0..submission_count)
         .map(|_| {
             let pool = if uniform(&mut rng) < 0.8 || templates.invalid.is_empty() {
                 &templates.valid
@@ -107,7 +112,7 @@ fn main() {
     let mut codes: Vec<(&str, usize)> = codes.into_iter().collect();
     codes.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
 
-    let per_second = |d: Duration| SUBMISSIONS as f64 / d.as_secs_f64();
+    let per_second = |d: Duration| submission_count as f64 / d.as_secs_f64();
     println!(
         "questionnaire: {} ({} items), compiled once in {:.2} ms",
         definition_path.display(),
@@ -115,11 +120,11 @@ fn main() {
         compile_time.as_secs_f64() * 1e3
     );
     println!(
-        "submissions: {SUBMISSIONS} from {} valid and {} invalid templates (seed {SEED}), {:.0} \
+        "submissions: {submission_count} from {} valid and {} invalid templates (seed {SEED}), {:.0} \
          bytes each on average; {with_errors} with errors, {with_warnings_only} with warnings only",
         templates.valid.len(),
         templates.invalid.len(),
-        bytes as f64 / SUBMISSIONS as f64
+        bytes as f64 / submission_count as f64
     );
     let shown: Vec<String> = codes
         .iter()
@@ -130,18 +135,18 @@ fn main() {
     println!(
         "baseline serde_json parse only: {:>10.0} submissions/s ({:.2} µs each)",
         per_second(parse_time),
-        parse_time.as_secs_f64() * 1e6 / SUBMISSIONS as f64
+        parse_time.as_secs_f64() * 1e6 / submission_count as f64
     );
     println!(
         "parse + validate (one core):    {:>10.0} submissions/s ({:.2} µs each)",
         per_second(full_time),
-        full_time.as_secs_f64() * 1e6 / SUBMISSIONS as f64
+        full_time.as_secs_f64() * 1e6 / submission_count as f64
     );
     let validate_only = full_time.saturating_sub(parse_time);
     println!(
         "validation alone:               {:>10.0} submissions/s ({:.2} µs each)",
         per_second(validate_only),
-        validate_only.as_secs_f64() * 1e6 / SUBMISSIONS as f64
+        validate_only.as_secs_f64() * 1e6 / submission_count as f64
     );
     println!(
         "ratio (parse + validate) / parse: {:.2}×; target ≥ 50,000 submissions/s: {}",

@@ -78,6 +78,9 @@ pub(crate) struct Node {
     pub own_scope: Option<usize>,
     pub roster_ordinal: usize,
     pub relevant: Option<Expr>,
+    /// Items of one scope whose `relevant` has the same text share one slot of the
+    /// per-row relevance cache, so the condition is evaluated once per row.
+    pub relevant_cache_slot: Option<usize>,
     pub required: CompiledRequired,
     pub required_message: Option<Text>,
     pub rules: Vec<CompiledRule>,
@@ -107,6 +110,8 @@ pub(crate) struct ScopeInfo {
     pub calculations: Vec<usize>,
     /// Whether this scope or a nested one has calculations (for the output shape).
     pub has_calculations: bool,
+    /// Number of distinct `relevant` texts in this scope (size of the relevance cache).
+    pub relevance_cache_size: usize,
 }
 
 /// A choice list as a lookup table.
@@ -165,8 +170,10 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
             roster: s.roster,
             calculations: Vec::new(),
             has_calculations: false,
+            relevance_cache_size: 0,
         })
         .collect();
+    let mut relevance_texts: HashMap<(usize, &str), usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(layout.nodes.len());
     for (index, (node, parsed)) in layout.nodes.iter().zip(analysis.exprs).enumerate() {
         let item = node.item;
@@ -204,6 +211,16 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
                 });
             }
         }
+        let relevant_cache_slot = item.relevant.as_ref().map(|e| {
+            let next = scopes[node.scope].relevance_cache_size;
+            let slot = *relevance_texts
+                .entry((node.scope, e.source.as_str()))
+                .or_insert(next);
+            if slot == next {
+                scopes[node.scope].relevance_cache_size += 1;
+            }
+            slot
+        });
         nodes.push(Node {
             name: Arc::from(item.name.as_str()),
             kind: item.kind,
@@ -215,6 +232,7 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
             own_scope: node.own_scope,
             roster_ordinal,
             relevant: resolve(parsed.relevant, &pointer("relevant")),
+            relevant_cache_slot,
             required,
             required_message: item.required_message.clone(),
             rules,

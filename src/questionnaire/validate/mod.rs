@@ -180,6 +180,9 @@ struct Frame<'a> {
     pointer: String,
     slots: Vec<Slot<'a>>,
     relevant: Vec<bool>,
+    /// Values of the scope's distinct `relevant` conditions once evaluated in this row
+    /// (see `relevant_cache_slot`); `None` until first needed.
+    relevance_cache: Vec<Option<bool>>,
     /// Row frames per roster ordinal of the scope.
     rows: Vec<Vec<usize>>,
     /// False once the row was dropped because its roster is not relevant.
@@ -222,6 +225,7 @@ impl<'c, 'a> Run<'c, 'a> {
             pointer,
             slots: vec![Slot::Empty; info.slots],
             relevant: vec![true; info.slots],
+            relevance_cache: vec![None; info.relevance_cache_size],
             rows: vec![Vec::new(); info.rosters.len()],
             alive: true,
         });
@@ -374,11 +378,19 @@ impl<'c, 'a> Run<'c, 'a> {
     fn evaluate_instance(&mut self, index: usize, node: &'c Node, frame: usize) {
         let inherited = self.inherited_relevance(node, frame);
         let relevant = inherited
-            && match &node.relevant {
-                None => true,
-                Some(expr) => {
-                    let ctx = Ctx::new(self, frame);
-                    evaluate_bool(expr, &ctx).unwrap_or(false)
+            && match (&node.relevant, node.relevant_cache_slot) {
+                (None, _) => true,
+                // Every variable a condition reads is final before the first item using it
+                // is evaluated (dependency order), so a cached result stays correct.
+                (Some(_), Some(slot)) if self.frames[frame].relevance_cache[slot].is_some() => {
+                    self.frames[frame].relevance_cache[slot].unwrap_or(false)
+                }
+                (Some(expr), slot) => {
+                    let value = evaluate_bool(expr, &Ctx::new(self, frame)).unwrap_or(false);
+                    if let Some(slot) = slot {
+                        self.frames[frame].relevance_cache[slot] = Some(value);
+                    }
+                    value
                 }
             };
         self.frames[frame].relevant[node.local] = relevant;
@@ -547,17 +559,18 @@ impl<'c, 'a> Run<'c, 'a> {
             _ => Vec::new(),
         };
         let mut found = Vec::new();
+        // Pointers are built only for findings: most answers have none.
+        let pointer = |position: Option<usize>| match position {
+            Some(i) => pointer_index(&self.answer_pointer(frame, &node.name), i),
+            None => self.answer_pointer(frame, &node.name),
+        };
         for (position, value) in values {
-            let pointer = match position {
-                Some(i) => pointer_index(&self.answer_pointer(frame, &node.name), i),
-                None => self.answer_pointer(frame, &node.name),
-            };
             let Some(&choice_index) = set.by_value.get(value) else {
                 let mut valid: Vec<&str> = set.choices.iter().map(|c| c.value.as_str()).collect();
                 valid.truncate(20);
                 found.push(Diagnostic::error(
                     "invalid_choice",
-                    pointer,
+                    pointer(position),
                     format!(
                         "\"{value}\" is not a choice of `{}` (valid: {})",
                         node.name,
@@ -573,7 +586,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 if !evaluate_bool(filter, &ctx).unwrap_or(false) {
                     found.push(Diagnostic::error(
                         "choice_filtered",
-                        pointer,
+                        pointer(position),
                         format!(
                             "\"{value}\" is a choice of `{}` but is excluded here by its \
                              choice filter `{}`",
@@ -635,7 +648,6 @@ impl<'c, 'a> Run<'c, 'a> {
 
     fn check_roster(&mut self, node: &'c Node, frame: usize) {
         let rows = self.frames[frame].rows[node.roster_ordinal].len() as i64;
-        let pointer = self.answer_pointer(frame, &node.name);
         if let Some(count) = &node.count {
             let expected = evaluate(count, &Ctx::new(self, frame))
                 .ok()
@@ -646,7 +658,7 @@ impl<'c, 'a> Run<'c, 'a> {
                     if rows != expected_rows {
                         self.findings.push(Diagnostic::error(
                             "roster_count",
-                            pointer.clone(),
+                            self.answer_pointer(frame, &node.name),
                             format!(
                                 "roster `{}` has {rows} row(s) but its count `{}` is \
                                  {expected_rows}",
@@ -660,7 +672,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 None => {}
                 Some(n) => self.findings.push(Diagnostic::error(
                     "roster_count",
-                    pointer.clone(),
+                    self.answer_pointer(frame, &node.name),
                     format!(
                         "the count `{}` of roster `{}` is {n}, not a whole number of rows",
                         count.source(),
@@ -674,7 +686,7 @@ impl<'c, 'a> Run<'c, 'a> {
         {
             self.findings.push(Diagnostic::error(
                 "roster_min",
-                pointer.clone(),
+                self.answer_pointer(frame, &node.name),
                 format!(
                     "roster `{}` needs at least {min} row(s), has {rows}",
                     node.name
@@ -686,7 +698,7 @@ impl<'c, 'a> Run<'c, 'a> {
         {
             self.findings.push(Diagnostic::error(
                 "roster_max",
-                pointer,
+                self.answer_pointer(frame, &node.name),
                 format!(
                     "roster `{}` allows at most {max} row(s), has {rows}",
                     node.name
