@@ -183,6 +183,18 @@ fn wrong_types() {
         "/interview_date",
     );
     check_validate(
+        |a| a["start_time"] = json!("2026-03-01 09:30"),
+        "invalid_datetime",
+        Severity::Error,
+        "/start_time",
+    );
+    check_validate(
+        |a| a["start_time"] = json!("2026-03-01T09:30:00"),
+        "invalid_datetime",
+        Severity::Error,
+        "/start_time",
+    );
+    check_validate(
         |a| a["location"] = json!({"lat": 95.0, "lon": 105.8}),
         "invalid_geopoint",
         Severity::Error,
@@ -381,6 +393,47 @@ fn rules_in_the_requested_language() {
         "rule_failed",
         Severity::Error,
         "/children/0/child_age",
+    );
+}
+
+#[test]
+fn group_rules() {
+    let message = check_validate(
+        |a| {
+            a["age"] = json!(16);
+            a["hours"] = json!(65);
+            a["children"] = json!([]);
+            a["n_children"] = json!(0);
+        },
+        "rule_failed",
+        Severity::Warning,
+        "",
+    );
+    assert_eq!(message, "A young worker with long hours: please confirm");
+}
+
+#[test]
+fn roster_min_needs_a_recompiled_definition() {
+    let mut definition = clean_json();
+    at(&mut definition, "/items/3")
+        .as_object_mut()
+        .expect("roster")
+        .remove("count");
+    *at(&mut definition, "/items/3/min") = json!(3);
+    let questionnaire = Questionnaire::parse(&definition.to_string()).expect("parses");
+    let compiled = compile(&questionnaire).expect("compiles");
+    let today = Date::from_ymd(2026, 3, 15).expect("a date");
+    let report = validate_on(&compiled, &clean_answers(), "en", today);
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|d| (d.code, d.path.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [("roster_min", "/children")],
+        "{:#?}",
+        report.findings
     );
 }
 
