@@ -233,6 +233,21 @@ fn wrong_types() {
 }
 
 #[test]
+fn a_malformed_answer_is_reported_once() {
+    // `sex` is required: a wrong type must not also count as "required but missing", and
+    // a malformed answer to a skipped question is not also "not relevant".
+    let mut answers = clean_answers();
+    answers["sex"] = json!(2);
+    let report = run(&answers, "en");
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|d| (d.code, d.path.as_str()))
+        .collect();
+    assert_eq!(found, [("wrong_type", "/sex")]);
+}
+
+#[test]
 fn choices() {
     let message = check_validate(
         |a| a["sex"] = json!("3"),

@@ -294,7 +294,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 let pointer = self.answer_pointer(frame, &node.name);
                 self.findings
                     .push(Diagnostic::error(error.code, pointer, error.message));
-                return;
+                Slot::Invalid
             }
             None => {
                 let Some(question_type) = node.question_type else {
@@ -309,7 +309,7 @@ impl<'c, 'a> Run<'c, 'a> {
                             pointer,
                             format!("`{}`: {}", node.name, error.message),
                         ));
-                        return;
+                        Slot::Invalid
                     }
                 }
             }
@@ -429,7 +429,8 @@ impl<'c, 'a> Run<'c, 'a> {
     fn drop_answers(&mut self, _index: usize, node: &'c Node, frame: usize) {
         match node.kind {
             ItemKind::Question => {
-                if self.frames[frame].slots[node.local] != Slot::Empty {
+                let slot = &self.frames[frame].slots[node.local];
+                if !matches!(slot, Slot::Empty | Slot::Invalid) {
                     self.findings.push(Diagnostic::error(
                         "not_relevant",
                         self.answer_pointer(frame, &node.name),
@@ -496,6 +497,7 @@ impl<'c, 'a> Run<'c, 'a> {
     fn check_question(&mut self, node: &'c Node, frame: usize) {
         let slot = &self.frames[frame].slots[node.local];
         match slot {
+            Slot::Invalid => {}
             Slot::Empty => {
                 let required = match &node.required {
                     CompiledRequired::No => false,
@@ -781,8 +783,13 @@ impl<'r, 'c, 'a> Ctx<'r, 'c, 'a> {
 
     /// The frame of scope `scope` that encloses the context frame, if `scope` encloses it.
     fn enclosing_frame(&self, scope: usize) -> Option<usize> {
-        let scopes = &self.run.compiled.scopes;
         let frames = &self.run.frames;
+        // The common case: a variable of the context's own row (or of the top level when
+        // there are no rosters).
+        if frames[self.frame].scope == scope {
+            return Some(self.frame);
+        }
+        let scopes = &self.run.compiled.scopes;
         let mut frame = self.frame;
         let target_depth = scopes[scope].depth;
         while scopes[frames[frame].scope].depth > target_depth {
