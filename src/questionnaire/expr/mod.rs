@@ -196,7 +196,7 @@ impl Expr {
     }
 }
 
-/// The canonical form (see [`Node`]'s `Display`): fully parenthesised, reparses to the
+/// The canonical form (see [`Node`]'s `Display`): minimal parentheses, reparses to the
 /// same tree.
 impl std::fmt::Display for Expr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
