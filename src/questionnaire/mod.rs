@@ -31,6 +31,7 @@ mod analysis;
 mod compile;
 mod diagnostic;
 mod diff;
+mod duplicate_keys;
 mod fast_hash;
 mod json;
 mod layout;

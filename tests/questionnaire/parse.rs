@@ -223,6 +223,27 @@ fn wrong_value_types_name_the_key() {
 }
 
 #[test]
+fn duplicate_keys_are_not_silently_dropped() {
+    let text = clean_json().to_string().replacen(
+        "\"relevant\":\"${consent} = '1'\"",
+        "\"relevant\":\"${consent} = '1'\",\"relevant\":\"1 = 1\"",
+        1,
+    );
+    check_parse_error(
+        text.as_bytes(),
+        "duplicate_key",
+        "",
+        "the key `relevant` appears twice",
+    );
+    check_parse_error(
+        b"{\"a\": {\"b\": 1, \"b\": 2}}",
+        "duplicate_key",
+        "",
+        "line 1, column",
+    );
+}
+
+#[test]
 fn schema_version_must_be_supported() {
     let text = clean_with(|q| *at(q, "/schema_version") = 2.into());
     check_parse_error(
