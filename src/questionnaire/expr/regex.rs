@@ -119,17 +119,31 @@ impl Regex {
 
     /// Whether the pattern matches anywhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
+        // The thread lists are reused from one match to the next on the same thread, so a
+        // rule like `regex(${tax_code}, …)` checked for every submission allocates nothing.
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.run(&mut scratch, text),
+            Err(_) => self.run(&mut Scratch::default(), text),
+        })
+    }
+
+    fn run(&self, scratch: &mut Scratch, text: &str) -> bool {
         let n = self.program.len();
-        let mut current = ThreadList::new(n);
-        let mut next = ThreadList::new(n);
-        let mut stack = Vec::with_capacity(n);
+        let Scratch {
+            current,
+            next,
+            stack,
+        } = scratch;
+        current.reset(n);
+        next.reset(n);
+        stack.clear();
         let mut chars = text.chars().peekable();
         let mut at_start = true;
         loop {
             let at_end = chars.peek().is_none();
             // Unanchored search: a new thread starts at every position.
             if at_start || !self.anchored {
-                self.add_thread(&mut current, &mut stack, 0, at_start, at_end);
+                self.add_thread(current, stack, 0, at_start, at_end);
             } else if current.dense.is_empty() {
                 return false;
             }
@@ -145,13 +159,13 @@ impl Regex {
                 };
                 if advance {
                     let next_at_end = chars.peek().is_none();
-                    self.add_thread(&mut next, &mut stack, pc + 1, false, next_at_end);
+                    self.add_thread(next, stack, pc + 1, false, next_at_end);
                 }
             }
             if c.is_none() {
                 return false;
             }
-            std::mem::swap(&mut current, &mut next);
+            std::mem::swap(current, next);
             next.clear();
             at_start = false;
         }
@@ -188,17 +202,30 @@ impl Regex {
 }
 
 /// A sparse set of program counters (threads), in insertion order.
+#[derive(Default)]
 struct ThreadList {
     dense: Vec<usize>,
     seen: Vec<bool>,
 }
 
+/// Per-thread working memory of [`Regex::is_match`].
+#[derive(Default)]
+struct Scratch {
+    current: ThreadList,
+    next: ThreadList,
+    stack: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 impl ThreadList {
-    fn new(n: usize) -> ThreadList {
-        ThreadList {
-            dense: Vec::with_capacity(n),
-            seen: vec![false; n],
-        }
+    /// Empties the list and sizes it for a program of `n` instructions.
+    fn reset(&mut self, n: usize) {
+        self.dense.clear();
+        self.seen.clear();
+        self.seen.resize(n, false);
     }
 
     fn insert(&mut self, pc: usize) -> bool {
