@@ -92,7 +92,7 @@ impl Calculations {
     }
 
     /// Shaped like the answers: `{"name": value, "roster": [{"name": value}, …]}`, with
-    /// empty values as `null` (see [`value_to_json`]).
+    /// empty values as `null`, whole numbers as JSON integers, dates as `YYYY-MM-DD`.
     pub fn to_json(&self) -> Json {
         let mut out = Map::new();
         for (name, value) in &self.values {
