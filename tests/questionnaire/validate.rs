@@ -542,3 +542,16 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// The server shares one compiled questionnaire between request handlers.
+#[test]
+fn compiled_questionnaires_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    assert_send_sync(compiled());
+    let handles: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(|| run(&clean_answers(), "en").findings.len()))
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().expect("thread"), 0);
+    }
+}
