@@ -169,7 +169,12 @@ fn main() {
         "{:>10} {:>10} {:>8}  expression",
         "ns/eval", "base ns", "ratio"
     );
-    for (src, baseline) in cases {
+    // An optional second argument runs only the case with that index (for profiling).
+    let only: Option<usize> = std::env::args().nth(2).and_then(|a| a.parse().ok());
+    for (index, (src, baseline)) in cases.into_iter().enumerate() {
+        if only.is_some_and(|only| only != index) {
+            continue;
+        }
         let mut parsed = match expr::parse(src) {
             Ok(parsed) => parsed,
             Err(err) => {
