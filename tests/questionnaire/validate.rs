@@ -555,3 +555,26 @@ fn compiled_questionnaires_can_be_shared_between_threads() {
         assert_eq!(handle.join().expect("thread"), 0);
     }
 }
+
+/// "Did you mean" costs an edit distance per name, so a submission stuffed with unknown keys
+/// gets suggestions for the first ten only (every key is still reported).
+#[test]
+fn suggestions_are_capped_per_submission() {
+    let mut answers = clean_answers();
+    for letter in 'a'..='l' {
+        answers[format!("age{letter}")] = json!(1);
+    }
+    let report = run(&answers, "en");
+    let unknown: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|d| d.code == "unknown_field")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(unknown.len(), 12);
+    let suggested = unknown
+        .iter()
+        .filter(|m| m.contains("did you mean `age`?"))
+        .count();
+    assert_eq!(suggested, 10, "{unknown:#?}");
+}

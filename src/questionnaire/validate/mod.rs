@@ -157,6 +157,7 @@ pub fn validate_on(
         lang,
         fallback,
         today,
+        suggestions_left: MAX_SUGGESTIONS,
     };
     run.decode_frame(0, None, String::new(), object);
     run.evaluate();
@@ -171,6 +172,9 @@ pub fn validate_on(
         calculations,
     }
 }
+
+/// Unknown fields per submission that get a "did you mean" suggestion.
+const MAX_SUGGESTIONS: u32 = 10;
 
 /// The answers of one row (or of the top level) during validation.
 struct Frame<'a> {
@@ -197,6 +201,8 @@ struct Run<'c, 'a> {
     lang: &'c str,
     fallback: &'c str,
     today: Date,
+    /// How many more unknown fields get a "did you mean" (see `unknown_field`).
+    suggestions_left: u32,
 }
 
 impl<'c, 'a> Run<'c, 'a> {
@@ -272,10 +278,17 @@ impl<'c, 'a> Run<'c, 'a> {
                 format!("`{key}` is not answered here: it belongs {place}")
             }
             None => {
-                let names: Vec<&str> = info.keys.keys().map(String::as_str).collect();
-                format!(
-                    "unknown field `{key}`: the questionnaire has no such question here{}",
+                // Suggestions cost an edit distance against every name of the level, so a
+                // submission stuffed with unknown keys gets them only for the first few.
+                let suggestion = if self.suggestions_left > 0 {
+                    self.suggestions_left -= 1;
+                    let names: Vec<&str> = info.keys.keys().map(String::as_str).collect();
                     suggestion_suffix(key, &names)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "unknown field `{key}`: the questionnaire has no such question here{suggestion}"
                 )
             }
         };
