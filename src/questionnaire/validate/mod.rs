@@ -383,12 +383,12 @@ impl<'c, 'a> Run<'c, 'a> {
                 if !self.frames[frame].alive {
                     continue;
                 }
-                self.evaluate_instance(index, node, frame);
+                self.evaluate_instance(node, frame);
             }
         }
     }
 
-    fn evaluate_instance(&mut self, index: usize, node: &'c Node, frame: usize) {
+    fn evaluate_instance(&mut self, node: &'c Node, frame: usize) {
         let inherited = self.inherited_relevance(node, frame);
         let relevant = inherited
             && match (&node.relevant, node.relevant_cache_slot) {
@@ -408,7 +408,7 @@ impl<'c, 'a> Run<'c, 'a> {
             };
         self.frames[frame].relevant[node.local] = relevant;
         if !relevant {
-            self.drop_answers(index, node, frame);
+            self.drop_answers(node, frame);
             return;
         }
         if let Some(calculation) = &node.calculation {
@@ -439,7 +439,7 @@ impl<'c, 'a> Run<'c, 'a> {
     }
 
     /// Reports and clears answers given for a non-relevant item.
-    fn drop_answers(&mut self, _index: usize, node: &'c Node, frame: usize) {
+    fn drop_answers(&mut self, node: &'c Node, frame: usize) {
         match node.kind {
             ItemKind::Question => {
                 let slot = &self.frames[frame].slots[node.local];
