@@ -590,6 +590,12 @@ fn cli_writes_the_frame_truth_and_calibration() {
     ] {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("synth.json")).expect("synth.json"),
+    )
+    .expect("json");
+    assert_eq!(meta["seed"], 5);
+    assert_eq!(meta["config_sha256"].as_str().map(str::len), Some(64));
     // The frame CSVs re-import through the frame module without errors.
     let frame = read_frame(
         &dir.path().join("units.csv"),

@@ -80,6 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         "generator": "chainsurvey synth",
         "crate_version": env!("CARGO_PKG_VERSION"),
         "config": config.name,
+        "config_sha256": sha256_hex(&config_text),
         "seed": args.seed,
         "scale": args.scale,
         "units": pop.frame.units.len(),
@@ -132,4 +133,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         checks.iter().filter(|c| c.pass.is_some()).count()
     );
     Ok(if args.strict && failed > 0 { 1 } else { 0 })
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
