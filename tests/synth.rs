@@ -581,7 +581,7 @@ fn cli_writes_the_frame_truth_and_calibration() {
     for f in [
         "units.csv",
         "links.csv",
-        "tier0.csv",
+        "tier0.txt",
         "truth.csv",
         "truth.json",
         "calibration.csv",
@@ -609,6 +609,22 @@ fn cli_writes_the_frame_truth_and_calibration() {
     assert_eq!(
         frame.attributes().column("tier").map(|c| c.len()),
         Some(frame.units.len())
+    );
+
+    // `frame show` reads the frame with the lead-firm list as tier 0.
+    let show = std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+        .args(["frame", "show", "--units"])
+        .arg(dir.path().join("units.csv"))
+        .arg("--links")
+        .arg(dir.path().join("links.csv"))
+        .arg("--tier0-ids")
+        .arg(dir.path().join("tier0.txt"))
+        .output()
+        .expect("run show");
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
     );
 
     // A bad config file is reported with its path, nothing is written.

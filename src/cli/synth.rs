@@ -17,7 +17,7 @@ pub struct Args {
     /// Random seed; the same seed and scale give the same population, bit for bit.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output directory (created if missing): units.csv, links.csv, tier0.csv, truth.csv,
+    /// Output directory (created if missing): units.csv, links.csv, tier0.txt, truth.csv,
     /// truth.json, calibration.csv, config.json, synth.json.
     #[arg(long, required_unless_present = "print_config")]
     pub out: Option<PathBuf>,
