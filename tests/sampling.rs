@@ -886,6 +886,8 @@ fn replay_reproduces_the_frozen_sample() {
     let second = draw_sample(&frame, &design).unwrap();
     assert_eq!(first, second);
     assert_eq!(first.n_total, 20);
+    assert_eq!(first.frame_digest, frame.digest());
+    assert_eq!(first.frame_digest.len(), 64);
     assert_eq!(first.units.len(), 20);
     let pis: Vec<u64> = first.units.iter().map(|s| s.pi.to_bits()).collect();
     let again: Vec<u64> = second.units.iter().map(|s| s.pi.to_bits()).collect();

@@ -149,6 +149,7 @@ fn draw(source: &FrameSource, design_path: &Path, out: &Path) -> anyhow::Result<
         "stratum_n",
         "tier",
         "chainsurvey_version",
+        "frame_digest",
     ])?;
     for selected in &sample.units {
         let unit = &frame.units[selected.unit];
@@ -177,6 +178,7 @@ fn draw(source: &FrameSource, design_path: &Path, out: &Path) -> anyhow::Result<
                 .unwrap_or_default()
                 .to_string(),
             sample.crate_version.to_string(),
+            sample.frame_digest.clone(),
         ])?;
     }
     writer.flush()?;

@@ -66,6 +66,8 @@ pub struct Sample {
     pub units: Vec<SelectedUnit>,
     /// `chainsurvey` version that drew it.
     pub crate_version: &'static str,
+    /// [`Frame::digest`] of the frame it was drawn from.
+    pub frame_digest: String,
 }
 
 /// Draws the frame-stage sample described by `design` from `frame`.
@@ -108,6 +110,7 @@ pub fn draw_sample(frame: &Frame, design: &Design) -> Result<Sample, SamplingErr
         strata: Vec::new(),
         units: Vec::new(),
         crate_version: env!("CARGO_PKG_VERSION"),
+        frame_digest: frame.digest(),
     };
     if !take_all_units.is_empty() {
         sample.strata.push(StratumRecord {

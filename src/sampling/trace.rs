@@ -238,6 +238,7 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
             tier: tier.unwrap_or(NONE),
             seen_by: NONE,
             first_row: 0,
+            n_listed: 0,
             reached: NONE,
             n_reporting: 0,
             stamp: NONE,
@@ -283,6 +284,13 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
         keys.clear();
         keys.extend(key_results.iter().map(|k| k.ok()));
         req.index.lookup_keys(&keys, &mut found);
+        // Touch the matched units' states before using them: the loads are independent, so
+        // their cache misses overlap instead of stalling the row loop one by one.
+        let touched = found
+            .iter()
+            .flatten()
+            .fold(0u32, |acc, &u| acc ^ state[u].seen_by);
+        std::hint::black_box(touched);
         values.clear();
         for ((row, key), exact) in roster.rows.iter().zip(&key_results).zip(&found) {
             let matched = match key {
@@ -306,6 +314,7 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
                     } else {
                         unit.seen_by = roster_pos as u32;
                         unit.first_row = row.row;
+                        unit.n_listed += 1;
                         links.push(TracedLink {
                             buyer,
                             supplier,
@@ -364,14 +373,8 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
     // Step 4: L_i. Reporters are every accepted link (kept or not: all are links of the
     // population), grouped by supplier with a counting sort.
     let mut reporter_offsets = vec![0usize; reached_units.len() + 1];
-    for link in &links {
-        let pos = state[link.supplier].reached;
-        if pos != NONE {
-            reporter_offsets[pos as usize + 1] += 1;
-        }
-    }
-    for pos in 0..reached_units.len() {
-        reporter_offsets[pos + 1] += reporter_offsets[pos];
+    for (pos, &unit) in reached_units.iter().enumerate() {
+        reporter_offsets[pos + 1] = reporter_offsets[pos] + state[unit].n_listed as usize;
     }
     let mut fill = reporter_offsets.clone();
     let mut reporters = vec![0usize; reporter_offsets[reached_units.len()]];
@@ -463,6 +466,8 @@ struct UnitState {
     /// The roster number that last listed this unit (dedup within a respondent).
     seen_by: u32,
     first_row: u32,
+    /// Accepted links to this unit (kept or not): its number of reporters.
+    n_listed: u32,
     /// `NONE`, then 0 once reached, then the position among reached units.
     reached: u32,
     /// Kept links that reached it.
