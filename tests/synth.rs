@@ -129,7 +129,9 @@ fn any_worker_regenerates_alone_as_in_the_full_pass() {
         let all: Vec<Worker> = workers_of(pop, unit).collect();
         assert_eq!(all.len() as u64, pop.frame.units[unit].employees());
         let males = pop.frame.units[unit].employees_male as usize;
-        for (k, w) in all.iter().enumerate().step_by(97) {
+        // Every worker of small units, a spread of workers of large ones.
+        let step = if all.len() < 300 { 1 } else { 37 };
+        for (k, w) in all.iter().enumerate().step_by(step) {
             assert_eq!(worker(pop, unit, k as u64).as_ref(), Some(w));
             assert_eq!(w.sex, if k < males { Sex::Male } else { Sex::Female });
             checked += 1;
