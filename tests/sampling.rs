@@ -127,6 +127,9 @@ fn sqrt_cost_minimum_and_rounding_rules() {
     let raw = raw_allocation(AllocationMethod::CostOptimal, &strata, 300.0).unwrap();
     let neyman = raw_allocation(AllocationMethod::Neyman, &example_strata(), 300.0).unwrap();
     assert!((raw[2] / raw[1] - 0.5 * neyman[2] / neyman[1]).abs() < 1e-9);
+    // Budget: n = (C − c₀) Σ N_h S_h/√c_h / Σ N_h S_h √c_h = 276 · 240000 / 276000 = 240.
+    let n = chainsurvey::sampling::cost_optimal_total(&strata, 296.0, 20.0).unwrap();
+    assert!((n - 240.0).abs() < 1e-9, "{n}");
     // Minimum per stratum: a stratum with S_h = 0 would get nothing under Neyman; it gets
     // the minimum (2) and the others share the rest.
     let mut zero = example_strata();
@@ -655,6 +658,28 @@ fn reached_unit_pps_subsample_uses_purchase_values() {
     let expected = pps_inclusion_probabilities(&[10.0, 30.0, 20.0], 2).unwrap();
     assert_eq!(pi, expected);
     assert_eq!(trace.reached.iter().filter(|r| r.selected).count(), 2);
+    // A reached unit without a purchase value would get π_{i|s} = 0: refused.
+    let mut rosters = rosters_a2_a4();
+    rosters[1].rows[0].purchase_value = None;
+    let tiers = compute_tiers(&frame, &Tier0Rule::VsicPrefixes(vec!["26".into()])).unwrap();
+    let index = LinkageIndex::build(&frame);
+    let result = trace_links(&TraceRequest {
+        frame: &frame,
+        index: &index,
+        tiers: tiers.as_slice(),
+        from_tier: 0,
+        rosters: &rosters,
+        customers: &[],
+        mode: &mode,
+        seed: 3,
+    });
+    assert_eq!(
+        result,
+        Err(SamplingError::BadSize {
+            unit: "S2".into(),
+            size: 0.0
+        })
+    );
 }
 
 #[test]
@@ -886,8 +911,8 @@ fn replay_reproduces_the_frozen_sample() {
     let second = draw_sample(&frame, &design).unwrap();
     assert_eq!(first, second);
     assert_eq!(first.n_total, 20);
-    assert_eq!(first.frame_digest, frame.digest());
-    assert_eq!(first.frame_digest.len(), 64);
+    assert_eq!(design_frame().digest(), frame.digest());
+    assert_eq!(frame.digest().len(), 64);
     assert_eq!(first.units.len(), 20);
     let pis: Vec<u64> = first.units.iter().map(|s| s.pi.to_bits()).collect();
     let again: Vec<u64> = second.units.iter().map(|s| s.pi.to_bits()).collect();

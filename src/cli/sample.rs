@@ -131,6 +131,7 @@ fn draw(source: &FrameSource, design_path: &Path, out: &Path) -> anyhow::Result<
     let design = read_design(design_path)?;
     let frame = load_frame(source, &design)?;
     let sample = draw_sample(&frame, &design)?;
+    let frame_digest = frame.digest();
     let mut writer = csv_writer(out)?;
     writer.write_record([
         "id",
@@ -178,7 +179,7 @@ fn draw(source: &FrameSource, design_path: &Path, out: &Path) -> anyhow::Result<
                 .unwrap_or_default()
                 .to_string(),
             sample.crate_version.to_string(),
-            sample.frame_digest.clone(),
+            frame_digest.clone(),
         ])?;
     }
     writer.flush()?;

@@ -511,8 +511,17 @@ fn subsample_reached(
                     crate::sampling::strata::numeric_column(req.frame, reached, column)?
                 }
             };
-            let positive = sizes.iter().filter(|&&x| x > 0.0).count() as u64;
-            let n = (*n).min(positive);
+            // Every reached unit needs π_{i|s} > 0 (§2.8.1), so a zero or missing size is an
+            // error here, not an exclusion.
+            for (&unit, &size) in reached.iter().zip(&sizes) {
+                if !(size.is_finite() && size > 0.0) {
+                    return Err(SamplingError::BadSize {
+                        unit: req.frame.units[unit].id.clone(),
+                        size,
+                    });
+                }
+            }
+            let n = (*n).min(count as u64);
             let pi = pps_inclusion_probabilities(&sizes, n)?;
             let mut selected = vec![false; count];
             let (positions, _) = draw_pps_systematic(&pi, rng)?;
