@@ -702,3 +702,25 @@ fn worker_rates_follow_the_class_parameters() {
     }
     assert!(checked >= 10, "only {checked} class rates checked");
 }
+
+/// Golden values for seed 1, scale 0.05: a change here means the generator (or the pinned
+/// `rand`/ChaCha20 stream) changed, and every stored synthetic population with it.
+#[test]
+fn golden_values_for_seed_1_are_frozen() {
+    let pop = &*SMALL;
+    assert_eq!((pop.frame.units.len(), pop.frame.links.len()), (141, 356));
+    assert_eq!(pop.workers_total(), 41_115);
+    let u = &pop.frame.units[0];
+    assert_eq!(u.tax_code.as_deref(), Some("2408224659"));
+    assert_eq!(
+        (u.vsic.as_str(), u.employees_male, u.employees_female),
+        ("2640", 2828, 4742)
+    );
+    let l = pop.frame.links[0];
+    assert_eq!((l.buyer, l.supplier, l.weight), (0, 3, Some(0.0343)));
+    let w = worker(pop, 0, 0).expect("worker");
+    assert_eq!(
+        (w.age, w.usual_hours, w.earn_basic, w.earn_total()),
+        (30, 54.0, 5955.0, 7740.0)
+    );
+}
