@@ -267,4 +267,29 @@ fn main() {
             baseline_rows,
         );
     }
+
+    // The usual case: a tier-0 *sample* responds (every 100th tier-0 unit), while L_i is
+    // still counted over the whole register (all 5,000,000 links).
+    let sampled: Vec<SupplierRoster> = rosters.iter().step_by(100).cloned().collect();
+    let sampled_rows: usize = sampled.iter().map(|r| r.rows.len()).sum();
+    let (time, trace) = best_of(3, || {
+        trace_links(&TraceRequest {
+            frame: &frame,
+            index: &index,
+            tiers: tiers.as_slice(),
+            from_tier: 0,
+            rosters: &sampled,
+            customers: &[],
+            mode: &TraceMode::TakeAll,
+            seed: 11,
+        })
+        .expect("trace")
+    });
+    println!(
+        "trace from a 1% tier-0 sample: {} respondents, {} rows, {} reached (L over all links)",
+        sampled.len(),
+        sampled_rows,
+        trace.reached.len()
+    );
+    report("  trace_links", time, "one pass over links", baseline_links);
 }
