@@ -107,7 +107,11 @@ fn main() {
                 vsic_version: VsicVersion::V2018,
                 province: provinces[k % 6].to_string(),
                 province_2025: None,
-                ownership: if k % 4 == 0 { Ownership::Fdi } else { Ownership::Domestic },
+                ownership: if k % 4 == 0 {
+                    Ownership::Fdi
+                } else {
+                    Ownership::Domestic
+                },
                 household_business: false,
                 registered: true,
                 employees_male: employees / 2,
@@ -155,7 +159,12 @@ fn main() {
     });
     assert_eq!(selected.len() as u64, n);
     println!("\nPPS systematic, n = {n} of N = {n_units} (capping + cumulation + selection)");
-    report("pps_inclusion_probabilities + pps_systematic", pps_time, "sum of sizes", baseline_sum);
+    report(
+        "pps_inclusion_probabilities + pps_systematic",
+        pps_time,
+        "sum of sizes",
+        baseline_sum,
+    );
 
     let design = Design::parse(
         r#"{"schema_version":1,"seed":1,"strata":["vsic2","ownership"],
@@ -165,19 +174,37 @@ fn main() {
     .expect("bench design parses");
     let (draw_time, sample) = best_of(3, || draw_sample(&frame, &design).expect("draw"));
     assert_eq!(sample.units.len(), 5000);
-    report("draw_sample (4 strata, Neyman, PPS)", draw_time, "sum of sizes", baseline_sum);
+    report(
+        "draw_sample (4 strata, Neyman, PPS)",
+        draw_time,
+        "sum of sizes",
+        baseline_sum,
+    );
 
     // --- Tiers and link tracing over all links.
     let (baseline_links, _) = best_of(5, || {
         black_box(frame.links.iter().map(|l| l.supplier as u64).sum::<u64>())
     });
-    println!("\nlinks: {} (baseline = one pass over the links)", frame.links.len());
+    println!(
+        "\nlinks: {} (baseline = one pass over the links)",
+        frame.links.len()
+    );
     let (tier_time, tiers) = best_of(3, || {
         compute_tiers(&frame, &Tier0Rule::VsicPrefixes(vec!["26".into()])).expect("tiers")
     });
-    report("compute_tiers (BFS)", tier_time, "one pass over links", baseline_links);
+    report(
+        "compute_tiers (BFS)",
+        tier_time,
+        "one pass over links",
+        baseline_links,
+    );
     let (index_time, index) = best_of(3, || LinkageIndex::build(&frame));
-    report("LinkageIndex::build (tax codes + buyers)", index_time, "one pass over links", baseline_links);
+    report(
+        "LinkageIndex::build (tax codes + buyers)",
+        index_time,
+        "one pass over links",
+        baseline_links,
+    );
 
     // Every tier-0 unit responds and reports all its suppliers with their tax codes.
     let mut rosters: Vec<SupplierRoster> = (0..n_buyers)
@@ -227,7 +254,42 @@ fn main() {
             trace.reached.len(),
             trace.reached.iter().filter(|r| r.selected).count()
         );
-        report("  trace_links (match, subsample, L_i)", time, "one pass over links", baseline_links);
-        report("  trace_links", time, "one pass over roster rows", baseline_rows);
+        report(
+            "  trace_links (match, subsample, L_i)",
+            time,
+            "one pass over links",
+            baseline_links,
+        );
+        report(
+            "  trace_links",
+            time,
+            "one pass over roster rows",
+            baseline_rows,
+        );
     }
+
+    // The usual case: a tier-0 *sample* responds (every 100th tier-0 unit), while L_i is
+    // still counted over the whole register (all 5,000,000 links).
+    let sampled: Vec<SupplierRoster> = rosters.iter().step_by(100).cloned().collect();
+    let sampled_rows: usize = sampled.iter().map(|r| r.rows.len()).sum();
+    let (time, trace) = best_of(3, || {
+        trace_links(&TraceRequest {
+            frame: &frame,
+            index: &index,
+            tiers: tiers.as_slice(),
+            from_tier: 0,
+            rosters: &sampled,
+            customers: &[],
+            mode: &TraceMode::TakeAll,
+            seed: 11,
+        })
+        .expect("trace")
+    });
+    println!(
+        "trace from a 1% tier-0 sample: {} respondents, {} rows, {} reached (L over all links)",
+        sampled.len(),
+        sampled_rows,
+        trace.reached.len()
+    );
+    report("  trace_links", time, "one pass over links", baseline_links);
 }

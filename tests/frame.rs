@@ -361,4 +361,8 @@ fn write_then_read_round_trips() {
     assert_eq!(again.units, frame.units);
     assert_eq!(again.links, frame.links);
     assert_eq!(again.attributes(), frame.attributes());
+    assert_eq!(again.digest(), frame.digest());
+    let mut changed = again.clone();
+    changed.units[0].employees_male += 1;
+    assert_ne!(changed.digest(), frame.digest());
 }

@@ -127,6 +127,9 @@ fn sqrt_cost_minimum_and_rounding_rules() {
     let raw = raw_allocation(AllocationMethod::CostOptimal, &strata, 300.0).unwrap();
     let neyman = raw_allocation(AllocationMethod::Neyman, &example_strata(), 300.0).unwrap();
     assert!((raw[2] / raw[1] - 0.5 * neyman[2] / neyman[1]).abs() < 1e-9);
+    // Budget: n = (C − c₀) Σ N_h S_h/√c_h / Σ N_h S_h √c_h = 276 · 240000 / 276000 = 240.
+    let n = chainsurvey::sampling::cost_optimal_total(&strata, 296.0, 20.0).unwrap();
+    assert!((n - 240.0).abs() < 1e-9, "{n}");
     // Minimum per stratum: a stratum with S_h = 0 would get nothing under Neyman; it gets
     // the minimum (2) and the others share the rest.
     let mut zero = example_strata();
@@ -655,6 +658,28 @@ fn reached_unit_pps_subsample_uses_purchase_values() {
     let expected = pps_inclusion_probabilities(&[10.0, 30.0, 20.0], 2).unwrap();
     assert_eq!(pi, expected);
     assert_eq!(trace.reached.iter().filter(|r| r.selected).count(), 2);
+    // A reached unit without a purchase value would get π_{i|s} = 0: refused.
+    let mut rosters = rosters_a2_a4();
+    rosters[1].rows[0].purchase_value = None;
+    let tiers = compute_tiers(&frame, &Tier0Rule::VsicPrefixes(vec!["26".into()])).unwrap();
+    let index = LinkageIndex::build(&frame);
+    let result = trace_links(&TraceRequest {
+        frame: &frame,
+        index: &index,
+        tiers: tiers.as_slice(),
+        from_tier: 0,
+        rosters: &rosters,
+        customers: &[],
+        mode: &mode,
+        seed: 3,
+    });
+    assert_eq!(
+        result,
+        Err(SamplingError::BadSize {
+            unit: "S2".into(),
+            size: 0.0
+        })
+    );
 }
 
 #[test]
@@ -679,7 +704,9 @@ fn link_subsampling_is_unbiased_e_u_over_p_is_one() {
     let index = LinkageIndex::build(&frame);
     let mode = TraceMode::SubsampleLinks { k: 2.0 };
     let mut sum_u_over_p = [0.0f64; 5];
-    let draws = 100_000u64;
+    // 40,000 traces: each builds a whole trace record, and the check is of the stored
+    // p and u, not of a selection algorithm (those run 10⁵ draws above).
+    let draws = 40_000u64;
     for seed in 0..draws {
         let trace = trace_links(&TraceRequest {
             frame: &frame,
@@ -808,9 +835,11 @@ fn workers_srswor_by_sex_with_take_all_and_stored_m() {
             assert_eq!(listed.sex, take.sex);
         }
     }
-    // Inclusion frequency m/M over many units (seeds).
+    // Inclusion frequency m/M over 20,000 units (seeds): the SRSWOR itself is checked
+    // over 10⁵ draws above; this checks the per-unit seeding and positions.
+    let worker_draws = 20_000u64;
     let mut hits = [0u64; 10];
-    for seed in 0..DRAWS as u64 {
+    for seed in 0..worker_draws {
         let takes = select_workers(
             "E3",
             WorkerSource::Counts {
@@ -825,10 +854,10 @@ fn workers_srswor_by_sex_with_take_all_and_stored_m() {
             hits[worker.line as usize - 1] += 1;
         }
     }
-    let se = (0.3 * 0.7 / DRAWS as f64).sqrt();
+    let se = (0.3 * 0.7 / worker_draws as f64).sqrt();
     assert!(
         hits.iter()
-            .all(|&h| (h as f64 / DRAWS as f64 - 0.3).abs() < 3.0 * se),
+            .all(|&h| (h as f64 / worker_draws as f64 - 0.3).abs() < 3.0 * se),
         "{hits:?}"
     );
     assert!(select_workers("E4", WorkerSource::Counts { male: 1, female: 1 }, 0, 1).is_err());
@@ -886,6 +915,8 @@ fn replay_reproduces_the_frozen_sample() {
     let second = draw_sample(&frame, &design).unwrap();
     assert_eq!(first, second);
     assert_eq!(first.n_total, 20);
+    assert_eq!(design_frame().digest(), frame.digest());
+    assert_eq!(frame.digest().len(), 64);
     assert_eq!(first.units.len(), 20);
     let pis: Vec<u64> = first.units.iter().map(|s| s.pi.to_bits()).collect();
     let again: Vec<u64> = second.units.iter().map(|s| s.pi.to_bits()).collect();
@@ -998,4 +1029,310 @@ fn design_documents_are_validated() {
     let sample = draw_sample(&frame, &proportion).unwrap();
     // n = 384.16 / (1 + 384.16/60) = 51.9 → 52.
     assert_eq!(sample.units.len(), 52);
+}
+
+// ---------------------------------------------------------------------------------------
+// End to end: the stored π_{i|s} and L_i give unbiased GWSM estimates (example 2).
+
+#[test]
+fn example_2_tracing_records_give_unbiased_totals() {
+    // Y_i = workers with excessive hours (S1: 1, S2: 2, S3: 1; total 4); M_i = workers
+    // (3, 2, 2; total 7). Stage 1 SRSWOR 2 of {A1..A4} (d = 2, all 6 samples); stage 2
+    // SRSWOR of min(2, |Ω|) reached suppliers from the trace, with its stored π_{i|s};
+    // GWSM weight w_i = Σ_{j∈s, j→i} d_j / L_i with the trace's L_i (§2.2, §2.8.1).
+    let frame = example_frame();
+    let y: HashMap<&str, f64> = [("S1", 1.0), ("S2", 2.0), ("S3", 1.0)].into();
+    let m: HashMap<&str, f64> = [("S1", 3.0), ("S2", 2.0), ("S3", 2.0)].into();
+    let frame_units = ["A1", "A2", "A3", "A4"];
+    let seeds_per_sample = 2_000u64;
+    let (mut sum_y, mut sum_y2, mut sum_m, mut count) = (0.0, 0.0, 0.0, 0.0);
+    for a in 0..4 {
+        for b in a + 1..4 {
+            let rosters: Vec<SupplierRoster> = [frame_units[a], frame_units[b]]
+                .iter()
+                .map(|&buyer| {
+                    let buyer_idx = frame.index_of(buyer).unwrap();
+                    let rows = frame
+                        .links
+                        .iter()
+                        .filter(|l| l.buyer == buyer_idx)
+                        .enumerate()
+                        .map(|(pos, l)| {
+                            supplier(
+                                pos as u32 + 1,
+                                frame.units[l.supplier].tax_code.as_deref(),
+                                1.0,
+                            )
+                        })
+                        .collect();
+                    SupplierRoster {
+                        respondent_id: buyer.into(),
+                        rows,
+                    }
+                })
+                .collect();
+            for seed in 0..seeds_per_sample {
+                let trace = run_trace(
+                    &frame,
+                    &rosters,
+                    &[],
+                    &TraceMode::SubsampleUnitsSrswor { n: 2 },
+                    seed,
+                );
+                let (mut est_y, mut est_m) = (0.0, 0.0);
+                for reached in trace.reached.iter().filter(|r| r.selected) {
+                    let reporters = trace
+                        .links
+                        .iter()
+                        .filter(|l| l.supplier == reached.unit)
+                        .count();
+                    let w = 2.0 * reporters as f64 / f64::from(reached.l) / reached.pi_given_s;
+                    let id = frame.units[reached.unit].id.as_str();
+                    est_y += w * y[id];
+                    est_m += w * m[id];
+                }
+                sum_y += est_y;
+                sum_y2 += est_y * est_y;
+                sum_m += est_m;
+                count += 1.0;
+            }
+        }
+    }
+    let mean_y = sum_y / count;
+    let se_y = ((sum_y2 / count - mean_y * mean_y) / count).sqrt();
+    assert!(
+        (mean_y - 4.0).abs() < 3.0 * se_y,
+        "E(Ŷ) = {mean_y} ± {se_y}"
+    );
+    assert!(
+        (sum_m / count - 7.0).abs() < 0.1,
+        "E(M̂) = {}",
+        sum_m / count
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The command line: frame import errors, and draw → trace → workers CSVs.
+
+fn chainsurvey(args: &[&str]) -> std::process::Output {
+    match std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+        .args(args)
+        .output()
+    {
+        Ok(output) => output,
+        Err(err) => panic!("running chainsurvey: {err}"),
+    }
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/frame");
+
+#[test]
+fn cli_frame_import_reports_positioned_errors_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("units.csv");
+    std::fs::write(
+        &bad,
+        "id,vsic,province,ownership,employees_male,employees_female\nA,2610,99,FDI,-1,3\nA,2610,27,FDI,1,1\n",
+    )
+    .unwrap();
+    let out = chainsurvey(&["frame", "import", "--units", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("units.csv:2: column 3 `province`: `99` is not a pre-2025"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("units.csv:2: column 5 `employees_male`: `-1` is negative"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("units.csv:3: column 1 `id`: duplicate unit id `A`"),
+        "{stderr}"
+    );
+
+    let units = format!("{FIXTURES}/units.csv");
+    let links = format!("{FIXTURES}/links.csv");
+    let checked = dir.path().join("checked");
+    let out = chainsurvey(&[
+        "frame",
+        "import",
+        "--units",
+        &units,
+        "--links",
+        &links,
+        "--tier0-vsic",
+        "26",
+        "--out",
+        checked.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(checked.join("units.csv")).unwrap();
+    assert!(
+        written
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",region6,prn,tier"),
+        "{written}"
+    );
+    let out = chainsurvey(&[
+        "frame",
+        "show",
+        "--units",
+        &units,
+        "--links",
+        &links,
+        "--tier0-vsic",
+        "26",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("units: 6   links: 7"));
+}
+
+#[test]
+fn cli_draw_trace_workers_write_probabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        path("design.json"),
+        r#"{"schema_version":1,"seed":42,"population":{"tier":["1","2","3"]},"strata":["ownership"],
+            "allocation":{"method":"proportional","min_per_stratum":1},"sample_size":{"n":3},
+            "selection":{"method":"pps_systematic","size":"employees"},
+            "tracing":[{"from_tier":0,"mode":"subsample_links","k":5}],"workers":{"per_sex":5}}"#,
+    )
+    .unwrap();
+    std::fs::write(path("tier0.txt"), "T0\n").unwrap();
+    let units = format!("{FIXTURES}/units.csv");
+    let links = format!("{FIXTURES}/links.csv");
+    let frame_args = ["--units", &units, "--links", &links, "--tier0-ids"];
+    let tier0 = path("tier0.txt");
+    let design = path("design.json");
+    let sample = path("sample.csv");
+    let mut args = vec!["sample", "draw"];
+    args.extend(frame_args);
+    args.extend([tier0.as_str(), "--design", &design, "--out", &sample]);
+    let out = chainsurvey(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drawn = std::fs::read_to_string(&sample).unwrap();
+    // Tiers 1–3 are A, B (tier 1), C (2), D (3). FDI stratum = {A} (take-all); DOM = {B, C,
+    // D} with n = 2 by PPS on employment (100, 15, 3): B is capped to 1, then C gets
+    // 15/18 and D 3/18.
+    let rows: Vec<Vec<String>> = drawn
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), 3, "{drawn}");
+    let pi_of = |id: &str| {
+        rows.iter()
+            .find(|r| r[0] == id)
+            .map(|r| r[3].parse::<f64>().unwrap())
+    };
+    assert_eq!(pi_of("A"), Some(1.0));
+    assert_eq!(pi_of("B"), Some(1.0));
+    let other = pi_of("C").or(pi_of("D")).unwrap();
+    assert!((other - 15.0 / 18.0).abs() < 1e-12 || (other - 3.0 / 18.0).abs() < 1e-12);
+
+    std::fs::write(
+        path("suppliers.csv"),
+        "respondent_id,row,sup_tax_code,sup_name,sup_purchase_value\nT0,1,0101234568,Alpha,100\nT0,2,0101-234-569,Beta,20\nT0,3,KR-1,Samsung Korea,500\n",
+    )
+    .unwrap();
+    std::fs::write(
+        path("customers.csv"),
+        "unit_id,cus_tax_code,n_customers_electronics\nA,0101234567,\n",
+    )
+    .unwrap();
+    let (suppliers, customers, trace, unmatched) = (
+        path("suppliers.csv"),
+        path("customers.csv"),
+        path("trace.csv"),
+        path("unmatched.csv"),
+    );
+    let mut args = vec!["sample", "trace"];
+    args.extend(frame_args);
+    args.extend([
+        tier0.as_str(),
+        "--design",
+        &design,
+        "--suppliers",
+        &suppliers,
+        "--customers",
+        &customers,
+        "--out",
+        &trace,
+        "--unmatched",
+        &unmatched,
+    ]);
+    let out = chainsurvey(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let traced = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<&str> = traced.lines().collect();
+    assert_eq!(lines.len(), 3, "{traced}");
+    assert!(
+        lines[0].starts_with(
+            "buyer_id,supplier_id,supplier_tax_code,roster_row,match,listed,p,retained"
+        )
+    );
+    assert!(
+        lines[1].starts_with(
+            "T0,A,0101234568,1,exact,2,1.0,1,1,1.0,1,1,1,,record_linkage,0,subsample_links(k=5),"
+        ),
+        "{traced}"
+    );
+    assert!(
+        lines[2].starts_with("T0,B,0101234569,2,exact,2,1.0,1,1,1.0,1,1,1,,register_links,0,"),
+        "{traced}"
+    );
+    let unmatched_rows = std::fs::read_to_string(&unmatched).unwrap();
+    assert!(
+        unmatched_rows.contains("T0,3,KR-1,Samsung Korea,not a Vietnamese tax code"),
+        "{unmatched_rows}"
+    );
+
+    let workers = path("workers.csv");
+    let out = chainsurvey(&[
+        "sample",
+        "workers",
+        "--units",
+        &units,
+        "--interviewed",
+        &sample,
+        "--design",
+        &design,
+        "--out",
+        &workers,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let selected = std::fs::read_to_string(&workers).unwrap();
+    // A: 300 men, 700 women → 5 + 5; B: 40 + 60 → 5 + 5; C (15 = 12 + 3) or D (2 + 1).
+    let a_rows: Vec<&str> = selected.lines().filter(|l| l.starts_with("A,")).collect();
+    assert_eq!(a_rows.len(), 10);
+    assert!(
+        a_rows
+            .iter()
+            .all(|l| l.contains(",300,5,0,") || l.contains(",700,5,0,")),
+        "{selected}"
+    );
 }

@@ -129,7 +129,9 @@ fn any_worker_regenerates_alone_as_in_the_full_pass() {
         let all: Vec<Worker> = workers_of(pop, unit).collect();
         assert_eq!(all.len() as u64, pop.frame.units[unit].employees());
         let males = pop.frame.units[unit].employees_male as usize;
-        for (k, w) in all.iter().enumerate().step_by(97) {
+        // Every worker of small units, a spread of workers of large ones.
+        let step = if all.len() < 300 { 1 } else { 37 };
+        for (k, w) in all.iter().enumerate().step_by(step) {
             assert_eq!(worker(pop, unit, k as u64).as_ref(), Some(w));
             assert_eq!(w.sex, if k < males { Sex::Male } else { Sex::Female });
             checked += 1;
@@ -581,7 +583,7 @@ fn cli_writes_the_frame_truth_and_calibration() {
     for f in [
         "units.csv",
         "links.csv",
-        "tier0.csv",
+        "tier0.txt",
         "truth.csv",
         "truth.json",
         "calibration.csv",
@@ -590,6 +592,12 @@ fn cli_writes_the_frame_truth_and_calibration() {
     ] {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("synth.json")).expect("synth.json"),
+    )
+    .expect("json");
+    assert_eq!(meta["seed"], 5);
+    assert_eq!(meta["config_sha256"].as_str().map(str::len), Some(64));
     // The frame CSVs re-import through the frame module without errors.
     let frame = read_frame(
         &dir.path().join("units.csv"),
@@ -603,6 +611,22 @@ fn cli_writes_the_frame_truth_and_calibration() {
     assert_eq!(
         frame.attributes().column("tier").map(|c| c.len()),
         Some(frame.units.len())
+    );
+
+    // `frame show` reads the frame with the lead-firm list as tier 0.
+    let show = std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+        .args(["frame", "show", "--units"])
+        .arg(dir.path().join("units.csv"))
+        .arg("--links")
+        .arg(dir.path().join("links.csv"))
+        .arg("--tier0-ids")
+        .arg(dir.path().join("tier0.txt"))
+        .output()
+        .expect("run show");
+    assert!(
+        show.status.success(),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
     );
 
     // A bad config file is reported with its path, nothing is written.
@@ -677,4 +701,26 @@ fn worker_rates_follow_the_class_parameters() {
         }
     }
     assert!(checked >= 10, "only {checked} class rates checked");
+}
+
+/// Golden values for seed 1, scale 0.05: a change here means the generator (or the pinned
+/// `rand`/ChaCha20 stream) changed, and every stored synthetic population with it.
+#[test]
+fn golden_values_for_seed_1_are_frozen() {
+    let pop = &*SMALL;
+    assert_eq!((pop.frame.units.len(), pop.frame.links.len()), (141, 356));
+    assert_eq!(pop.workers_total(), 41_115);
+    let u = &pop.frame.units[0];
+    assert_eq!(u.tax_code.as_deref(), Some("2408224659"));
+    assert_eq!(
+        (u.vsic.as_str(), u.employees_male, u.employees_female),
+        ("2640", 2828, 4742)
+    );
+    let l = pop.frame.links[0];
+    assert_eq!((l.buyer, l.supplier, l.weight), (0, 3, Some(0.0343)));
+    let w = worker(pop, 0, 0).expect("worker");
+    assert_eq!(
+        (w.age, w.usual_hours, w.earn_basic, w.earn_total()),
+        (30, 54.0, 5955.0, 7740.0)
+    );
 }

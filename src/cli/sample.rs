@@ -131,6 +131,7 @@ fn draw(source: &FrameSource, design_path: &Path, out: &Path) -> anyhow::Result<
     let design = read_design(design_path)?;
     let frame = load_frame(source, &design)?;
     let sample = draw_sample(&frame, &design)?;
+    let frame_digest = frame.digest();
     let mut writer = csv_writer(out)?;
     writer.write_record([
         "id",
@@ -149,6 +150,7 @@ fn draw(source: &FrameSource, design_path: &Path, out: &Path) -> anyhow::Result<
         "stratum_n",
         "tier",
         "chainsurvey_version",
+        "frame_digest",
     ])?;
     for selected in &sample.units {
         let unit = &frame.units[selected.unit];
@@ -177,6 +179,7 @@ fn draw(source: &FrameSource, design_path: &Path, out: &Path) -> anyhow::Result<
                 .unwrap_or_default()
                 .to_string(),
             sample.crate_version.to_string(),
+            frame_digest.clone(),
         ])?;
     }
     writer.flush()?;

@@ -1,6 +1,7 @@
 //! `chainsurvey frame synth`: generate the synthetic supply-chain population, write its frame
 //! CSVs and truth, and print the calibration checks.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -17,7 +18,7 @@ pub struct Args {
     /// Random seed; the same seed and scale give the same population, bit for bit.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Output directory (created if missing): units.csv, links.csv, tier0.csv, truth.csv,
+    /// Output directory (created if missing): units.csv, links.csv, tier0.txt, truth.csv,
     /// truth.json, calibration.csv, config.json, synth.json.
     #[arg(long, required_unless_present = "print_config")]
     pub out: Option<PathBuf>,
@@ -80,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         "generator": "chainsurvey synth",
         "crate_version": env!("CARGO_PKG_VERSION"),
         "config": config.name,
+        "config_sha256": sha256_hex(&config_text),
         "seed": args.seed,
         "scale": args.scale,
         "units": pop.frame.units.len(),
@@ -92,7 +94,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     std::fs::write(out.join("synth.json"), serde_json::to_string_pretty(&meta)?)
         .with_context(|| format!("writing {}", out.join("synth.json").display()))?;
 
-    println!(
+    // Written through a locked handle with `?`, so a closed pipe ends the command with an
+    // error instead of a panic.
+    let mut out_text = std::io::stdout().lock();
+    writeln!(
+        out_text,
         "{}: seed {}, scale {}: {} units, {} links, {} workers ({:.2} s frame, {:.2} s with truth)",
         config.name,
         args.seed,
@@ -102,13 +108,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         truth.workers,
         generated,
         total
-    );
-    println!("written to {}", out.display());
-    println!();
-    println!(
+    )?;
+    writeln!(out_text, "written to {}\n", out.display())?;
+    writeln!(
+        out_text,
         "{:<62} {:>14}  {:<22} result",
         "calibration check", "value", "target"
-    );
+    )?;
     let mut failed = 0;
     for c in &checks {
         let result = match c.pass {
@@ -124,12 +130,24 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         } else {
             format!("{:.4}", c.value)
         };
-        println!("{:<62} {:>14}  {:<22} {result}", c.name, value, c.target);
+        writeln!(
+            out_text,
+            "{:<62} {:>14}  {:<22} {result}",
+            c.name, value, c.target
+        )?;
     }
-    println!();
-    println!(
-        "{failed} of {} checks failed",
+    writeln!(
+        out_text,
+        "\n{failed} of {} checks failed",
         checks.iter().filter(|c| c.pass.is_some()).count()
-    );
+    )?;
     Ok(if args.strict && failed > 0 { 1 } else { 0 })
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

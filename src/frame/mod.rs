@@ -9,7 +9,7 @@
 //! `docs/frame-format.md`), `write` (CSV out), `province` (the 2025 merger crosswalk, as
 //! embedded data with its effective date), `tax_code` (normal form for record linkage),
 //! `adjacency` (compressed link lists), `tier` (tier 0 by rule, tier t by shortest link
-//! distance), `column` (columns by name for strata and sizes), `summary` (`frame show`).
+//! distance), `column` (columns by name for strata and sizes), `summary` (`frame show`), `digest` (SHA-256 of the content, stored with samples).
 //!
 //! It deliberately does not sample, weight or store anything: frames are values.
 //!
@@ -17,6 +17,7 @@
 
 mod adjacency;
 mod column;
+mod digest;
 mod error;
 mod import;
 mod province;

@@ -76,7 +76,10 @@ impl std::fmt::Display for FrameSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "units: {}   links: {}", self.n_units, self.n_links)?;
         writeln!(f, "\ntier  ownership  size     units  employees")?;
-        for ((tier, ownership, size), count) in &self.cells {
+        // In-scope tiers first, out-of-scope units last.
+        let in_scope = self.cells.iter().filter(|((tier, _, _), _)| tier.is_some());
+        let out_of_scope = self.cells.iter().filter(|((tier, _, _), _)| tier.is_none());
+        for ((tier, ownership, size), count) in in_scope.chain(out_of_scope) {
             let tier = tier.map_or("out".to_string(), |t| t.to_string());
             writeln!(
                 f,

@@ -14,7 +14,7 @@ use crate::sampling::order::{pareto, sequential_poisson};
 use crate::sampling::poisson::poisson;
 use crate::sampling::pps::{draw_pps_systematic, pps_inclusion_probabilities};
 use crate::sampling::prn::{permanent_random_number, shifted};
-use crate::sampling::sample_size::{ceil_tolerant, sample_size_for_proportion};
+use crate::sampling::sample_size::sample_size_for_proportion;
 use crate::sampling::srswor::srswor;
 use crate::sampling::strata::{Stratum, numeric_column, stratify};
 use crate::sampling::systematic::draw_systematic;
@@ -64,7 +64,9 @@ pub struct Sample {
     pub n_total: u64,
     pub strata: Vec<StratumRecord>,
     pub units: Vec<SelectedUnit>,
-    /// `chainsurvey` version that drew it.
+    /// `chainsurvey` version that drew it. Store [`Frame::digest`] of the frame next to the
+    /// sample (the CLI writes it as `frame_digest`): it is not computed here because hashing
+    /// a million-unit frame costs more than drawing from it.
     pub crate_version: &'static str,
 }
 
@@ -77,8 +79,9 @@ pub fn draw_sample(frame: &Frame, design: &Design) -> Result<Sample, SamplingErr
     let n_total = match &design.sample_size {
         SampleSizeSpec::Fixed(n) => *n,
         SampleSizeSpec::Proportion(plan) => sample_size_for_proportion(plan)?.n,
+        // A budget buys whole interviews: round down.
         SampleSizeSpec::Budget { total, fixed } => {
-            ceil_tolerant(cost_optimal_total(&facts, *total, *fixed)?.floor())
+            cost_optimal_total(&facts, *total, *fixed)?.floor() as u64
         }
     };
     let n_rest =

@@ -51,7 +51,7 @@ pub use draw::{
     Sample, SelectedUnit, StratumRecord, TAKE_ALL_STRATUM, draw_sample, population_units,
 };
 pub use error::SamplingError;
-pub use linkage::{KeyHasher, LinkageIndex, MatchKind, NoMatch};
+pub use linkage::{LinkageIndex, MatchKind, NoMatch, reported_key};
 pub use order::{pareto, sequential_poisson};
 pub use poisson::poisson;
 pub use pps::{draw_pps_systematic, pps_inclusion_probabilities, pps_systematic};

@@ -1,7 +1,7 @@
 //! Stratification by any frame columns: the stratum key is the column values joined by `|`
 //! (`2610|large|FDI`), strata are ordered by key, and units keep frame order inside them.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use crate::frame::{Frame, UnitIdx};
 use crate::sampling::error::SamplingError;
@@ -27,15 +27,37 @@ pub fn stratify(
             return Err(SamplingError::UnknownColumn(column.clone()));
         }
     }
-    let mut groups: BTreeMap<String, Vec<UnitIdx>> = BTreeMap::new();
+    // Keys are built in one reused buffer and looked up by `&str`, so a million units cost
+    // a handful of allocations, not a million; strata are sorted by key at the end.
+    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut strata: Vec<Stratum> = Vec::new();
+    let mut key = String::new();
     for &unit in units {
-        let key = stratum_key(frame, unit, columns);
-        groups.entry(key).or_default().push(unit);
+        key.clear();
+        if columns.is_empty() {
+            key.push_str(SINGLE_STRATUM);
+        }
+        for (pos, column) in columns.iter().enumerate() {
+            if pos > 0 {
+                key.push('|');
+            }
+            key.push_str(&frame.column_value(unit, column).unwrap_or_default());
+        }
+        let slot = match position.get(key.as_str()) {
+            Some(&slot) => slot,
+            None => {
+                position.insert(key.clone(), strata.len());
+                strata.push(Stratum {
+                    key: key.clone(),
+                    units: Vec::new(),
+                });
+                strata.len() - 1
+            }
+        };
+        strata[slot].units.push(unit);
     }
-    Ok(groups
-        .into_iter()
-        .map(|(key, units)| Stratum { key, units })
-        .collect())
+    strata.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(strata)
 }
 
 /// The stratum key of `unit` (columns must exist).

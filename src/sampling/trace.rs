@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use crate::frame::{Frame, UnitIdx};
 use crate::sampling::design::{PpsSize, TraceMode};
 use crate::sampling::error::SamplingError;
-use crate::sampling::linkage::{LinkageIndex, MatchKind, NoMatch};
+use crate::sampling::linkage::{LinkageIndex, MatchKind, NoMatch, reported_key};
 use crate::sampling::pps::{draw_pps_systematic, pps_inclusion_probabilities};
 use crate::sampling::srswor::srswor;
 use crate::sampling::uniform::{derive_seed, rng_from_seed, uniform};
@@ -229,49 +229,92 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
     }
     let seed = derive_seed(req.seed, &format!("trace-tier-{}", req.from_tier));
     let mut rng = rng_from_seed(seed);
-    let mut is_respondent = vec![false; n_units];
+    // Everything the trace needs to know about a unit sits in one record, so a roster row
+    // costs one cache miss for its supplier's state, not one per array.
+    let mut state: Vec<UnitState> = req
+        .tiers
+        .iter()
+        .map(|tier| UnitState {
+            tier: tier.unwrap_or(NONE),
+            seen_by: NONE,
+            first_row: 0,
+            n_listed: 0,
+            reached: NONE,
+            n_reporting: 0,
+            stamp: NONE,
+            respondent: false,
+            purchase: 0.0,
+        })
+        .collect();
     let mut respondents = Vec::with_capacity(req.rosters.len());
     for roster in req.rosters {
         let idx = frame
             .index_of(&roster.respondent_id)
             .ok_or_else(|| SamplingError::UnknownUnit(roster.respondent_id.clone()))?;
-        if is_respondent[idx] {
+        if state[idx].respondent {
             return Err(SamplingError::BadParameter {
                 name: "rosters".into(),
                 value: roster.respondent_id.clone(),
                 reason: "two supplier rosters for the same respondent".into(),
             });
         }
-        is_respondent[idx] = true;
+        state[idx].respondent = true;
         respondents.push(idx);
     }
 
-    // Step 1: match rows; `seen_by[i]` is the roster number that last listed i (deduping
-    // within a respondent in O(1)), `first_row[i]` the row where it did.
-    let mut links = Vec::new();
-    let mut purchase = Vec::new();
+    // Steps 1 and 2, roster by roster: keys, one batched lookup, then the row checks
+    // (`seen_by` dedupes within a respondent in O(1)), then p and u for the roster's links,
+    // and the reached marks and totals while the suppliers' states are still in cache.
+    let n_rows: usize = req.rosters.iter().map(|r| r.rows.len()).sum();
+    let mut links = Vec::with_capacity(n_rows);
     let mut unmatched = Vec::new();
-    let mut seen_by = vec![NONE; n_units];
-    let mut first_row = vec![0u32; n_units];
+    let mut keys: Vec<Option<u64>> = Vec::new();
+    let mut key_results: Vec<Result<u64, NoMatch>> = Vec::new();
+    let mut found: Vec<Option<UnitIdx>> = Vec::new();
+    let mut values: Vec<f64> = Vec::new();
     for (roster_pos, (roster, &buyer)) in req.rosters.iter().zip(&respondents).enumerate() {
         let first_link = links.len();
-        for row in &roster.rows {
-            let reason = match req.index.match_tax_code(row.tax_code.as_deref()) {
+        key_results.clear();
+        key_results.extend(
+            roster
+                .rows
+                .iter()
+                .map(|row| reported_key(row.tax_code.as_deref())),
+        );
+        keys.clear();
+        keys.extend(key_results.iter().map(|k| k.ok()));
+        req.index.lookup_keys(&keys, &mut found);
+        // Touch the matched units' states before using them: the loads are independent, so
+        // their cache misses overlap instead of stalling the row loop one by one.
+        let touched = found
+            .iter()
+            .flatten()
+            .fold(0u32, |acc, &u| acc ^ state[u].seen_by);
+        std::hint::black_box(touched);
+        values.clear();
+        for ((row, key), exact) in roster.rows.iter().zip(&key_results).zip(&found) {
+            let matched = match key {
+                Err(why) => Err(*why),
+                Ok(key) => req.index.resolve(*key, *exact),
+            };
+            let reason = match matched {
                 Err(NoMatch::Missing) => Some(UnmatchedReason::NoTaxCode),
                 Err(NoMatch::Invalid) => Some(UnmatchedReason::InvalidTaxCode),
                 Err(NoMatch::NotInFrame) => Some(UnmatchedReason::NotInFrame),
                 Ok((supplier, kind)) => {
+                    let unit = &mut state[supplier];
                     if supplier == buyer {
                         Some(UnmatchedReason::SelfReference)
-                    } else if let Some(t) = req.tiers[supplier].filter(|&t| t <= req.from_tier) {
-                        Some(UnmatchedReason::EarlierTier(t))
-                    } else if seen_by[supplier] == roster_pos as u32 {
+                    } else if unit.tier != NONE && unit.tier <= req.from_tier {
+                        Some(UnmatchedReason::EarlierTier(unit.tier))
+                    } else if unit.seen_by == roster_pos as u32 {
                         Some(UnmatchedReason::Duplicate {
-                            first_row: first_row[supplier],
+                            first_row: unit.first_row,
                         })
                     } else {
-                        seen_by[supplier] = roster_pos as u32;
-                        first_row[supplier] = row.row;
+                        unit.seen_by = roster_pos as u32;
+                        unit.first_row = row.row;
+                        unit.n_listed += 1;
                         links.push(TracedLink {
                             buyer,
                             supplier,
@@ -281,7 +324,7 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
                             p: 1.0,
                             retained: true,
                         });
-                        purchase.push(row.purchase_value.unwrap_or(0.0));
+                        values.push(row.purchase_value.unwrap_or(0.0));
                         None
                     }
                 }
@@ -296,64 +339,53 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
                 });
             }
         }
-        // Step 2: the number listed is known once the roster is done.
         let listed = (links.len() - first_link) as u32;
         let p = match req.mode {
             TraceMode::SubsampleLinks { k } => (k / f64::from(listed.max(1))).min(1.0),
             _ => 1.0,
         };
-        for link in &mut links[first_link..] {
+        for (link, value) in links[first_link..].iter_mut().zip(&values) {
             link.listed = listed;
             link.p = p;
             if p < 1.0 {
                 link.retained = uniform(&mut rng) < p;
             }
+            if link.retained {
+                let unit = &mut state[link.supplier];
+                unit.reached = 0;
+                unit.n_reporting += 1;
+                unit.purchase += value;
+            }
         }
     }
 
-    // Step 3: reached units, in frame order.
-    let mut reached_pos = vec![NONE; n_units];
-    let mut reached_units: Vec<UnitIdx> = links
-        .iter()
-        .filter(|l| l.retained)
-        .map(|l| l.supplier)
-        .collect();
-    reached_units.sort_unstable();
-    reached_units.dedup();
-    for (pos, &unit) in reached_units.iter().enumerate() {
-        reached_pos[unit] = pos as u32;
-    }
-    let mut n_reporting = vec![0u32; reached_units.len()];
-    let mut purchase_value = vec![0.0f64; reached_units.len()];
-    for (link, value) in links.iter().zip(&purchase) {
-        if link.retained {
-            let pos = reached_pos[link.supplier] as usize;
-            n_reporting[pos] += 1;
-            purchase_value[pos] += value;
+    // Step 3: reached units in frame order (one scan of the marks), then the subsample.
+    let mut reached_units: Vec<UnitIdx> = Vec::new();
+    for (unit, st) in state.iter_mut().enumerate() {
+        if st.reached == 0 {
+            st.reached = reached_units.len() as u32;
+            reached_units.push(unit);
         }
     }
+    let purchase_value: Vec<f64> = reached_units.iter().map(|&u| state[u].purchase).collect();
     let (pi_given_s, selected) = subsample_reached(req, &reached_units, &purchase_value, &mut rng)?;
 
     // Step 4: L_i. Reporters are every accepted link (kept or not: all are links of the
-    // population), grouped by supplier.
+    // population), grouped by supplier with a counting sort.
     let mut reporter_offsets = vec![0usize; reached_units.len() + 1];
-    for link in &links {
-        if reached_pos[link.supplier] != NONE {
-            reporter_offsets[reached_pos[link.supplier] as usize + 1] += 1;
-        }
-    }
-    for pos in 0..reached_units.len() {
-        reporter_offsets[pos + 1] += reporter_offsets[pos];
+    for (pos, &unit) in reached_units.iter().enumerate() {
+        reporter_offsets[pos + 1] = reporter_offsets[pos] + state[unit].n_listed as usize;
     }
     let mut fill = reporter_offsets.clone();
     let mut reporters = vec![0usize; reporter_offsets[reached_units.len()]];
     for link in &links {
-        if reached_pos[link.supplier] != NONE {
-            let pos = reached_pos[link.supplier] as usize;
-            reporters[fill[pos]] = link.buyer;
-            fill[pos] += 1;
+        let pos = state[link.supplier].reached;
+        if pos != NONE {
+            reporters[fill[pos as usize]] = link.buyer;
+            fill[pos as usize] += 1;
         }
     }
+    drop(fill);
     let mut customer_of: HashMap<UnitIdx, &CustomerReport> = HashMap::new();
     for report in req.customers {
         let idx = frame
@@ -361,26 +393,25 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
             .ok_or_else(|| SamplingError::UnknownUnit(report.unit_id.clone()))?;
         customer_of.insert(idx, report);
     }
-    let in_tier_t = |b: UnitIdx| is_respondent[b] || req.tiers[b] == Some(req.from_tier);
-    let mut stamp_of = vec![NONE; n_units];
     let mut reached = Vec::with_capacity(reached_units.len());
     for (pos, &unit) in reached_units.iter().enumerate() {
         let stamp = pos as u32;
         let mut count = 0u32;
-        let mut add = |b: UnitIdx, stamp_of: &mut Vec<u32>| {
-            if stamp_of[b] != stamp {
-                stamp_of[b] = stamp;
+        // Counts b once per reached unit, and only when b belongs to tier t.
+        let mut add = |b: UnitIdx, state: &mut [UnitState], must_be_in_tier: bool| {
+            let st = &mut state[b];
+            let in_tier = st.respondent || st.tier == req.from_tier;
+            if st.stamp != stamp && (in_tier || !must_be_in_tier) {
+                st.stamp = stamp;
                 count += 1;
             }
         };
         for &b in &reporters[reporter_offsets[pos]..reporter_offsets[pos + 1]] {
-            add(b, &mut stamp_of);
+            add(b, &mut state, false);
         }
         let register_buyers = req.index.buyers.neighbours(unit);
         for &b in register_buyers {
-            if in_tier_t(b) {
-                add(b, &mut stamp_of);
-            }
+            add(b, &mut state, true);
         }
         let report = customer_of.get(&unit);
         let mut unmatched_customer_codes = 0;
@@ -388,8 +419,7 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
         if let Some(report) = report {
             for code in &report.customer_tax_codes {
                 match req.index.match_tax_code(code.as_deref()) {
-                    Ok((b, _)) if in_tier_t(b) => add(b, &mut stamp_of),
-                    Ok(_) => {}
+                    Ok((b, _)) => add(b, &mut state, true),
                     Err(_) => unmatched_customer_codes += 1,
                 }
             }
@@ -407,7 +437,7 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
         reached.push(ReachedUnit {
             unit,
             frame_tier: req.tiers[unit],
-            n_reporting: n_reporting[pos],
+            n_reporting: state[unit].n_reporting,
             purchase_value: purchase_value[pos],
             pi_given_s: pi_given_s[pos],
             selected: selected[pos],
@@ -426,6 +456,27 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
         reached,
         unmatched,
     })
+}
+
+/// The trace's working record of one frame unit.
+#[derive(Clone, Copy)]
+struct UnitState {
+    /// Frame tier, `NONE` when out of scope.
+    tier: u32,
+    /// The roster number that last listed this unit (dedup within a respondent).
+    seen_by: u32,
+    first_row: u32,
+    /// Accepted links to this unit (kept or not): its number of reporters.
+    n_listed: u32,
+    /// `NONE`, then 0 once reached, then the position among reached units.
+    reached: u32,
+    /// Kept links that reached it.
+    n_reporting: u32,
+    /// The reached unit whose L_i last counted this unit as a buyer.
+    stamp: u32,
+    respondent: bool,
+    /// Reported purchase values over kept links.
+    purchase: f64,
 }
 
 /// Step 3's subsample of the reached set: (π_{i|s}, selected) per reached unit.
@@ -460,8 +511,17 @@ fn subsample_reached(
                     crate::sampling::strata::numeric_column(req.frame, reached, column)?
                 }
             };
-            let positive = sizes.iter().filter(|&&x| x > 0.0).count() as u64;
-            let n = (*n).min(positive);
+            // Every reached unit needs π_{i|s} > 0 (§2.8.1), so a zero or missing size is an
+            // error here, not an exclusion.
+            for (&unit, &size) in reached.iter().zip(&sizes) {
+                if !(size.is_finite() && size > 0.0) {
+                    return Err(SamplingError::BadSize {
+                        unit: req.frame.units[unit].id.clone(),
+                        size,
+                    });
+                }
+            }
+            let n = (*n).min(count as u64);
             let pi = pps_inclusion_probabilities(&sizes, n)?;
             let mut selected = vec![false; count];
             let (positions, _) = draw_pps_systematic(&pi, rng)?;

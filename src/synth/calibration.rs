@@ -98,6 +98,26 @@ pub fn calibration_checks(pop: &Population, truth: &PopulationTruth) -> Vec<Chec
         1.0,
     ));
 
+    for (own, label, target) in [
+        (Ownership::Fdi, "FDI", "§7.1: ≈ 950 (ILSSA 807)"),
+        (
+            Ownership::Domestic,
+            "domestic private",
+            "§7.1: ≈ 54 (ILSSA 25)",
+        ),
+    ] {
+        let firms: Vec<u64> = units
+            .iter()
+            .filter(|u| u.ownership == own)
+            .map(|u| u.employees())
+            .collect();
+        out.push(info(
+            &format!("mean employees per {label} firm"),
+            firms.iter().sum::<u64>() as f64 / firms.len().max(1) as f64,
+            target,
+        ));
+    }
+
     // Top firms: the top 100 at scale 1, proportionally fewer at smaller scales.
     let top_n = ((100.0 * scale).round() as usize).clamp(1, n.max(1));
     let allowed_domestic = ((100 - c.top100_fdi_min.min(100)) as f64 * scale).round() as usize;

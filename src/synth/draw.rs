@@ -35,15 +35,23 @@ impl Stream {
         ChaCha20Rng::seed_from_u64(mix(seed, tag)).get_seed()
     }
 
-    /// ChaCha20 stream `id` under `key`, from its start. Every worker of a unit gets its own
-    /// stream id under the unit's key, so one worker can be regenerated alone.
-    pub fn keyed(key: [u8; 32], id: u64) -> Stream {
+    /// The ChaCha20 stream under `key`, positioned at `draw` 64-bit draws from its start.
+    /// Workers own fixed slots of one unit's stream, so worker k starts at k · slot.
+    pub fn keyed_at(key: [u8; 32], draw: u64) -> Stream {
         let mut rng = ChaCha20Rng::from_seed(key);
-        rng.set_stream(id);
-        Stream { rng, draws: 0 }
+        // Each u64 is two 32-bit words; positions stay even, so no draw straddles a block.
+        rng.set_word_pos(draw as u128 * 2);
+        Stream { rng, draws: draw }
     }
 
-    /// Number of `u64`s drawn so far.
+    /// Discards draws until `draw` have been taken from the stream's start (no-op if past it).
+    pub fn skip_to(&mut self, draw: u64) {
+        while self.draws < draw {
+            self.next_u64();
+        }
+    }
+
+    /// Number of `u64`s drawn so far (counting from the stream's start for [`Stream::keyed_at`]).
     pub fn draws(&self) -> u64 {
         self.draws
     }

@@ -26,8 +26,8 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Writes `units.csv`, `links.csv` and `tier0.csv` (the lead-firm ids, one per line after an
-/// `id` header: the tier-0 list for `Tier0Rule::Ids`) into `dir`.
+/// Writes `units.csv`, `links.csv` and `tier0.txt` (the lead-firm ids, one per line: the
+/// list `frame import|show --tier0-ids` reads) into `dir`.
 pub fn write_frame_csv(pop: &Population, dir: &Path) -> Result<(), Error> {
     let path = dir.join("units.csv");
     let mut f = create(&path)?;
@@ -37,9 +37,9 @@ pub fn write_frame_csv(pop: &Population, dir: &Path) -> Result<(), Error> {
     let mut f = create(&path)?;
     write_links_csv(&pop.frame, &mut f).map_err(|e| write_err(&path, e))?;
     f.flush().map_err(|e| write_err(&path, e))?;
-    let path = dir.join("tier0.csv");
+    let path = dir.join("tier0.txt");
     let mut f = create(&path)?;
-    let mut text = String::from("id\n");
+    let mut text = String::new();
     for i in pop.tier0() {
         text.push_str(&pop.frame.units[i].id);
         text.push('\n');
