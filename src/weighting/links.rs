@@ -66,7 +66,8 @@ impl LinkTable {
     ) -> Result<LinkTable, Error> {
         let n_target = cluster_of.len();
         let n_clusters = cluster_of.iter().map(|c| c + 1).max().unwrap_or(0);
-        let mut first_row: HashMap<(usize, usize), (usize, f64)> = HashMap::new();
+        let mut first_row: HashMap<(usize, usize), (usize, f64)> =
+            HashMap::with_capacity(rows.len());
         let mut links = Vec::with_capacity(rows.len());
         let mut unit_totals = vec![0.0; n_target];
         let mut duplicates_dropped = 0;

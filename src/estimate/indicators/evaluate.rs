@@ -35,7 +35,7 @@ pub struct Prepared {
     parameters: Vec<(Vec<f64>, f64)>,
 }
 
-fn number(value: Value) -> f64 {
+fn number(value: std::borrow::Cow<'_, Value>) -> f64 {
     value.as_number().unwrap_or(f64::NAN)
 }
 

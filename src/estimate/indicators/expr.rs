@@ -18,6 +18,8 @@
 //! Deliberately not here: dates, rosters, regex and the rest of the questionnaire
 //! language, which indicators do not need.
 
+use std::borrow::Cow;
+
 use crate::estimate::indicators::error::Error;
 use crate::estimate::indicators::record::{Schema, Value};
 
@@ -27,8 +29,8 @@ pub enum Expr {
     Column(usize),
     /// A survey-level parameter computed per weight set (e.g. the median for low pay).
     Parameter(usize),
-    Number(f64),
-    Text(String),
+    /// A number or text literal.
+    Literal(Value),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
     Negate(Box<Expr>),
     Not(Box<Expr>),
@@ -300,11 +302,11 @@ impl Parser<'_> {
         match token {
             Some(Token::Number(n)) => {
                 self.pos += 1;
-                Ok(Expr::Number(n))
+                Ok(Expr::Literal(Value::Number(n)))
             }
             Some(Token::Text(t)) => {
                 self.pos += 1;
-                Ok(Expr::Text(t))
+                Ok(Expr::Literal(Value::Text(t)))
             }
             Some(Token::Ref(name)) => {
                 self.pos += 1;
@@ -336,7 +338,8 @@ impl Parser<'_> {
                     }
                 };
                 let mut args_iter = args.clone().into_iter();
-                let mut next = || Box::new(args_iter.next().unwrap_or(Expr::Number(0.0)));
+                let mut next =
+                    || Box::new(args_iter.next().unwrap_or(Expr::Literal(Value::Missing)));
                 match name.as_str() {
                     "not" => {
                         arity(1)?;
@@ -428,9 +431,19 @@ fn compare(op: BinaryOp, left: &Value, right: &Value) -> bool {
             _ => false,
         };
     }
-    let ordering = match (left.as_number(), right.as_number()) {
-        (Some(a), Some(b)) => a.partial_cmp(&b),
-        _ => Some(left.as_text().cmp(&right.as_text())),
+    let ordering = match (left, right) {
+        // Two numbers, or a number and a text, compare as numbers when both are numeric.
+        (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
+        (Value::Text(a), Value::Text(b)) => {
+            match (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+                (Ok(x), Ok(y)) => x.partial_cmp(&y),
+                _ => Some(a.as_str().cmp(b.as_str())),
+            }
+        }
+        _ => match (left.as_number(), right.as_number()) {
+            (Some(a), Some(b)) => a.partial_cmp(&b),
+            _ => Some(left.as_text().cmp(&right.as_text())),
+        },
     };
     let Some(ordering) = ordering else {
         return false;
@@ -465,21 +478,23 @@ fn arithmetic(op: BinaryOp, left: &Value, right: &Value) -> Value {
     }
 }
 
-/// Evaluates a compiled expression on one row.
-pub fn evaluate(expr: &Expr, row: &[Value], params: &[f64]) -> Value {
+/// Evaluates a compiled expression on one row. Column values and literals are borrowed,
+/// so reading an answer never copies it.
+pub fn evaluate<'a>(expr: &'a Expr, row: &'a [Value], params: &[f64]) -> Cow<'a, Value> {
+    const MISSING: Value = Value::Missing;
+    let owned = Cow::Owned;
     match expr {
-        Expr::Column(idx) => row.get(*idx).cloned().unwrap_or(Value::Missing),
-        Expr::Parameter(idx) => match params.get(*idx) {
+        Expr::Column(idx) => row.get(*idx).map_or(Cow::Borrowed(&MISSING), Cow::Borrowed),
+        Expr::Parameter(idx) => owned(match params.get(*idx) {
             Some(v) if v.is_finite() => Value::Number(*v),
             _ => Value::Missing,
-        },
-        Expr::Number(n) => Value::Number(*n),
-        Expr::Text(t) => Value::Text(t.clone()),
-        Expr::Negate(inner) => match evaluate(inner, row, params).as_number() {
+        }),
+        Expr::Literal(value) => Cow::Borrowed(value),
+        Expr::Negate(inner) => owned(match evaluate(inner, row, params).as_number() {
             Some(n) => Value::Number(-n),
             None => Value::Missing,
-        },
-        Expr::Not(inner) => Value::Bool(!truthy(&evaluate(inner, row, params))),
+        }),
+        Expr::Not(inner) => owned(Value::Bool(!truthy(&evaluate(inner, row, params)))),
         Expr::If(cond, then, otherwise) => {
             if truthy(&evaluate(cond, row, params)) {
                 evaluate(then, row, params)
@@ -490,21 +505,23 @@ pub fn evaluate(expr: &Expr, row: &[Value], params: &[f64]) -> Value {
         Expr::Coalesce(args) => args
             .iter()
             .map(|a| evaluate(a, row, params))
-            .find(|v| !matches!(v, Value::Missing) && !matches!(v, Value::Text(t) if t.is_empty()))
-            .unwrap_or(Value::Missing),
+            .find(|v| {
+                !matches!(**v, Value::Missing) && !matches!(&**v, Value::Text(t) if t.is_empty())
+            })
+            .unwrap_or(Cow::Borrowed(&MISSING)),
         Expr::Selected(value, code) => {
             let code = evaluate(code, row, params).as_text();
             let value = evaluate(value, row, params);
-            Value::Bool(
-                !matches!(value, Value::Missing)
+            owned(Value::Bool(
+                !matches!(*value, Value::Missing)
                     && value.as_text().split_whitespace().any(|c| c == code),
-            )
+            ))
         }
-        Expr::ToNumber(inner) => match evaluate(inner, row, params).as_number() {
+        Expr::ToNumber(inner) => owned(match evaluate(inner, row, params).as_number() {
             Some(n) => Value::Number(n),
             None => Value::Missing,
-        },
-        Expr::Binary(op, left, right) => match op {
+        }),
+        Expr::Binary(op, left, right) => owned(match op {
             BinaryOp::And => Value::Bool(
                 truthy(&evaluate(left, row, params)) && truthy(&evaluate(right, row, params)),
             ),
@@ -526,7 +543,7 @@ pub fn evaluate(expr: &Expr, row: &[Value], params: &[f64]) -> Value {
                 &evaluate(left, row, params),
                 &evaluate(right, row, params),
             ),
-        },
+        }),
     }
 }
 
@@ -540,7 +557,7 @@ pub fn holds(expr: &Expr, row: &[Value], params: &[f64]) -> bool {
 pub fn uses_parameters(expr: &Expr) -> bool {
     match expr {
         Expr::Parameter(_) => true,
-        Expr::Column(_) | Expr::Number(_) | Expr::Text(_) => false,
+        Expr::Column(_) | Expr::Literal(_) => false,
         Expr::Negate(e) | Expr::Not(e) | Expr::ToNumber(e) => uses_parameters(e),
         Expr::Binary(_, a, b) | Expr::Selected(a, b) => uses_parameters(a) || uses_parameters(b),
         Expr::If(a, b, c) => uses_parameters(a) || uses_parameters(b) || uses_parameters(c),

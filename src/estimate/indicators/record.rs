@@ -62,9 +62,15 @@ impl Value {
         }
     }
 
-    /// Whether a code-valued answer equals `code` ("1" = yes for yes_no lists).
+    /// Whether a code-valued answer equals `code` ("1" = yes for yes_no lists). Numbers
+    /// compare numerically ("1" read from a CSV cell is the number 1).
     pub fn is_code(&self, code: &str) -> bool {
-        !matches!(self, Value::Missing) && self.as_text() == code
+        match self {
+            Value::Text(t) => t == code,
+            Value::Number(n) => code.parse::<f64>().is_ok_and(|c| c == *n),
+            Value::Bool(b) => code == if *b { "1" } else { "0" },
+            Value::Missing => false,
+        }
     }
 }
 
