@@ -188,24 +188,16 @@ pub fn derive(
             report.region_unknown += 1;
         }
         out.push(region.map_or(Value::Missing, |r| Value::Text(r.to_string())));
-        let minimum = region.and_then(|r| legal.minimum_wage(settings.reference_date, r));
-        out.push(
-            minimum
-                .as_ref()
-                .map_or(Value::Missing, |m| Value::Number(m.monthly)),
-        );
-        out.push(
-            minimum
-                .as_ref()
-                .map_or(Value::Missing, |m| Value::Number(m.hourly)),
-        );
+        let minimum = region.and_then(|r| legal.minimum_wage_rates(settings.reference_date, r));
+        out.push(minimum.map_or(Value::Missing, |(monthly, _)| Value::Number(monthly)));
+        out.push(minimum.map_or(Value::Missing, |(_, hourly)| Value::Number(hourly)));
         // The wage compared with the monthly minimum: basic wage plus allowances.
         let wage = v(col_earn_basic)
             .as_number()
             .map(|basic| (basic + v(col_earn_allowances).as_number().unwrap_or(0.0)) * 1000.0);
         out.push(wage.map_or(Value::Missing, Value::Number));
-        out.push(flag(match (wage, &minimum) {
-            (Some(w), Some(m)) => Some(w < m.monthly),
+        out.push(flag(match (wage, minimum) {
+            (Some(w), Some((monthly, _))) => Some(w < monthly),
             _ => None,
         }));
         // Overtime.
