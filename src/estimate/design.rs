@@ -29,6 +29,9 @@ pub struct Design {
     pub(crate) has_strata: bool,
     pub(crate) calibration: Option<CalibrationStep>,
     pub(crate) replicates: Option<ReplicateWeights>,
+    /// Degrees of freedom already computed, keyed by a hash of the domain mask: the rank of a
+    /// replicate matrix is costly and every estimate of a domain needs it.
+    pub(crate) df_cache: std::sync::Arc<std::sync::Mutex<HashMap<u64, f64>>>,
 }
 
 /// One sampling stage.
@@ -257,6 +260,7 @@ impl Design {
             has_strata: spec.strata.is_some(),
             calibration: None,
             replicates: None,
+            df_cache: Default::default(),
         };
         if let Some(replicates) = &spec.replicates {
             design.replicates = Some(replicate::build(table, &design, spec, replicates)?);
@@ -299,7 +303,18 @@ impl Design {
     /// replicate-weight matrix minus one.
     pub fn degrees_of_freedom(&self, in_domain: &[bool]) -> f64 {
         if let Some(reps) = &self.replicates {
-            return reps.degrees_of_freedom(&self.weights, in_domain) as f64;
+            let key = mask_hash(in_domain);
+            if let Ok(cache) = self.df_cache.lock() {
+                if let Some(&df) = cache.get(&key) {
+                    return df;
+                }
+            }
+            let df = reps.degrees_of_freedom(&self.weights, in_domain) as f64;
+            // A poisoned lock only loses the memo, never the answer.
+            if let Ok(mut cache) = self.df_cache.lock() {
+                cache.insert(key, df);
+            }
+            return df;
         }
         let stage = &self.stages[0];
         let mut psu_seen = vec![false; stage.stratum_of_cluster.len()];
@@ -322,6 +337,18 @@ impl Design {
         }
         psus as f64 - strata as f64
     }
+}
+
+/// A 64-bit FNV-1a hash of the membership flags (the set bits' positions).
+fn mask_hash(mask: &[bool]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (k, &m) in mask.iter().enumerate() {
+        if m {
+            h ^= k as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h ^ mask.len() as u64
 }
 
 /// Codes of a key column (ids, strata, by): equal cells get equal codes; missing is an error.

@@ -177,6 +177,26 @@ pub fn ratio(
     })
 }
 
+/// The replicate estimates `Σ_D w_r y / Σ_D w_r z` of a ratio (a mean when `z = 1`), or
+/// `None` for a design without replicate weights.
+pub fn ratio_replicates(
+    design: &Design,
+    y: &[f64],
+    z: &[f64],
+    domain: &Domain,
+) -> Option<Vec<f64>> {
+    let reps = design.replicates.as_ref()?;
+    let mask = domain.mask();
+    let vy = masked(y, mask);
+    let vz = masked(z, mask);
+    Some(
+        reps.totals(design.weights(), &[&vy, &vz])
+            .iter()
+            .map(|t| t[0] / t[1])
+            .collect(),
+    )
+}
+
 /// Kish's weighting design effect `n Σ w² / (Σ w)²` (METHODOLOGY §3.11).
 pub fn kish_deff(weights: &[f64]) -> f64 {
     let mut s1 = Sum::default();
