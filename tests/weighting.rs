@@ -1774,3 +1774,24 @@ fn weights_command_calibrates_worker_weights() {
         "{stderr}"
     );
 }
+
+#[test]
+fn link_total_sensitivity_brackets_the_estimate() {
+    use chainsurvey::weighting::sensitivity::link_total_sensitivity;
+    // S6 counting population, sample {a, b}: recorded L_t1 = 2; plausible t1 totals 2 to 4.
+    let table = s6_table(DuplicateLinks::Refuse, &[]).expect("links");
+    let lower = [2.0, 1.0, 0.0, 2.0, 0.0];
+    let upper = [4.0, 1.0, 0.0, 2.0, 0.0];
+    let ab = sample_of(&[0, 1], 2.0);
+    let range = link_total_sensitivity(&table, ShareMode::Clustered, &lower, &upper, &ab, &S6_Y)
+        .expect("range");
+    // H1 weight 2 (L_H1 = 3) at the recorded totals, 2·2/5 + 2·1/5 = 1.2 with L_t1 = 4.
+    assert_close(range.at_lower_totals, 2.0 * 111.0, "lower totals");
+    assert_close(range.at_upper_totals, 1.2 * 111.0, "upper totals");
+    // Bounds below the recorded links are refused.
+    let too_low = [1.0, 1.0, 0.0, 2.0, 0.0];
+    assert!(matches!(
+        link_total_sensitivity(&table, ShareMode::Clustered, &too_low, &upper, &ab, &S6_Y),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
