@@ -140,7 +140,7 @@ fn run_r_cases() -> Outcome {
                     outcome.max_relative = rel;
                     outcome.worst = format!("{id} {key:?} {what}");
                 }
-                if !(rel <= tolerance) {
+                if rel > tolerance || rel.is_nan() {
                     failures.push(format!(
                         "{id} {key:?} {what}: ours {ours:.17e}, R {theirs:.17e} (rel {rel:.2e})"
                     ));
@@ -233,7 +233,7 @@ fn section_3_10_jackknife() {
         jk1[0].se.powi(2)
     );
     let jk1_mean = section_3_10(r#"{"weights":"w","ids":["psu"],"replicates":{"type":"jk1"}}"#);
-    assert!((jk1_mean[0].se.powi(2) - 0.031377777777777789).abs() < 1e-15);
+    assert!((jk1_mean[0].se.powi(2) - 0.031_377_777_777_777_79).abs() < 1e-15);
 }
 
 #[test]
@@ -479,4 +479,75 @@ fn bad_input_gives_named_errors() {
     )
     .unwrap();
     assert_eq!(ok[0].estimate, 2.0);
+}
+
+// ---------------------------------------------------------------------------------------
+// The command line: `chainsurvey analyze` prints the same rows and exits 2 on bad input.
+
+#[test]
+fn analyze_command_prints_json_and_csv_and_exits_2_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/r/data/apistrat.csv");
+    let design = dir.path().join("design.json");
+    let estimate = dir.path().join("estimate.json");
+    std::fs::write(
+        &design,
+        r#"{"weights":"pw","ids":[],"strata":"stype","fpc":"fpc"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        &estimate,
+        r#"{"type":"mean","variables":["api00"],"by":["sch.wide"],"deff":true}"#,
+    )
+    .unwrap();
+    let run = |format: &str, design: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+            .args(["analyze", "--data"])
+            .arg(&data)
+            .arg("--design")
+            .arg(design)
+            .arg("--estimate")
+            .arg(&estimate)
+            .args(["--format", format])
+            .output()
+            .unwrap()
+    };
+    let json = run("json", &design);
+    assert_eq!(
+        json.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["design"]["df"], 197.0);
+    let rows = doc["estimates"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["domain"], "sch.wide=No");
+    // Same numbers as the library call.
+    let lib = analyze_text(
+        &std::fs::read(&data).unwrap(),
+        &std::fs::read_to_string(&design).unwrap(),
+        &std::fs::read_to_string(&estimate).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rows[0]["se"].as_f64().unwrap(), lib[0].se);
+    let csv = run("csv", &design);
+    let text = String::from_utf8(csv.stdout).unwrap();
+    assert!(
+        text.starts_with("name,domain,estimate,se,ci_lower,ci_upper,deff,cv,n,df\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 3);
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"weights":"pww"}"#).unwrap();
+    let out = run("json", &bad);
+    assert_eq!(out.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        message.contains("unknown column `pww`") && message.contains("did you mean `pw`"),
+        "{message}"
+    );
+    assert!(out.stdout.is_empty());
 }

@@ -4,6 +4,7 @@
 //! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
+mod analyze;
 mod estimate;
 mod questionnaire;
 mod weights;
@@ -23,6 +24,8 @@ pub enum Command {
     /// Lint, show, diff and validate questionnaires.
     #[command(subcommand)]
     Questionnaire(questionnaire::Command),
+    /// Design-based estimates (R `survey` semantics) for any survey's microdata.
+    Analyze(analyze::Args),
     /// Decent-work indicator table (estimate, SE, CI, CV, n, flags) of a survey directory.
     Estimate(estimate::Args),
     /// Weights of a survey: base, GWSM sharing, subsampling, non-response, worker factors,
@@ -34,6 +37,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
+        Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Estimate(args)) => estimate::run(args),
         Some(Command::Weights(args)) => weights::run(args),
         None => {

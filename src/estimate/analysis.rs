@@ -1,6 +1,9 @@
 //! `chainsurvey analyze`: any survey's microdata + `DESIGN.json` + `ESTIMATE.json` → a table
 //! of estimates. The CLI, the tests against R and the server all call [`analyze`] (or
 //! [`analyze_text`]), so they compute the same numbers.
+// Row loops index several parallel columns at once; an index reads clearer than zipped
+// iterators here.
+#![allow(clippy::needless_range_loop)]
 
 use crate::estimate::Error;
 use crate::estimate::calibrated::json_label;

@@ -7,6 +7,9 @@
 //! additionally interacts them with the strata, and the strata of stage s ≥ 2 are the clusters
 //! of stage s − 1. `n_psu` of a stratum is counted on the full sample and never changes for a
 //! domain, as in R.
+// Row loops index several parallel columns at once; an index reads clearer than zipped
+// iterators here.
+#![allow(clippy::needless_range_loop)]
 
 use std::collections::HashMap;
 
@@ -293,6 +296,11 @@ impl Design {
         self.replicates.is_some()
     }
 
+    /// Number of replicates, for a replicate design.
+    pub fn replicate_count(&self) -> Option<usize> {
+        self.replicates.as_ref().map(ReplicateWeights::len)
+    }
+
     /// Whether a calibration step is part of the design.
     pub fn is_calibrated(&self) -> bool {
         self.calibration.is_some()
@@ -304,10 +312,10 @@ impl Design {
     pub fn degrees_of_freedom(&self, in_domain: &[bool]) -> f64 {
         if let Some(reps) = &self.replicates {
             let key = mask_hash(in_domain);
-            if let Ok(cache) = self.df_cache.lock() {
-                if let Some(&df) = cache.get(&key) {
-                    return df;
-                }
+            if let Ok(cache) = self.df_cache.lock()
+                && let Some(&df) = cache.get(&key)
+            {
+                return df;
             }
             let df = reps.degrees_of_freedom(&self.weights, in_domain) as f64;
             // A poisoned lock only loses the memo, never the answer.

@@ -215,12 +215,12 @@ pub fn build(
     design_spec: &DesignSpec,
     spec: &ReplicateSpec,
 ) -> Result<ReplicateWeights, Error> {
-    if let Some(rho) = spec.fay_rho {
-        if !(0.0..1.0).contains(&rho) {
-            return Err(Error::Replicates(format!(
-                "fay_rho must be in [0, 1), got {rho}"
-            )));
-        }
+    if let Some(rho) = spec.fay_rho
+        && !(0.0..1.0).contains(&rho)
+    {
+        return Err(Error::Replicates(format!(
+            "fay_rho must be in [0, 1), got {rho}"
+        )));
     }
     match &spec.columns {
         Some(selection) => from_columns(table, spec, selection),
