@@ -2,5 +2,11 @@
 
 mod cli;
 mod estimate;
+mod examples;
+mod expressions;
+mod frame;
 mod indicators;
+mod questionnaire;
+mod sampling;
+mod synth;
 mod weighting;

@@ -6,7 +6,10 @@
 
 mod analyze;
 mod estimate;
+mod frame;
 mod questionnaire;
+mod sample;
+mod synth;
 mod weights;
 
 use clap::{Parser, Subcommand};
@@ -26,6 +29,12 @@ pub enum Command {
     Questionnaire(questionnaire::Command),
     /// Design-based estimates (R `survey` semantics) for any survey's microdata.
     Analyze(analyze::Args),
+    /// Import, check and summarise a business-register frame (units and supply links).
+    #[command(subcommand)]
+    Frame(frame::Command),
+    /// Draw samples, trace supply links to the next tier, select workers.
+    #[command(subcommand)]
+    Sample(sample::Command),
     /// Decent-work indicator table (estimate, SE, CI, CV, n, flags) of a survey directory.
     Estimate(estimate::Args),
     /// Weights of a survey: base, GWSM sharing, subsampling, non-response, worker factors,
@@ -38,6 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
         Some(Command::Analyze(args)) => analyze::run(args),
+        Some(Command::Frame(cmd)) => frame::run(cmd),
+        Some(Command::Sample(cmd)) => sample::run(cmd),
         Some(Command::Estimate(args)) => estimate::run(args),
         Some(Command::Weights(args)) => weights::run(args),
         None => {
