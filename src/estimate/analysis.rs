@@ -325,24 +325,34 @@ fn domains_of(table: &Table, by: &[String], base: &Domain) -> Result<Vec<(String
             Column::Factor { codes, .. } => f64::from(codes[k]),
         }
     };
+    // Domain code per row from the cell codes (labels are formatted once per domain).
     let mut keys: Vec<(Vec<f64>, String)> = Vec::new();
     let mut domain_of_row: Vec<Option<usize>> = vec![None; table.rows()];
-    let mut index = std::collections::HashMap::new();
+    let mut index: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    let mut cell: Vec<u64> = Vec::with_capacity(columns.len());
     for k in 0..table.rows() {
         if !base.mask()[k] || columns.iter().any(|c| c.is_missing(k)) {
             continue;
         }
-        let label: String = by
-            .iter()
-            .zip(&columns)
-            .map(|(name, c)| format!("{name}={}", c.label(k)))
-            .collect::<Vec<_>>()
-            .join(",");
-        let next = keys.len();
-        let d = *index.entry(label.clone()).or_insert_with(|| {
-            keys.push((columns.iter().map(|c| sort_key(c, k)).collect(), label));
-            next
-        });
+        cell.clear();
+        cell.extend(columns.iter().map(|c| match c {
+            Column::Numeric(v) => v[k].to_bits(),
+            Column::Factor { codes, .. } => u64::from(codes[k]),
+        }));
+        let d = match index.get(&cell) {
+            Some(&d) => d,
+            None => {
+                let label = by
+                    .iter()
+                    .zip(&columns)
+                    .map(|(name, c)| format!("{name}={}", c.label(k)))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                keys.push((columns.iter().map(|c| sort_key(c, k)).collect(), label));
+                index.insert(cell.clone(), keys.len() - 1);
+                keys.len() - 1
+            }
+        };
         domain_of_row[k] = Some(d);
     }
     let mut order: Vec<usize> = (0..keys.len()).collect();
