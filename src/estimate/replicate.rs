@@ -65,8 +65,14 @@ impl ReplicateWeights {
         self.rscales.is_empty()
     }
 
-    /// Replicate totals: `out[r][j] = Σ_k w_r(k) · values[j][k]`.
+    /// Replicate totals: `out[r][j] = Σ_k w_r(k) · values[j][k]` (`values` per data row).
     pub fn totals(&self, weights: &[f64], values: &[&[f64]]) -> Vec<Vec<f64>> {
+        let rows: Vec<u32> = (0..weights.len() as u32).collect();
+        self.totals_rows(weights, &rows, values)
+    }
+
+    /// Replicate totals over the listed rows: `values[j][i]` belongs to data row `rows[i]`.
+    pub fn totals_rows(&self, weights: &[f64], rows: &[u32], values: &[&[f64]]) -> Vec<Vec<f64>> {
         match &self.storage {
             Storage::PerPsu { psu, factors } => {
                 let n_psu = factors.first().map_or(0, Vec::len);
@@ -74,9 +80,10 @@ impl ReplicateWeights {
                     .iter()
                     .map(|v| {
                         let mut sums = vec![Sum::default(); n_psu];
-                        for k in 0..weights.len() {
-                            if v[k] != 0.0 {
-                                sums[psu[k] as usize].add(weights[k] * v[k]);
+                        for (&k, &value) in rows.iter().zip(v.iter()) {
+                            if value != 0.0 {
+                                let k = k as usize;
+                                sums[psu[k] as usize].add(weights[k] * value);
                             }
                         }
                         sums.iter().map(Sum::value).collect()
@@ -105,14 +112,15 @@ impl ReplicateWeights {
                         .iter()
                         .map(|v| {
                             let mut s = Sum::default();
-                            for k in 0..weights.len() {
-                                if v[k] != 0.0 {
+                            for (&k, &value) in rows.iter().zip(v.iter()) {
+                                if value != 0.0 {
+                                    let k = k as usize;
                                     let w = if *combined {
                                         col[k]
                                     } else {
                                         weights[k] * col[k]
                                     };
-                                    s.add(w * v[k]);
+                                    s.add(w * value);
                                 }
                             }
                             s.value()
@@ -153,15 +161,14 @@ impl ReplicateWeights {
     /// least 1e-5 of its own norm. For generated replicates the columns live in the space of
     /// PSUs (metric Σ w² per PSU), so the cost is O(replicates · rank · PSUs), and the loop
     /// stops once the rank reaches the dimension of that space.
-    pub fn degrees_of_freedom(&self, weights: &[f64], in_domain: &[bool]) -> usize {
+    pub fn degrees_of_freedom(&self, weights: &[f64], rows: &[u32]) -> usize {
         let vectors: Vec<Vec<f64>> = match &self.storage {
             Storage::PerPsu { psu, factors } => {
                 let n_psu = factors.first().map_or(0, Vec::len);
                 let mut s2 = vec![Sum::default(); n_psu];
-                for k in 0..weights.len() {
-                    if in_domain[k] {
-                        s2[psu[k] as usize].add(weights[k] * weights[k]);
-                    }
+                for &k in rows {
+                    let k = k as usize;
+                    s2[psu[k] as usize].add(weights[k] * weights[k]);
                 }
                 let root: Vec<f64> = s2.iter().map(|s| s.value().sqrt()).collect();
                 let keep: Vec<usize> = (0..n_psu).filter(|&p| root[p] > 0.0).collect();
@@ -170,17 +177,17 @@ impl ReplicateWeights {
                     .map(|f| keep.iter().map(|&p| f[p] * root[p]).collect())
                     .collect()
             }
-            Storage::Columns { columns, combined } => {
-                let rows: Vec<usize> = (0..weights.len()).filter(|&k| in_domain[k]).collect();
-                columns
-                    .iter()
-                    .map(|c| {
-                        rows.iter()
-                            .map(|&k| if *combined { c[k] } else { weights[k] * c[k] })
-                            .collect()
-                    })
-                    .collect()
-            }
+            Storage::Columns { columns, combined } => columns
+                .iter()
+                .map(|c| {
+                    rows.iter()
+                        .map(|&k| {
+                            let k = k as usize;
+                            if *combined { c[k] } else { weights[k] * c[k] }
+                        })
+                        .collect()
+                })
+                .collect(),
         };
         let dimension = vectors.first().map_or(0, Vec::len);
         let mut basis: Vec<Vec<f64>> = Vec::new();
