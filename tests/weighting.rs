@@ -1565,12 +1565,13 @@ mod invariants {
     use proptest::prelude::*;
 
     /// A random link population: up to 12 frame units, up to 15 target units in up to 6
-    /// clusters, random links with importances.
+    /// clusters (dense cluster indices, as `LinkTable` requires), random links with
+    /// importances.
     fn population() -> impl Strategy<Value = (usize, Vec<usize>, Vec<(usize, usize, f64)>)> {
         (2usize..12, 1usize..15, 1usize..6).prop_flat_map(|(n_frame, n_target, n_clusters)| {
             (
                 Just(n_frame),
-                proptest::collection::vec(0..n_clusters, n_target),
+                proptest::collection::vec(0..n_clusters.min(n_target), n_target),
                 proptest::collection::vec((0..n_frame, 0..n_target, 0.0f64..10.0), 0..30),
             )
         })
@@ -1944,4 +1945,35 @@ mod synthetic_chain {
             "coverage {coverage_rate}"
         );
     }
+}
+
+#[test]
+fn absurd_cluster_and_tier_indices_are_refused_not_allocated() {
+    assert!(matches!(
+        LinkTable::new(
+            2,
+            vec![0, usize::MAX],
+            &links(&[(0, 0)]),
+            LinkScale::Count,
+            DuplicateLinks::Refuse
+        ),
+        Err(Error::InvalidParameter {
+            what: "cluster index",
+            ..
+        })
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    std::fs::write(
+        dir.path().join("units.csv"),
+        "id,tier\nA1,0\nA2,0\nA3,0\nA4,0\nS1,1\nS2,1\nS3,4000000000\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exceeds the number of units"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
