@@ -551,3 +551,69 @@ fn analyze_command_prints_json_and_csv_and_exits_2_on_bad_input() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn malformed_csv_is_an_error_not_a_panic() {
+    let design = r#"{"weights":"w"}"#;
+    let est = r#"{"type":"mean","variables":["y"]}"#;
+    let non_utf8 = b"w,y,s\n1,2,\xff\xfe\n1,3,b\n";
+    let e = analyze_text(non_utf8, design, est).unwrap_err().to_string();
+    assert!(e.contains("UTF-8") && e.contains("`s`"), "{e}");
+    let ragged = "w,y\n1,2\n1,3,4\n";
+    let e = analyze_text(ragged.as_bytes(), design, est)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("CSV record"), "{e}");
+    let duplicate = "w,y,y\n1,2,3\n";
+    let e = analyze_text(duplicate.as_bytes(), design, est)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("twice"), "{e}");
+    let e = analyze_text(b"", design, est).unwrap_err().to_string();
+    assert!(e.contains("no rows") || e.contains("unknown column"), "{e}");
+}
+
+mod calibration_properties {
+    use chainsurvey::weighting::calibration::{AuxMatrix, CalibrationConfig, Distance, calibrate};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Linear, raking and logit calibration reproduce reachable totals to 1e-9.
+        #[test]
+        fn calibrated_weights_hit_their_totals(
+            rows in prop::collection::vec((1.0f64..50.0, 0.0f64..10.0, prop::bool::ANY), 12..40),
+            shift in 0.9f64..1.1,
+        ) {
+            let d: Vec<f64> = rows.iter().map(|r| r.0).collect();
+            let mut x = Vec::new();
+            for r in &rows {
+                x.extend([1.0, r.1, f64::from(u8::from(r.2))]);
+            }
+            let n = rows.len();
+            let aux = AuxMatrix::new(&x, n, 3).unwrap();
+            let ht: Vec<f64> = (0..3).map(|j| (0..n).map(|k| d[k] * x[k * 3 + j]).sum()).collect();
+            // Skip degenerate draws where a column has no support.
+            prop_assume!(ht[1] > 0.0 && ht[2] > 0.0 && ht[2] < ht[0]);
+            let totals = [ht[0] * shift, ht[1] * (2.0 - shift), ht[2]];
+            for distance in [Distance::Linear, Distance::Raking, Distance::Logit { lower: 0.3, upper: 3.0 }] {
+                let config = CalibrationConfig { distance, max_iter: 100, tolerance: 1e-12 };
+                if let Ok(cal) = calibrate(&d, &aux, &totals, &config) {
+                    for j in 0..3 {
+                        let achieved: f64 = (0..n).map(|k| d[k] * cal.g[k] * x[k * 3 + j]).sum();
+                        prop_assert!((achieved - totals[j]).abs() <= 1e-9 * totals[j].abs().max(1.0),
+                            "{distance:?} column {j}: {achieved} vs {}", totals[j]);
+                    }
+                    if let Distance::Logit { lower, upper } = distance {
+                        prop_assert!(cal.g.iter().all(|g| *g > lower && *g < upper));
+                    }
+                } else {
+                    // Only bounded calibration may legitimately fail to reach the totals.
+                    let bounded = matches!(distance, Distance::Logit { .. });
+                    prop_assert!(bounded, "unbounded calibration failed");
+                }
+            }
+        }
+    }
+}
