@@ -423,7 +423,7 @@ add_case("calibrate-truncated/strat", "apistrat",
 
 # Replicate designs generated from the design.
 add_case("jk1/clus1", "apiclus1", E(weights = "pw", ids = I("dnum"), replicates = E(type = "jk1")),
-         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"),
+         list(mean_of("api00", deff = TRUE), total_of("enroll", deff = TRUE), ratio_of("api00", "api99"),
               mean_of("api00", by = I("stype")), prop_of("sch.wide")))
 add_case("jk1-fpc/clus1", "apiclus1", E(weights = "pw", ids = I("dnum"), fpc = I("fpc"), replicates = E(type = "jk1")),
          list(mean_of("api00"), total_of("enroll")))
@@ -450,7 +450,7 @@ add_case("fay/paired", "apipaired", E(weights = "pw", ids = I(character(0)), str
 add_case("bootstrap-columns/strat", "apireps",
          E(weights = "pw", replicates = E(columns = "^bw[0-9]+$", type = "bootstrap", combined_weights = TRUE,
                                           scale = boot_scale)),
-         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"), mean_of("api00", by = I("stype")),
+         list(mean_of("api00", deff = TRUE), total_of("enroll"), ratio_of("api00", "api99"), mean_of("api00", by = I("stype")),
               quant_of("api00", c(0.5), "math")))
 add_case("raowu-columns/strat", "apireps",
          E(weights = "pw", replicates = E(columns = "^rw[0-9]+$", type = "bootstrap", combined_weights = TRUE,
