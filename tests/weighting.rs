@@ -1977,3 +1977,49 @@ fn absurd_cluster_and_tier_indices_are_refused_not_allocated() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn weights_command_applies_frame_nonresponse_before_sharing() {
+    // Three tier-0 units drawn with π = 3/4; A1 did not respond. In its class,
+    // a = (3 · 4/3) / (2 · 4/3) = 1.5, so A2 and A4 carry 2 into sharing and the worker
+    // weights are those of the realized path of example 2 (4.5 and 6).
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    std::fs::write(
+        dir.path().join("frame_sample.csv"),
+        "id,pi,nr_class,status\nA1,0.75,0,NR\nA2,0.75,0,R\nA4,0.75,0,R\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let weight = headers
+        .iter()
+        .position(|h| h == "weight")
+        .expect("weight column");
+    let weights: Vec<f64> = reader
+        .records()
+        .map(|r| r.expect("row")[weight].parse().expect("number"))
+        .collect();
+    assert_close(weights[0], 4.5, "worker of S1");
+    assert_close(weights[1], 6.0, "worker of S3");
+    // An unknown status code is refused with its line.
+    std::fs::write(
+        dir.path().join("frame_sample.csv"),
+        "id,pi,nr_class,status\nA2,0.5,0,maybe\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
