@@ -882,3 +882,33 @@ fn estimate_command_recomputes_the_low_pay_median_in_every_replicate() {
         );
     }
 }
+
+#[test]
+fn cells_keep_code_labels_and_compare_as_numbers() {
+    assert_eq!(Value::from_cell(" 48 "), Value::Number(48.0));
+    assert_eq!(Value::from_cell("2.5"), Value::Number(2.5));
+    assert_eq!(Value::from_cell("01"), Value::Text("01".to_string()));
+    assert_eq!(Value::from_cell("48.0"), Value::Text("48.0".to_string()));
+    assert_eq!(Value::from_cell("NA"), Value::Missing);
+    assert_eq!(Value::from_cell(""), Value::Missing);
+    assert_eq!(Value::from_cell("48.0").as_number(), Some(48.0));
+    // A province code keeps its leading zero as a domain label.
+    let recs = records(&[
+        vec![("mw_region", "01"), ("age", "30")],
+        vec![("mw_region", "2"), ("age", "40")],
+    ]);
+    let by = domains(&recs, &["mw_region".to_string()]).expect("domains");
+    assert_eq!(by[0].key, vec!["01".to_string()]);
+    let expr =
+        compile("${age} > 35.0 and ${mw_region} = 2", &recs.schema, &[], "t").expect("compiles");
+    assert!(!chainsurvey::estimate::indicators::expr::holds(
+        &expr,
+        &recs.rows[0],
+        &[]
+    ));
+    assert!(chainsurvey::estimate::indicators::expr::holds(
+        &expr,
+        &recs.rows[1],
+        &[]
+    ));
+}

@@ -1565,12 +1565,13 @@ mod invariants {
     use proptest::prelude::*;
 
     /// A random link population: up to 12 frame units, up to 15 target units in up to 6
-    /// clusters, random links with importances.
+    /// clusters (dense cluster indices, as `LinkTable` requires), random links with
+    /// importances.
     fn population() -> impl Strategy<Value = (usize, Vec<usize>, Vec<(usize, usize, f64)>)> {
         (2usize..12, 1usize..15, 1usize..6).prop_flat_map(|(n_frame, n_target, n_clusters)| {
             (
                 Just(n_frame),
-                proptest::collection::vec(0..n_clusters, n_target),
+                proptest::collection::vec(0..n_clusters.min(n_target), n_target),
                 proptest::collection::vec((0..n_frame, 0..n_target, 0.0f64..10.0), 0..30),
             )
         })
@@ -1773,4 +1774,252 @@ fn weights_command_calibrates_worker_weights() {
         stderr.contains("line 3") && stderr.contains("sex"),
         "{stderr}"
     );
+}
+
+#[test]
+fn link_total_sensitivity_brackets_the_estimate() {
+    use chainsurvey::weighting::sensitivity::link_total_sensitivity;
+    // S6 counting population, sample {a, b}: recorded L_t1 = 2; plausible t1 totals 2 to 4.
+    let table = s6_table(DuplicateLinks::Refuse, &[]).expect("links");
+    let lower = [2.0, 1.0, 0.0, 2.0, 0.0];
+    let upper = [4.0, 1.0, 0.0, 2.0, 0.0];
+    let ab = sample_of(&[0, 1], 2.0);
+    let range = link_total_sensitivity(&table, ShareMode::Clustered, &lower, &upper, &ab, &S6_Y)
+        .expect("range");
+    // H1 weight 2 (L_H1 = 3) at the recorded totals, 2·2/5 + 2·1/5 = 1.2 with L_t1 = 4.
+    assert_close(range.at_lower_totals, 2.0 * 111.0, "lower totals");
+    assert_close(range.at_upper_totals, 1.2 * 111.0, "upper totals");
+    // Bounds below the recorded links are refused.
+    let too_low = [1.0, 1.0, 0.0, 2.0, 0.0];
+    assert!(matches!(
+        link_total_sensitivity(&table, ShareMode::Clustered, &too_low, &upper, &ab, &S6_Y),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+// ---------------------------------------------------------------------------------------
+// Monte Carlo on the synthetic Viet Nam electronics chain (`synth`, fixed seeds): repeated
+// tier-0 SRSWOR → GWSM to tier 1 → SRSWOR of workers in every reached unit.
+
+mod synthetic_chain {
+    use super::*;
+    use chainsurvey::synth::{self, SynthConfig};
+    use rand::rngs::ChaCha20Rng;
+    use rand::{Rng, SeedableRng};
+
+    fn uniform(rng: &mut ChaCha20Rng) -> f64 {
+        (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    fn srswor(rng: &mut ChaCha20Rng, population: usize, n: usize) -> Vec<usize> {
+        let mut units: Vec<usize> = (0..population).collect();
+        for i in 0..n {
+            let j = i + ((uniform(rng) * (population - i) as f64) as usize).min(population - i - 1);
+            units.swap(i, j);
+        }
+        units.truncate(n);
+        units
+    }
+
+    /// SRSWOR of `m` of `0..population` by rejection, for small m (no O(population) work).
+    fn draw_distinct(rng: &mut ChaCha20Rng, population: usize, m: usize) -> Vec<usize> {
+        let mut chosen: Vec<usize> = Vec::with_capacity(m);
+        while chosen.len() < m {
+            let candidate = ((uniform(rng) * population as f64) as usize).min(population - 1);
+            if !chosen.contains(&candidate) {
+                chosen.push(candidate);
+            }
+        }
+        chosen
+    }
+
+    #[test]
+    fn tier1_totals_are_unbiased_with_near_nominal_coverage() {
+        let (scale, population_seed, design_seed) = (0.3, 11, 2026);
+        let pop = synth::generate(&SynthConfig::vn_electronics(), scale, population_seed)
+            .expect("population");
+        let tier0: Vec<usize> = (0..pop.units.len())
+            .filter(|&i| pop.units[i].tier == Some(0))
+            .collect();
+        let tier1: Vec<usize> = (0..pop.units.len())
+            .filter(|&i| pop.units[i].tier == Some(1))
+            .collect();
+        let pos0: std::collections::HashMap<usize, usize> =
+            tier0.iter().enumerate().map(|(p, &u)| (u, p)).collect();
+        let pos1: std::collections::HashMap<usize, usize> =
+            tier1.iter().enumerate().map(|(p, &u)| (u, p)).collect();
+        // Links from the whole tier-0 population to tier 1 (L counted over U⁰, §2.4 (d)).
+        let mut rows = std::collections::BTreeSet::new();
+        for link in &pop.frame.links {
+            if let (Some(&j), Some(&k)) = (pos0.get(&link.buyer), pos1.get(&link.supplier)) {
+                rows.insert((j, k));
+            }
+        }
+        let rows: Vec<(usize, usize)> = rows.into_iter().collect();
+        let table = LinkTable::new(
+            tier0.len(),
+            (0..tier1.len()).collect(),
+            &links(&rows),
+            LinkScale::Count,
+            DuplicateLinks::Refuse,
+        )
+        .expect("tier-1 links");
+        assert!(
+            coverage(&table).orphan_clusters.is_empty(),
+            "every tier-1 unit has a tier-0 buyer"
+        );
+        let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+        // Worker outcome: usual hours in all jobs above 48 (indicator #5), per tier-1 unit.
+        let excessive: Vec<Vec<f64>> = tier1
+            .iter()
+            .map(|&u| {
+                synth::workers_of(&pop, u)
+                    .map(|w| {
+                        if w.usual_hours + w.other_job_hours > 48.0 {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let truth: f64 = excessive.iter().flatten().sum();
+        let (n0, take, replications) = (tier0.len() / 2, 5usize, 1500);
+        // Wald interval with the design's degrees of freedom (n − 1 PSUs, one stratum).
+        let critical = chainsurvey::estimate::interval::critical_value(0.95, n0 as f64 - 1.0);
+        let d = tier0.len() as f64 / n0 as f64;
+        let mut rng = ChaCha20Rng::seed_from_u64(design_seed);
+        let (mut estimates, mut covered) = (Vec::with_capacity(replications), 0);
+        for _ in 0..replications {
+            let sample = srswor(&mut rng, tier0.len(), n0);
+            let shared = share(&operator, &sample_of(&sample, d), None).expect("share");
+            // Within each reached unit: SRSWOR of min(5, M) workers, expanded by M/m.
+            let y_hat: Vec<Option<f64>> = (0..tier1.len())
+                .map(|i| {
+                    if !shared.reached[i] || excessive[i].is_empty() {
+                        return shared.reached[i].then_some(0.0);
+                    }
+                    let big_m = excessive[i].len();
+                    let m = big_m.min(take);
+                    let chosen = draw_distinct(&mut rng, big_m, m);
+                    Some(
+                        big_m as f64 / m as f64
+                            * chosen.iter().map(|&w| excessive[i][w]).sum::<f64>(),
+                    )
+                })
+                .collect();
+            let estimate: f64 = (0..tier1.len())
+                .map(|i| shared.unit_weight[i] * y_hat[i].unwrap_or(0.0))
+                .sum();
+            // Ultimate-cluster variance: z_j from the expanded unit totals, SRSWOR formula.
+            let z = derived_z(&operator, &sample, None, &y_hat).expect("z");
+            let v = srswor_variance(&z, tier0.len());
+            if (estimate - truth).abs() <= critical * v.sqrt() {
+                covered += 1;
+            }
+            estimates.push(estimate);
+        }
+        let mean_estimate = mean(&estimates);
+        let variance = estimates
+            .iter()
+            .map(|e| (e - mean_estimate).powi(2))
+            .sum::<f64>()
+            / (replications as f64 - 1.0);
+        let mc_se = (variance / replications as f64).sqrt();
+        let relative_bias = (mean_estimate - truth) / truth;
+        let coverage_rate = covered as f64 / replications as f64;
+        eprintln!(
+            "Monte Carlo on synth (scale {scale}, population seed {population_seed}, design seed {design_seed}): \
+             tier 0 N = {}, n = {n0}; tier 1 N = {}; workers with > 48 h in tier 1 = {truth}; \
+             relative bias {relative_bias:.4}, 95% coverage {coverage_rate:.3} over {replications} samples",
+            tier0.len(),
+            tier1.len()
+        );
+        assert!(
+            (mean_estimate - truth).abs() < 3.0 * mc_se,
+            "bias {relative_bias} beyond 3 MC SE"
+        );
+        assert!(
+            (0.90..=0.98).contains(&coverage_rate),
+            "coverage {coverage_rate}"
+        );
+    }
+}
+
+#[test]
+fn absurd_cluster_and_tier_indices_are_refused_not_allocated() {
+    assert!(matches!(
+        LinkTable::new(
+            2,
+            vec![0, usize::MAX],
+            &links(&[(0, 0)]),
+            LinkScale::Count,
+            DuplicateLinks::Refuse
+        ),
+        Err(Error::InvalidParameter {
+            what: "cluster index",
+            ..
+        })
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    std::fs::write(
+        dir.path().join("units.csv"),
+        "id,tier\nA1,0\nA2,0\nA3,0\nA4,0\nS1,1\nS2,1\nS3,4000000000\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exceeds the number of units"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn weights_command_applies_frame_nonresponse_before_sharing() {
+    // Three tier-0 units drawn with π = 3/4; A1 did not respond. In its class,
+    // a = (3 · 4/3) / (2 · 4/3) = 1.5, so A2 and A4 carry 2 into sharing and the worker
+    // weights are those of the realized path of example 2 (4.5 and 6).
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    std::fs::write(
+        dir.path().join("frame_sample.csv"),
+        "id,pi,nr_class,status\nA1,0.75,0,NR\nA2,0.75,0,R\nA4,0.75,0,R\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let weight = headers
+        .iter()
+        .position(|h| h == "weight")
+        .expect("weight column");
+    let weights: Vec<f64> = reader
+        .records()
+        .map(|r| r.expect("row")[weight].parse().expect("number"))
+        .collect();
+    assert_close(weights[0], 4.5, "worker of S1");
+    assert_close(weights[1], 6.0, "worker of S3");
+    // An unknown status code is refused with its line.
+    std::fs::write(
+        dir.path().join("frame_sample.csv"),
+        "id,pi,nr_class,status\nA2,0.5,0,maybe\n",
+    )
+    .expect("write");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
 }

@@ -4,6 +4,7 @@
 //! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
+mod analyze;
 mod estimate;
 mod frame;
 mod questionnaire;
@@ -26,6 +27,8 @@ pub enum Command {
     /// Lint, show, diff and validate questionnaires.
     #[command(subcommand)]
     Questionnaire(questionnaire::Command),
+    /// Design-based estimates (R `survey` semantics) for any survey's microdata.
+    Analyze(analyze::Args),
     /// Import, check and summarise a business-register frame (units and supply links).
     #[command(subcommand)]
     Frame(frame::Command),
@@ -43,6 +46,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
+        Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Frame(cmd)) => frame::run(cmd),
         Some(Command::Sample(cmd)) => sample::run(cmd),
         Some(Command::Estimate(args)) => estimate::run(args),

@@ -49,8 +49,9 @@ enum Kind {
         cell: Vec<u32>,
         cells: usize,
     },
+    /// Cell codes and cell sizes (row counts) of each margin.
     Raking {
-        margins: Vec<(Vec<u32>, usize)>,
+        margins: Vec<(Vec<u32>, Vec<f64>)>,
     },
 }
 
@@ -110,24 +111,30 @@ impl CalibrationStep {
                 }
             }
             Kind::Raking { margins } => {
+                // Ten sweeps of x ← x − w·mean_c(x/w) over the margins (R's svyrecvar for
+                // raked designs). The pass that updates margin m also sums x/w for the next
+                // margin, so a sweep costs one pass per margin.
                 let w: Vec<f64> = self.final_weights();
+                let sums_of = |x: &[f64], cell: &[u32], cells: usize| {
+                    let mut sums = vec![Sum::default(); cells];
+                    for k in 0..x.len() {
+                        sums[cell[k] as usize].add(x[k] / w[k]);
+                    }
+                    sums
+                };
+                let mut sums = sums_of(x, &margins[0].0, margins[0].1.len());
                 for _ in 0..10 {
-                    for (cell, cells) in margins {
-                        let mut sum = vec![Sum::default(); *cells];
-                        let mut count = vec![0usize; *cells];
-                        for k in 0..x.len() {
-                            let c = cell[k] as usize;
-                            sum[c].add(x[k] / w[k]);
-                            count[c] += 1;
-                        }
-                        let mean: Vec<f64> = sum
-                            .iter()
-                            .zip(&count)
-                            .map(|(s, &n)| s.value() / n as f64)
-                            .collect();
+                    for m in 0..margins.len() {
+                        let (cell, count) = &margins[m];
+                        let mean: Vec<f64> =
+                            sums.iter().zip(count).map(|(s, n)| s.value() / n).collect();
+                        let (next_cell, next_count) = &margins[(m + 1) % margins.len()];
+                        let mut next = vec![Sum::default(); next_count.len()];
                         for k in 0..x.len() {
                             x[k] -= w[k] * mean[cell[k] as usize];
+                            next[next_cell[k] as usize].add(x[k] / w[k]);
                         }
+                        sums = next;
                     }
                 }
             }
@@ -200,7 +207,16 @@ pub fn build(
                 g: cal.g,
                 iterations: cal.iterations,
                 kind: Kind::Raking {
-                    margins: cells.into_iter().map(|(_, c, n)| (c, n)).collect(),
+                    margins: cells
+                        .into_iter()
+                        .map(|(_, cell, cells)| {
+                            let mut count = vec![0.0; cells];
+                            for &c in &cell {
+                                count[c as usize] += 1.0;
+                            }
+                            (cell, count)
+                        })
+                        .collect(),
                 },
             })
         }

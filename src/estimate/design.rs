@@ -7,11 +7,16 @@
 //! additionally interacts them with the strata, and the strata of stage s ≥ 2 are the clusters
 //! of stage s − 1. `n_psu` of a stratum is counted on the full sample and never changes for a
 //! domain, as in R.
+// Row loops index several parallel columns at once; an index reads clearer than zipped
+// iterators here.
+#![allow(clippy::needless_range_loop)]
 
 use std::collections::HashMap;
 
 use crate::estimate::Error;
 use crate::estimate::calibrated::{self, CalibrationStep};
+use crate::estimate::estimator::Domain;
+use crate::estimate::fast_hash::FastMap;
 use crate::estimate::replicate::{self, ReplicateWeights};
 use crate::estimate::spec::{DesignSpec, LonelyPsu};
 use crate::estimate::table::{Column, Table};
@@ -29,6 +34,9 @@ pub struct Design {
     pub(crate) has_strata: bool,
     pub(crate) calibration: Option<CalibrationStep>,
     pub(crate) replicates: Option<ReplicateWeights>,
+    /// Degrees of freedom already computed, keyed by a hash of the domain mask: the rank of a
+    /// replicate matrix is costly and every estimate of a domain needs it.
+    pub(crate) df_cache: std::sync::Arc<std::sync::Mutex<HashMap<u64, f64>>>,
 }
 
 /// One sampling stage.
@@ -99,7 +107,7 @@ impl Design {
         }
         if let (Some(strata), false) = (&spec.strata, spec.nest) {
             // R check.strata: a first-stage cluster may not appear in two strata.
-            let mut stratum_of: HashMap<u32, u32> = HashMap::new();
+            let mut stratum_of: FastMap<u32, u32> = FastMap::default();
             for k in 0..rows {
                 let h = *stratum_of
                     .entry(cluster_keys[0][k])
@@ -257,6 +265,7 @@ impl Design {
             has_strata: spec.strata.is_some(),
             calibration: None,
             replicates: None,
+            df_cache: Default::default(),
         };
         if let Some(replicates) = &spec.replicates {
             design.replicates = Some(replicate::build(table, &design, spec, replicates)?);
@@ -289,6 +298,11 @@ impl Design {
         self.replicates.is_some()
     }
 
+    /// Number of replicates, for a replicate design.
+    pub fn replicate_count(&self) -> Option<usize> {
+        self.replicates.as_ref().map(ReplicateWeights::len)
+    }
+
     /// Whether a calibration step is part of the design.
     pub fn is_calibrated(&self) -> bool {
         self.calibration.is_some()
@@ -298,15 +312,39 @@ impl Design {
     /// minus strata among rows with non-zero weight, or for replicate designs the rank of the
     /// replicate-weight matrix minus one.
     pub fn degrees_of_freedom(&self, in_domain: &[bool]) -> f64 {
+        let rows: Vec<u32> = (0..self.rows as u32)
+            .filter(|&k| in_domain[k as usize])
+            .collect();
+        self.degrees_of_freedom_rows(&rows)
+    }
+
+    /// [`Design::degrees_of_freedom`] of a [`Domain`].
+    pub fn degrees_of_freedom_of(&self, domain: &Domain) -> f64 {
+        self.degrees_of_freedom_rows(domain.rows())
+    }
+
+    fn degrees_of_freedom_rows(&self, rows: &[u32]) -> f64 {
         if let Some(reps) = &self.replicates {
-            return reps.degrees_of_freedom(&self.weights, in_domain) as f64;
+            let key = rows_hash(rows);
+            if let Ok(cache) = self.df_cache.lock()
+                && let Some(&df) = cache.get(&key)
+            {
+                return df;
+            }
+            let df = reps.degrees_of_freedom(&self.weights, rows) as f64;
+            // A poisoned lock only loses the memo, never the answer.
+            if let Ok(mut cache) = self.df_cache.lock() {
+                cache.insert(key, df);
+            }
+            return df;
         }
         let stage = &self.stages[0];
         let mut psu_seen = vec![false; stage.stratum_of_cluster.len()];
         let mut stratum_seen = vec![false; stage.clusters_of_stratum.len()];
         let (mut psus, mut strata) = (0usize, 0usize);
-        for k in 0..self.rows {
-            if !in_domain[k] || self.weights[k] == 0.0 {
+        for &k in rows {
+            let k = k as usize;
+            if self.weights[k] == 0.0 {
                 continue;
             }
             let c = stage.cluster[k] as usize;
@@ -324,6 +362,16 @@ impl Design {
     }
 }
 
+/// A 64-bit FNV-1a hash of a row list.
+fn rows_hash(rows: &[u32]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &k in rows {
+        h ^= u64::from(k);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^ rows.len() as u64
+}
+
 /// Codes of a key column (ids, strata, by): equal cells get equal codes; missing is an error.
 pub(crate) fn key_codes(table: &Table, name: &str) -> Result<Vec<u32>, Error> {
     let column = table.column(name)?;
@@ -338,7 +386,7 @@ pub(crate) fn key_codes(table: &Table, name: &str) -> Result<Vec<u32>, Error> {
             Ok(codes.clone())
         }
         Column::Numeric(values) => {
-            let mut index: HashMap<u64, u32> = HashMap::new();
+            let mut index: FastMap<u64, u32> = FastMap::default();
             let mut codes = Vec::with_capacity(values.len());
             for (row, &v) in values.iter().enumerate() {
                 if v.is_nan() {
@@ -359,23 +407,31 @@ pub(crate) fn key_codes(table: &Table, name: &str) -> Result<Vec<u32>, Error> {
 
 /// The interaction of two key vectors (codes of the pairs, in order of first appearance).
 pub(crate) fn interact(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut index: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut index: FastMap<u64, u32> = FastMap::default();
     a.iter()
         .zip(b)
         .map(|(&x, &y)| {
             let next = index.len() as u32;
-            *index.entry((x, y)).or_insert(next)
+            *index
+                .entry((u64::from(x) << 32) | u64::from(y))
+                .or_insert(next)
         })
         .collect()
 }
 
 /// Renumbers codes densely in order of first appearance.
 fn dense(keys: &[u32]) -> Vec<u32> {
-    let mut index: HashMap<u32, u32> = HashMap::new();
+    let size = keys.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut map = vec![u32::MAX; size];
+    let mut next = 0u32;
     keys.iter()
         .map(|&k| {
-            let next = index.len() as u32;
-            *index.entry(k).or_insert(next)
+            let slot = &mut map[k as usize];
+            if *slot == u32::MAX {
+                *slot = next;
+                next += 1;
+            }
+            *slot
         })
         .collect()
 }

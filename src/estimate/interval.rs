@@ -29,6 +29,8 @@ pub fn critical_value(level: f64, df: f64) -> f64 {
 }
 
 /// The standard normal quantile by Wichura (1988), Algorithm AS 241 (PPND16).
+// The coefficients are written exactly as published.
+#[allow(clippy::excessive_precision)]
 pub fn normal_quantile(p: f64) -> f64 {
     let q = p - 0.5;
     if q.abs() <= 0.425 {
@@ -141,6 +143,7 @@ pub fn logit(p: f64, se: f64, level: f64, df: f64) -> (f64, f64) {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
 

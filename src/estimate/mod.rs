@@ -28,6 +28,7 @@ pub mod compensated;
 pub mod design;
 mod error;
 pub mod estimator;
+mod fast_hash;
 pub mod interval;
 pub mod pattern;
 pub mod quantile;

@@ -99,7 +99,7 @@ pub fn quantile(values: &[f64], weights: &[f64], p: f64, rule: Rule) -> f64 {
                 }
             }
             let q = split(&merged, p);
-            if q.wlow == 0.0 && q.ilow % 2 == 0 {
+            if q.wlow == 0.0 && q.ilow.is_multiple_of(2) {
                 q.qlow
             } else {
                 q.qup

@@ -94,7 +94,7 @@ pub fn cv_letter(rules: &ReliabilityRules, cv: f64) -> char {
 /// Suppress, caution or publish.
 pub fn flag(rules: &ReliabilityRules, r: &Reliability) -> Flag {
     let cv = judged_cv(rules, r);
-    if r.n < rules.min_n || r.psus < rules.min_psus || !(cv <= rules.suppress_cv) {
+    if r.n < rules.min_n || r.psus < rules.min_psus || cv > rules.suppress_cv || cv.is_nan() {
         Flag::Suppress
     } else if cv > rules.caution_cv || r.n < rules.caution_below_n {
         Flag::Caution

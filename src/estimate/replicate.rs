@@ -65,8 +65,14 @@ impl ReplicateWeights {
         self.rscales.is_empty()
     }
 
-    /// Replicate totals: `out[r][j] = Σ_k w_r(k) · values[j][k]`.
+    /// Replicate totals: `out[r][j] = Σ_k w_r(k) · values[j][k]` (`values` per data row).
     pub fn totals(&self, weights: &[f64], values: &[&[f64]]) -> Vec<Vec<f64>> {
+        let rows: Vec<u32> = (0..weights.len() as u32).collect();
+        self.totals_rows(weights, &rows, values)
+    }
+
+    /// Replicate totals over the listed rows: `values[j][i]` belongs to data row `rows[i]`.
+    pub fn totals_rows(&self, weights: &[f64], rows: &[u32], values: &[&[f64]]) -> Vec<Vec<f64>> {
         match &self.storage {
             Storage::PerPsu { psu, factors } => {
                 let n_psu = factors.first().map_or(0, Vec::len);
@@ -74,9 +80,10 @@ impl ReplicateWeights {
                     .iter()
                     .map(|v| {
                         let mut sums = vec![Sum::default(); n_psu];
-                        for k in 0..weights.len() {
-                            if v[k] != 0.0 {
-                                sums[psu[k] as usize].add(weights[k] * v[k]);
+                        for (&k, &value) in rows.iter().zip(v.iter()) {
+                            if value != 0.0 {
+                                let k = k as usize;
+                                sums[psu[k] as usize].add(weights[k] * value);
                             }
                         }
                         sums.iter().map(Sum::value).collect()
@@ -105,14 +112,15 @@ impl ReplicateWeights {
                         .iter()
                         .map(|v| {
                             let mut s = Sum::default();
-                            for k in 0..weights.len() {
-                                if v[k] != 0.0 {
+                            for (&k, &value) in rows.iter().zip(v.iter()) {
+                                if value != 0.0 {
+                                    let k = k as usize;
                                     let w = if *combined {
                                         col[k]
                                     } else {
                                         weights[k] * col[k]
                                     };
-                                    s.add(w * v[k]);
+                                    s.add(w * value);
                                 }
                             }
                             s.value()
@@ -146,76 +154,61 @@ impl ReplicateWeights {
         v.value() * self.scale
     }
 
-    /// R `degf` of a replicate design: rank (tolerance 1e-5, sequential as LINPACK `dqrdc2`)
-    /// of the matrix of replicate weights over the domain rows, minus one.
-    pub fn degrees_of_freedom(&self, weights: &[f64], in_domain: &[bool]) -> usize {
-        let r = self.len();
-        // Gram matrix G_ij = Σ_k w_i(k) w_j(k) over the domain.
-        let mut gram = vec![0.0; r * r];
-        match &self.storage {
+    /// R `degf` of a replicate design: rank (tolerance 1e-5, sequential as LINPACK `dqrdc2`
+    /// in R's `qr`) of the matrix of replicate weights over the domain rows, minus one.
+    ///
+    /// Modified Gram–Schmidt on the columns: a column is accepted when its residual norm is at
+    /// least 1e-5 of its own norm. For generated replicates the columns live in the space of
+    /// PSUs (metric Σ w² per PSU), so the cost is O(replicates · rank · PSUs), and the loop
+    /// stops once the rank reaches the dimension of that space.
+    pub fn degrees_of_freedom(&self, weights: &[f64], rows: &[u32]) -> usize {
+        let vectors: Vec<Vec<f64>> = match &self.storage {
             Storage::PerPsu { psu, factors } => {
                 let n_psu = factors.first().map_or(0, Vec::len);
                 let mut s2 = vec![Sum::default(); n_psu];
-                for k in 0..weights.len() {
-                    if in_domain[k] {
-                        s2[psu[k] as usize].add(weights[k] * weights[k]);
-                    }
+                for &k in rows {
+                    let k = k as usize;
+                    s2[psu[k] as usize].add(weights[k] * weights[k]);
                 }
-                let s2: Vec<f64> = s2.iter().map(Sum::value).collect();
-                for i in 0..r {
-                    for j in i..r {
-                        let mut s = Sum::default();
-                        for p in 0..n_psu {
-                            s.add(factors[i][p] * factors[j][p] * s2[p]);
-                        }
-                        gram[i * r + j] = s.value();
-                        gram[j * r + i] = s.value();
-                    }
-                }
+                let root: Vec<f64> = s2.iter().map(|s| s.value().sqrt()).collect();
+                let keep: Vec<usize> = (0..n_psu).filter(|&p| root[p] > 0.0).collect();
+                factors
+                    .iter()
+                    .map(|f| keep.iter().map(|&p| f[p] * root[p]).collect())
+                    .collect()
             }
-            Storage::Columns { columns, combined } => {
-                let w = |c: &Vec<f64>, k: usize| if *combined { c[k] } else { weights[k] * c[k] };
-                for i in 0..r {
-                    for j in i..r {
-                        let mut s = Sum::default();
-                        for k in 0..weights.len() {
-                            if in_domain[k] {
-                                s.add(w(&columns[i], k) * w(&columns[j], k));
-                            }
-                        }
-                        gram[i * r + j] = s.value();
-                        gram[j * r + i] = s.value();
-                    }
-                }
+            Storage::Columns { columns, combined } => columns
+                .iter()
+                .map(|c| {
+                    rows.iter()
+                        .map(|&k| {
+                            let k = k as usize;
+                            if *combined { c[k] } else { weights[k] * c[k] }
+                        })
+                        .collect()
+                })
+                .collect(),
+        };
+        let dimension = vectors.first().map_or(0, Vec::len);
+        let mut basis: Vec<Vec<f64>> = Vec::new();
+        for v in vectors {
+            if basis.len() >= dimension {
+                break;
             }
-        }
-        // Gram–Schmidt in the G metric: accept column j when its residual norm is at least
-        // 1e-5 of its own norm.
-        let mut basis: Vec<Vec<f64>> = Vec::new(); // Coefficients of orthonormal vectors.
-        for j in 0..r {
-            let norm2 = gram[j * r + j];
-            if norm2 <= 0.0 {
+            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm == 0.0 {
                 continue;
             }
-            let mut coeff = vec![0.0; r];
-            coeff[j] = 1.0;
+            let mut r = v;
             for b in &basis {
-                // <e_j, b> in the metric.
-                let dot: f64 = (0..r).map(|i| b[i] * gram[i * r + j]).sum();
-                for i in 0..r {
-                    coeff[i] -= dot * b[i];
+                let dot: f64 = r.iter().zip(b).map(|(x, y)| x * y).sum();
+                for (x, y) in r.iter_mut().zip(b) {
+                    *x -= dot * y;
                 }
             }
-            let resid2: f64 = (0..r)
-                .map(|a| {
-                    (0..r)
-                        .map(|c| coeff[a] * gram[a * r + c] * coeff[c])
-                        .sum::<f64>()
-                })
-                .sum();
-            if resid2 > 0.0 && resid2.sqrt() >= 1e-5 * norm2.sqrt() {
-                let inv = 1.0 / resid2.sqrt();
-                basis.push(coeff.iter().map(|c| c * inv).collect());
+            let resid = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if resid >= 1e-5 * norm {
+                basis.push(r.iter().map(|x| x / resid).collect());
             }
         }
         basis.len().saturating_sub(1)
@@ -229,12 +222,12 @@ pub fn build(
     design_spec: &DesignSpec,
     spec: &ReplicateSpec,
 ) -> Result<ReplicateWeights, Error> {
-    if let Some(rho) = spec.fay_rho {
-        if !(0.0..1.0).contains(&rho) {
-            return Err(Error::Replicates(format!(
-                "fay_rho must be in [0, 1), got {rho}"
-            )));
-        }
+    if let Some(rho) = spec.fay_rho
+        && !(0.0..1.0).contains(&rho)
+    {
+        return Err(Error::Replicates(format!(
+            "fay_rho must be in [0, 1), got {rho}"
+        )));
     }
     match &spec.columns {
         Some(selection) => from_columns(table, spec, selection),
@@ -541,11 +534,6 @@ fn bootstrap_factors(
             _ => 1.0,
         };
         let m = if rao_wu { n - 1 } else { n };
-        let lambda = if rao_wu {
-            (m as f64 * f / (n as f64 - 1.0)).sqrt()
-        } else {
-            1.0
-        };
         for column in factors.iter_mut() {
             let mut counts = vec![0usize; n];
             for _ in 0..m {
@@ -553,7 +541,7 @@ fn bootstrap_factors(
             }
             for (i, &c) in clusters.iter().enumerate() {
                 column[c as usize] = if rao_wu {
-                    1.0 - lambda + lambda * (n as f64 / m as f64) * counts[i] as f64
+                    rao_wu_factor(n, f, counts[i])
                 } else {
                     counts[i] as f64
                 };
@@ -561,6 +549,15 @@ fn bootstrap_factors(
         }
     }
     Ok(factors)
+}
+
+/// The Rao–Wu rescaling factor of a PSU drawn `times_drawn` times among `m = n − 1` draws
+/// from a stratum of `n` PSUs with sampling-fraction complement `f = 1 − n/N`:
+/// `1 − λ + λ (n/m) r` with `λ = √(m f/(n − 1))`.
+pub fn rao_wu_factor(n: usize, f: f64, times_drawn: usize) -> f64 {
+    let m = n - 1;
+    let lambda = (m as f64 * f / (n as f64 - 1.0)).sqrt();
+    1.0 - lambda + lambda * (n as f64 / m as f64) * times_drawn as f64
 }
 
 /// A uniform index in `0..n` from raw 64-bit draws (rejection sampling, no modulo bias).

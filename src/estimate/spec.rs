@@ -20,7 +20,7 @@ pub struct DesignSpec {
     #[serde(default)]
     pub weights: Option<String>,
     /// Cluster columns per stage; `[]` means element sampling (each row is its own PSU).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub ids: Vec<String>,
     /// Stratum column of the first stage, or `null`.
     #[serde(default)]
@@ -125,11 +125,14 @@ pub enum ColumnSelection {
 pub enum CalibrationSpec {
     /// R `postStratify(design, ~strata, population)`.
     Poststratify {
+        #[serde(deserialize_with = "one_or_many")]
         strata: Vec<String>,
         population: Vec<BTreeMap<String, serde_json::Value>>,
     },
     /// R `rake(design, margins, population, control = list(epsilon, maxit))`.
     Rake {
+        /// One entry per margin: a column name, or a list of columns crossed together.
+        #[serde(deserialize_with = "margins")]
         margins: Vec<Vec<String>>,
         population: Vec<Vec<BTreeMap<String, serde_json::Value>>>,
         #[serde(default)]
@@ -139,6 +142,7 @@ pub enum CalibrationSpec {
     },
     /// R `calibrate(design, ~terms, population_totals, calfun, bounds, epsilon, maxit)`.
     Calibrate {
+        #[serde(deserialize_with = "one_or_many")]
         terms: Vec<String>,
         population_totals: BTreeMap<String, f64>,
         #[serde(default)]
@@ -162,7 +166,7 @@ pub struct EstimateSpec {
     #[serde(rename = "type")]
     pub kind: EstimateKind,
     /// Variables for mean/total/proportion/quantile.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub variables: Vec<String>,
     /// Ratio numerator column(s).
     #[serde(default, deserialize_with = "one_or_many")]
@@ -171,14 +175,14 @@ pub struct EstimateSpec {
     #[serde(default, deserialize_with = "one_or_many")]
     pub denominator: Vec<String>,
     /// Domain columns (R `svyby(~by)`): one estimate per combination present.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     pub by: Vec<String>,
     /// Restrict to rows where every column equals the value (or one of the listed values),
     /// keeping the full design (R `subset`).
     #[serde(default)]
     pub subset: BTreeMap<String, serde_json::Value>,
     /// Quantile probabilities.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "many_f64")]
     pub probs: Vec<f64>,
     /// Quantile rule: `math` (default), `school`, `hf1` … `hf9`.
     #[serde(default)]
@@ -271,6 +275,26 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
         OneOrMany::Many(v) => v,
         OneOrMany::Null(()) => Vec::new(),
     })
+}
+
+fn margins<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(Vec::<OneOrMany>::deserialize(d)?
+        .into_iter()
+        .map(|m| match m {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        })
+        .collect())
+}
+
+fn many_f64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    Ok(opt_one_or_many_f64(d)?.unwrap_or_default())
 }
 
 fn opt_one_or_many_f64<'de, D: serde::Deserializer<'de>>(

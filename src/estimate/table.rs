@@ -125,7 +125,8 @@ impl Table {
         })
     }
 
-    /// Reads a CSV with a header row (RFC 4180 quoting).
+    /// Reads a CSV with a header row (RFC 4180 quoting). Cells are gathered per column into
+    /// one byte buffer (no allocation per cell), then each column's type is inferred.
     pub fn from_csv<R: Read>(reader: R) -> Result<Table, Error> {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -137,15 +138,27 @@ impl Table {
             .iter()
             .map(str::to_string)
             .collect();
-        let mut cells: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-        for (line, record) in csv.records().enumerate() {
-            let record =
-                record.map_err(|e| Error::Data(format!("CSV record {}: {e}", line + 2)))?;
+        let mut buffers: Vec<RawColumn> = names.iter().map(|_| RawColumn::default()).collect();
+        let mut record = csv::ByteRecord::new();
+        let mut line = 1;
+        loop {
+            match csv.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(Error::Data(format!("CSV record {}: {e}", line + 1))),
+            }
+            line += 1;
             for (j, cell) in record.iter().enumerate() {
-                cells[j].push(cell.to_string());
+                let column = &mut buffers[j];
+                column.bytes.extend_from_slice(cell);
+                column.ends.push(column.bytes.len());
             }
         }
-        let columns = cells.into_iter().map(infer_column).collect();
+        let columns = buffers
+            .iter()
+            .zip(&names)
+            .map(|(raw, name)| raw.infer(name))
+            .collect::<Result<Vec<_>, _>>()?;
         Table::new(names, columns)
     }
 
@@ -206,40 +219,69 @@ pub fn format_number(x: f64) -> String {
     }
 }
 
-fn infer_column(cells: Vec<String>) -> Column {
-    let is_missing = |c: &str| c.is_empty() || c == "NA";
-    let parsed: Option<Vec<f64>> = cells
-        .iter()
-        .map(|c| {
-            if is_missing(c) {
-                Some(f64::NAN)
-            } else {
-                parse_r_number(c.trim())
-            }
-        })
-        .collect();
-    if let Some(values) = parsed {
-        return Column::Numeric(values);
+/// The cells of one column as read: concatenated bytes and the end offset of each cell.
+#[derive(Default)]
+struct RawColumn {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RawColumn {
+    fn cell(&self, k: usize) -> &[u8] {
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        &self.bytes[start..self.ends[k]]
     }
-    let mut levels: Vec<String> = cells.iter().filter(|c| !is_missing(c)).cloned().collect();
-    levels.sort();
-    levels.dedup();
-    let index: HashMap<&str, u32> = levels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.as_str(), i as u32))
-        .collect();
-    let codes = cells
-        .iter()
-        .map(|c| {
-            if is_missing(c) {
-                Column::MISSING
-            } else {
-                index[c.as_str()]
-            }
+
+    /// Numeric when every non-missing cell parses as a number, else a factor.
+    fn infer(&self, name: &str) -> Result<Column, Error> {
+        let rows = self.ends.len();
+        let mut text: Vec<&str> = Vec::with_capacity(rows);
+        for k in 0..rows {
+            let cell = std::str::from_utf8(self.cell(k)).map_err(|_| {
+                Error::Data(format!(
+                    "column `{name}`, data row {}: not valid UTF-8",
+                    k + 1
+                ))
+            })?;
+            text.push(cell);
+        }
+        let is_missing = |c: &str| c.is_empty() || c == "NA";
+        let parsed: Option<Vec<f64>> = text
+            .iter()
+            .map(|c| {
+                if is_missing(c) {
+                    Some(f64::NAN)
+                } else {
+                    parse_r_number(c.trim())
+                }
+            })
+            .collect();
+        if let Some(values) = parsed {
+            return Ok(Column::Numeric(values));
+        }
+        let mut levels: Vec<&str> = text.iter().copied().filter(|c| !is_missing(c)).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let index: HashMap<&str, u32> = levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (*l, i as u32))
+            .collect();
+        let codes = text
+            .iter()
+            .map(|c| {
+                if is_missing(c) {
+                    Column::MISSING
+                } else {
+                    index[c]
+                }
+            })
+            .collect();
+        Ok(Column::Factor {
+            codes,
+            levels: levels.into_iter().map(str::to_string).collect(),
         })
-        .collect();
-    Column::Factor { codes, levels }
+    }
 }
 
 fn parse_r_number(text: &str) -> Option<f64> {

@@ -30,8 +30,19 @@ use crate::estimate::compensated::Sum;
 use crate::estimate::design::Design;
 use crate::estimate::spec::LonelyPsu;
 
-/// Linearization variance of `Σ x` over the rows flagged in `present`.
+/// Linearization variance of `Σ x` over the rows flagged in `present` (`x` has one value per
+/// data row).
 pub fn variance(design: &Design, x: &[f64], present: &[bool]) -> Result<f64, Error> {
+    let rows: Vec<u32> = (0..design.rows as u32)
+        .filter(|&k| present[k as usize])
+        .collect();
+    let values: Vec<f64> = rows.iter().map(|&k| x[k as usize]).collect();
+    variance_rows(design, &rows, &values)
+}
+
+/// Linearization variance of `Σ x` where `x[i]` belongs to data row `rows[i]`; the rows listed
+/// are the (sub)design. Cost: O(rows + clusters) per stage.
+pub fn variance_rows(design: &Design, rows: &[u32], x: &[f64]) -> Result<f64, Error> {
     let n_stages = if design.multistage {
         design.stages.len()
     } else {
@@ -46,12 +57,10 @@ pub fn variance(design: &Design, x: &[f64], present: &[bool]) -> Result<f64, Err
         let n_strata = stage.clusters_of_stratum.len();
         let mut sums = vec![Sum::default(); n_clusters];
         let mut cluster_present = vec![false; n_clusters];
-        for k in 0..design.rows {
-            if present[k] {
-                let c = stage.cluster[k] as usize;
-                sums[c].add(x[k]);
-                cluster_present[c] = true;
-            }
+        for (&k, &v) in rows.iter().zip(x) {
+            let c = stage.cluster[k as usize] as usize;
+            sums[c].add(v);
+            cluster_present[c] = true;
         }
         let z: Vec<f64> = sums.iter().map(Sum::value).collect();
 

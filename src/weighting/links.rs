@@ -65,8 +65,19 @@ impl LinkTable {
         duplicates: DuplicateLinks,
     ) -> Result<LinkTable, Error> {
         let n_target = cluster_of.len();
+        // Cluster indices are dense: at most one cluster per target unit.
+        if let Some((unit, &cluster)) = cluster_of.iter().enumerate().find(|&(_, &c)| c >= n_target)
+        {
+            return Err(Error::InvalidParameter {
+                what: "cluster index",
+                reason: format!(
+                    "target unit {unit}: cluster {cluster} is not below the number of target units {n_target}"
+                ),
+            });
+        }
         let n_clusters = cluster_of.iter().map(|c| c + 1).max().unwrap_or(0);
-        let mut first_row: HashMap<(usize, usize), (usize, f64)> = HashMap::new();
+        let mut first_row: HashMap<(usize, usize), (usize, f64)> =
+            HashMap::with_capacity(rows.len());
         let mut links = Vec::with_capacity(rows.len());
         let mut unit_totals = vec![0.0; n_target];
         let mut duplicates_dropped = 0;

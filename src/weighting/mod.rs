@@ -7,7 +7,8 @@
 //! - [`links`]: the population link table (counts or importances, duplicate handling,
 //!   supplied totals); [`share`]: the compiled GWSM share operator (clustered, singleton,
 //!   cluster elimination; link subsampling) and the derived frame variable z_j for variance;
-//!   [`coverage`]: orphans (L = 0) and units without own links.
+//!   [`coverage`]: orphans (L = 0) and units without own links; [`sensitivity`]: estimates
+//!   under the lowest and highest plausible link totals.
 //! - [`subsample`]: reached-unit subsampling 1/π_{i|s}; [`workers`]: M/m and m/r.
 //! - [`nonresponse`]: weighting classes with unknown eligibility and collapsing.
 //! - [`calibration`]: linear, raking, logit, truncated, post-stratification, IPF.
@@ -32,6 +33,7 @@ pub mod nonresponse;
 pub mod plan;
 pub mod probability;
 pub mod recipe;
+pub mod sensitivity;
 pub mod share;
 pub mod subsample;
 pub mod trim;

@@ -92,6 +92,22 @@ pub fn build_recipe(
     workers: &[WorkerRecord],
     options: &PlanOptions,
 ) -> Result<(Recipe, usize), Error> {
+    // A tier is a link distance, so it is below the number of units.
+    if let Some((row, unit)) = units
+        .iter()
+        .enumerate()
+        .find(|(_, u)| u.tier >= units.len())
+    {
+        return Err(Error::InvalidParameter {
+            what: "units",
+            reason: format!(
+                "row {}: tier {} of unit `{}` exceeds the number of units",
+                row + 1,
+                unit.tier,
+                unit.id
+            ),
+        });
+    }
     let n_tiers = units.iter().map(|u| u.tier + 1).max().unwrap_or(0);
     // Position of each unit inside its tier's population.
     let mut position: HashMap<&str, (usize, usize)> = HashMap::with_capacity(units.len());

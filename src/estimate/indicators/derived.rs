@@ -86,7 +86,6 @@ pub fn derive(
 ) -> Result<DerivationReport, Error> {
     let n = records.len();
     let mut report = DerivationReport::default();
-    let number = |records: &Records, row: usize, column: &str| records.get(row, column).as_number();
     let mut columns: Vec<(&str, Vec<Value>)> = [
         "earn_total",
         "hourly_earnings",
@@ -113,27 +112,59 @@ pub fn derive(
     .map(|name| (name, Vec::with_capacity(n)))
     .collect();
     let has_total = records.schema.get("earn_total").is_some();
+    // Column positions are resolved once; the loop reads rows by index.
+    let col_actual_hours_7d = records.schema.get("actual_hours_7d");
+    let col_age = records.schema.get("age");
+    let col_contract_type = records.schema.get("contract_type");
+    let col_earn_allowances = records.schema.get("earn_allowances");
+    let col_earn_basic = records.schema.get("earn_basic");
+    let col_earn_total = records.schema.get("earn_total");
+    let col_hazardous_work = records.schema.get("hazardous_work");
+    let col_mw_region = records.schema.get("mw_region");
+    let col_ot_regime_300h = records.schema.get("ot_regime_300h");
+    let col_other_job_hours = records.schema.get("other_job_hours");
+    let col_overtime_hours_month = records.schema.get("overtime_hours_month");
+    let col_paid_annual_leave = records.schema.get("paid_annual_leave");
+    let col_paid_sick_leave = records.schema.get("paid_sick_leave");
+    let col_registered = records.schema.get("registered");
+    let col_si_paid = records.schema.get("si_paid");
+    let col_status_in_employment = records.schema.get("status_in_employment");
+    let col_unit_type = records.schema.get("unit_type");
+    let col_usual_hours = records.schema.get("usual_hours");
+    let col_components: Vec<Option<usize>> = [
+        "earn_basic",
+        "earn_overtime",
+        "earn_allowances",
+        "earn_bonus",
+    ]
+    .iter()
+    .map(|c| records.schema.get(c))
+    .collect();
+    let col_involuntariness: Vec<Option<usize>> = INVOLUNTARINESS_ITEMS
+        .iter()
+        .map(|c| records.schema.get(c))
+        .collect();
+    let col_coercion: Vec<Option<usize>> = COERCION_ITEMS
+        .iter()
+        .map(|c| records.schema.get(c))
+        .collect();
     for row in 0..n {
+        let values = &records.rows[row];
+        let v =
+            |column: Option<usize>| -> &Value { column.map_or(&Value::Missing, |i| &values[i]) };
         let mut out: Vec<Value> = Vec::with_capacity(columns.len());
         // Earnings.
-        let components: Vec<Option<f64>> = [
-            "earn_basic",
-            "earn_overtime",
-            "earn_allowances",
-            "earn_bonus",
-        ]
-        .iter()
-        .map(|c| number(records, row, c))
-        .collect();
+        let components: Vec<Option<f64>> =
+            col_components.iter().map(|&c| v(c).as_number()).collect();
         let earn_total = if has_total {
-            number(records, row, "earn_total")
+            v(col_earn_total).as_number()
         } else if components.iter().all(Option::is_none) {
             None
         } else {
             Some(components.iter().flatten().sum())
         };
-        let hours = number(records, row, "usual_hours");
-        let employee = records.get(row, "status_in_employment").is_code("1");
+        let hours = v(col_usual_hours).as_number();
+        let employee = v(col_status_in_employment).is_code("1");
         let hourly = match (earn_total, hours) {
             (Some(e), Some(h)) => hourly_earnings(e, h),
             _ => None,
@@ -145,68 +176,58 @@ pub fn derive(
         out.push(hourly.map_or(Value::Missing, Value::Number));
         out.push(flag(Some(employee)));
         out.push(Value::Number(1.0));
-        let all_jobs = hours.map(|h| h + number(records, row, "other_job_hours").unwrap_or(0.0));
+        let all_jobs = hours.map(|h| h + v(col_other_job_hours).as_number().unwrap_or(0.0));
         out.push(all_jobs.map_or(Value::Missing, Value::Number));
         // Age.
-        let age = number(records, row, "age");
+        let age = v(col_age).as_number();
         out.push(age.map_or(Value::Missing, |a| Value::Text(age_group(a).to_string())));
         out.push(flag(age.map(|a| (15.0..25.0).contains(&a))));
         // Region and minimum wage.
-        let region = Region::parse(&records.get(row, "mw_region").as_text());
+        let region = Region::parse(&v(col_mw_region).as_text());
         if region.is_none() {
             report.region_unknown += 1;
         }
         out.push(region.map_or(Value::Missing, |r| Value::Text(r.to_string())));
-        let minimum = region.and_then(|r| legal.minimum_wage(settings.reference_date, r));
-        out.push(
-            minimum
-                .as_ref()
-                .map_or(Value::Missing, |m| Value::Number(m.monthly)),
-        );
-        out.push(
-            minimum
-                .as_ref()
-                .map_or(Value::Missing, |m| Value::Number(m.hourly)),
-        );
+        let minimum = region.and_then(|r| legal.minimum_wage_rates(settings.reference_date, r));
+        out.push(minimum.map_or(Value::Missing, |(monthly, _)| Value::Number(monthly)));
+        out.push(minimum.map_or(Value::Missing, |(_, hourly)| Value::Number(hourly)));
         // The wage compared with the monthly minimum: basic wage plus allowances.
-        let wage = number(records, row, "earn_basic")
-            .map(|basic| (basic + number(records, row, "earn_allowances").unwrap_or(0.0)) * 1000.0);
+        let wage = v(col_earn_basic)
+            .as_number()
+            .map(|basic| (basic + v(col_earn_allowances).as_number().unwrap_or(0.0)) * 1000.0);
         out.push(wage.map_or(Value::Missing, Value::Number));
-        out.push(flag(match (wage, &minimum) {
-            (Some(w), Some(m)) => Some(w < m.monthly),
+        out.push(flag(match (wage, minimum) {
+            (Some(w), Some((monthly, _))) => Some(w < monthly),
             _ => None,
         }));
         // Overtime.
-        let regime =
-            yes_no(records.get(row, "ot_regime_300h")).unwrap_or(settings.overtime_300h_regime);
+        let regime = yes_no(v(col_ot_regime_300h)).unwrap_or(settings.overtime_300h_regime);
         let cap = legal.overtime_cap_month(settings.reference_date, regime);
         out.push(Value::Number(cap));
-        out.push(flag(number(records, row, "overtime_hours_month").map(
-            |h| legal.overtime_month_exceeded(h, settings.reference_date, regime),
-        )));
+        out.push(flag(v(col_overtime_hours_month).as_number().map(|h| {
+            legal.overtime_month_exceeded(h, settings.reference_date, regime)
+        })));
         // Contracts and informality.
-        let contract = records.get(row, "contract_type").as_text();
+        let contract = v(col_contract_type).as_text();
         out.push(flag(if contract.is_empty() || contract == "9" {
             None
         } else {
             Some(matches!(contract.as_str(), "3" | "4" | "5"))
         }));
-        let household = records.get(row, "unit_type").is_code("5");
-        let registered = yes_no(records.get(row, "registered"));
+        let household = v(col_unit_type).is_code("5");
+        let registered = yes_no(v(col_registered));
         let informal_sector = match registered {
             Some(r) => Some(household && !r),
-            None if !household && !records.get(row, "unit_type").as_text().is_empty() => {
-                Some(false)
-            }
+            None if !household && !v(col_unit_type).as_text().is_empty() => Some(false),
             None => None,
         };
         out.push(flag(informal_sector));
         let informal_job = if employee {
-            match yes_no(records.get(row, "si_paid")) {
+            match yes_no(v(col_si_paid)) {
                 Some(paid) => Some(!paid),
                 None => match (
-                    yes_no(records.get(row, "paid_annual_leave")),
-                    yes_no(records.get(row, "paid_sick_leave")),
+                    yes_no(v(col_paid_annual_leave)),
+                    yes_no(v(col_paid_sick_leave)),
                 ) {
                     (Some(false), Some(false)) => Some(true),
                     (Some(true), _) | (_, Some(true)) => Some(false),
@@ -218,8 +239,8 @@ pub fn derive(
         };
         out.push(flag(informal_job));
         // Child labour (reference-week hours in all jobs) and minors' legal hours.
-        let week_hours = number(records, row, "actual_hours_7d").or(all_jobs);
-        let hazardous = yes_no(records.get(row, "hazardous_work")).unwrap_or(false);
+        let week_hours = v(col_actual_hours_7d).as_number().or(all_jobs);
+        let hazardous = yes_no(v(col_hazardous_work)).unwrap_or(false);
         let child = match age {
             Some(a) if a >= 0.0 => {
                 let band = classify_child_labour(a as u32, 0.0, false, legal.child_labour_bands());
@@ -242,14 +263,9 @@ pub fn derive(
             _ => None,
         }));
         // Forced labour.
-        let involuntariness: Vec<Option<bool>> = INVOLUNTARINESS_ITEMS
-            .iter()
-            .map(|c| yes_no(records.get(row, c)))
-            .collect();
-        let coercion: Vec<Option<bool>> = COERCION_ITEMS
-            .iter()
-            .map(|c| yes_no(records.get(row, c)))
-            .collect();
+        let involuntariness: Vec<Option<bool>> =
+            col_involuntariness.iter().map(|&c| yes_no(v(c))).collect();
+        let coercion: Vec<Option<bool>> = col_coercion.iter().map(|&c| yes_no(v(c))).collect();
         out.push(flag(forced_labour(&involuntariness, &coercion)));
         for (column, value) in columns.iter_mut().zip(out) {
             column.1.push(value);

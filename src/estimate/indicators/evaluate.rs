@@ -35,7 +35,7 @@ pub struct Prepared {
     parameters: Vec<(Vec<f64>, f64)>,
 }
 
-fn number(value: Value) -> f64 {
+fn number(value: std::borrow::Cow<'_, Value>) -> f64 {
     value.as_number().unwrap_or(f64::NAN)
 }
 
@@ -216,7 +216,8 @@ pub fn numerator_column(
 
 /// The point estimate of indicator `idx` in the rows flagged by `domain`, for `weights`,
 /// given the parameter values of the same weight set. `None` when the domain has no weight
-/// in the universe (or a gap's reference statistic is 0).
+/// in the universe (or a gap's reference statistic is 0), and when `idx`, `domain`,
+/// `weights` and the records do not fit together.
 pub fn point_estimate(
     catalog: &Catalog,
     prepared: &Prepared,
@@ -226,8 +227,15 @@ pub fn point_estimate(
     params: &[f64],
     domain: &[bool],
 ) -> Option<f64> {
-    let ind = &prepared.indicators[idx];
-    let scale = catalog.indicators[idx].scale;
+    let ind = prepared.indicators.get(idx)?;
+    let scale = catalog.indicators.get(idx)?.scale;
+    // Mismatched lengths cannot describe one record set.
+    if domain.len() != weights.len()
+        || ind.universe.len() != weights.len()
+        || records.len() != weights.len()
+    {
+        return None;
+    }
     let mask: Vec<bool> = (0..weights.len())
         .map(|k| domain[k] && ind.universe[k])
         .collect();

@@ -1,373 +1,34 @@
-//! A small compiler for the indicator expressions of `questionnaires/indicators.json`.
+//! The indicator expressions of `questionnaires/indicators.json`, compiled with the shared
+//! questionnaire expression language (`crate::questionnaire::expr`): the catalog is parsed,
+//! its `${names}` resolved once to record columns (and to survey-level parameters such as
+//! the low-pay median), and evaluated per row through a [`Scope`] over the row.
 //!
-//! The expressions are written in the questionnaire expression language (the XLSForm/ODK
-//! XPath subset of docs/questionnaire-format.md), so the catalog reads like the
-//! questionnaires. Until the shared evaluator (`questionnaire::expr`) is available on this
-//! branch, this module compiles the subset the catalog uses into a typed tree over resolved
-//! column indices:
+//! Semantics are the questionnaire language's (docs/questionnaire-format.md,
+//! "Expressions"): one empty value; arithmetic with an empty operand is empty; `= ''` tests
+//! for empty; ordering with an empty side is false; a number and a text compare as numbers.
+//! `today()` is the survey's reference date.
 //!
-//! - `${name}`, numbers, `'text'` / `"text"`, parentheses;
-//! - `+ - * div mod`, unary `-`; `= != < <= > >=`; `and`, `or`;
-//! - `not(x)`, `if(c, a, b)`, `coalesce(a, b, …)`, `selected(x, 'code')`, `number(x)`.
-//!
-//! Semantics (as in the questionnaire language): arithmetic with a missing operand, or a
-//! division by zero, is missing; a comparison with a missing operand is false, except `=` and
-//! `!=` against the empty string `''`, which test for missing; `"1" = 1` is true (both sides
-//! are compared as numbers when both parse as numbers); a missing condition is false.
-//!
-//! Deliberately not here: dates, rosters, regex and the rest of the questionnaire
-//! language, which indicators do not need.
+//! This module only adapts: record values ↔ the language's values, and parse/resolve
+//! errors → [`Error::Expression`] with the catalog field and the column.
+
+use std::borrow::Cow;
 
 use crate::estimate::indicators::error::Error;
 use crate::estimate::indicators::record::{Schema, Value};
+use crate::questionnaire::expr::{self as shared, Date, Scope, ValueRef, VarId};
 
-/// A compiled expression.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Expr {
-    Column(usize),
-    /// A survey-level parameter computed per weight set (e.g. the median for low pay).
-    Parameter(usize),
-    Number(f64),
-    Text(String),
-    Binary(BinaryOp, Box<Expr>, Box<Expr>),
-    Negate(Box<Expr>),
-    Not(Box<Expr>),
-    If(Box<Expr>, Box<Expr>, Box<Expr>),
-    Coalesce(Vec<Expr>),
-    Selected(Box<Expr>, Box<Expr>),
-    ToNumber(Box<Expr>),
+/// A compiled expression: the shared syntax tree with every name resolved to a slot
+/// (columns first, then parameters after the last column).
+#[derive(Clone, Debug)]
+pub struct Expr {
+    inner: shared::Expr,
+    n_columns: usize,
+    uses_parameters: bool,
 }
 
-/// Binary operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Mod,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    And,
-    Or,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Token {
-    Ref(String),
-    Number(f64),
-    Text(String),
-    Ident(String),
-    Op(&'static str),
-    LParen,
-    RParen,
-    Comma,
-}
-
-struct Lexed {
-    token: Token,
-    column: usize,
-}
-
-fn lex(source: &str) -> Result<Vec<Lexed>, (usize, String)> {
-    let chars: Vec<char> = source.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let column = i + 1;
-        if c.is_whitespace() {
-            i += 1;
-            continue;
-        }
-        let token = if c == '$' {
-            if chars.get(i + 1) != Some(&'{') {
-                return Err((column, "expected `{` after `$`".to_string()));
-            }
-            let start = i + 2;
-            let end = (start..chars.len())
-                .find(|&j| chars[j] == '}')
-                .ok_or((column, "unterminated `${`".to_string()))?;
-            let name: String = chars[start..end].iter().collect();
-            if name.is_empty() {
-                return Err((column, "empty reference `${}`".to_string()));
-            }
-            i = end + 1;
-            Token::Ref(name)
-        } else if c.is_ascii_digit()
-            || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
-        {
-            let start = i;
-            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
-                i += 1;
-            }
-            let text: String = chars[start..i].iter().collect();
-            let value = text
-                .parse()
-                .map_err(|_| (column, format!("bad number `{text}`")))?;
-            Token::Number(value)
-        } else if c == '\'' || c == '"' {
-            let end = (i + 1..chars.len())
-                .find(|&j| chars[j] == c)
-                .ok_or((column, "unterminated string".to_string()))?;
-            let text: String = chars[i + 1..end].iter().collect();
-            i = end + 1;
-            Token::Text(text)
-        } else if c.is_ascii_alphabetic() || c == '_' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '-')
-            {
-                i += 1;
-            }
-            Token::Ident(chars[start..i].iter().collect())
-        } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            let op = match two.as_str() {
-                "!=" => Some("!="),
-                "<=" => Some("<="),
-                ">=" => Some(">="),
-                _ => None,
-            };
-            if let Some(op) = op {
-                i += 2;
-                Token::Op(op)
-            } else {
-                i += 1;
-                match c {
-                    '+' => Token::Op("+"),
-                    '-' => Token::Op("-"),
-                    '*' => Token::Op("*"),
-                    '=' => Token::Op("="),
-                    '<' => Token::Op("<"),
-                    '>' => Token::Op(">"),
-                    '(' => Token::LParen,
-                    ')' => Token::RParen,
-                    ',' => Token::Comma,
-                    other => return Err((column, format!("unexpected character `{other}`"))),
-                }
-            }
-        };
-        out.push(Lexed { token, column });
-    }
-    Ok(out)
-}
-
-struct Parser<'a> {
-    tokens: Vec<Lexed>,
-    pos: usize,
-    schema: &'a Schema,
-    parameters: &'a [String],
-    end_column: usize,
-}
-
-type ParseResult = Result<Expr, (usize, String)>;
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<&Token> {
-        self.tokens.get(self.pos).map(|l| &l.token)
-    }
-
-    fn column(&self) -> usize {
-        self.tokens
-            .get(self.pos)
-            .map(|l| l.column)
-            .unwrap_or(self.end_column)
-    }
-
-    fn is_word(&self, word: &str) -> bool {
-        matches!(self.peek(), Some(Token::Ident(w)) if w == word)
-    }
-
-    fn is_op(&self, op: &str) -> bool {
-        matches!(self.peek(), Some(Token::Op(o)) if *o == op)
-    }
-
-    fn expect(&mut self, token: Token, what: &str) -> Result<(), (usize, String)> {
-        if self.peek() == Some(&token) {
-            self.pos += 1;
-            Ok(())
-        } else {
-            Err((self.column(), format!("expected {what}")))
-        }
-    }
-
-    fn or(&mut self) -> ParseResult {
-        let mut left = self.and()?;
-        while self.is_word("or") {
-            self.pos += 1;
-            let right = self.and()?;
-            left = Expr::Binary(BinaryOp::Or, Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn and(&mut self) -> ParseResult {
-        let mut left = self.comparison()?;
-        while self.is_word("and") {
-            self.pos += 1;
-            let right = self.comparison()?;
-            left = Expr::Binary(BinaryOp::And, Box::new(left), Box::new(right));
-        }
-        Ok(left)
-    }
-
-    fn comparison(&mut self) -> ParseResult {
-        let left = self.additive()?;
-        let op = match self.peek() {
-            Some(Token::Op("=")) => BinaryOp::Eq,
-            Some(Token::Op("!=")) => BinaryOp::Ne,
-            Some(Token::Op("<")) => BinaryOp::Lt,
-            Some(Token::Op("<=")) => BinaryOp::Le,
-            Some(Token::Op(">")) => BinaryOp::Gt,
-            Some(Token::Op(">=")) => BinaryOp::Ge,
-            _ => return Ok(left),
-        };
-        self.pos += 1;
-        let right = self.additive()?;
-        Ok(Expr::Binary(op, Box::new(left), Box::new(right)))
-    }
-
-    fn additive(&mut self) -> ParseResult {
-        let mut left = self.multiplicative()?;
-        loop {
-            let op = if self.is_op("+") {
-                BinaryOp::Add
-            } else if self.is_op("-") {
-                BinaryOp::Sub
-            } else {
-                return Ok(left);
-            };
-            self.pos += 1;
-            let right = self.multiplicative()?;
-            left = Expr::Binary(op, Box::new(left), Box::new(right));
-        }
-    }
-
-    fn multiplicative(&mut self) -> ParseResult {
-        let mut left = self.unary()?;
-        loop {
-            let op = if self.is_op("*") {
-                BinaryOp::Mul
-            } else if self.is_word("div") {
-                BinaryOp::Div
-            } else if self.is_word("mod") {
-                BinaryOp::Mod
-            } else {
-                return Ok(left);
-            };
-            self.pos += 1;
-            let right = self.unary()?;
-            left = Expr::Binary(op, Box::new(left), Box::new(right));
-        }
-    }
-
-    fn unary(&mut self) -> ParseResult {
-        if self.is_op("-") {
-            self.pos += 1;
-            return Ok(Expr::Negate(Box::new(self.unary()?)));
-        }
-        self.primary()
-    }
-
-    fn arguments(&mut self) -> Result<Vec<Expr>, (usize, String)> {
-        self.expect(Token::LParen, "`(`")?;
-        let mut args = Vec::new();
-        if self.peek() == Some(&Token::RParen) {
-            self.pos += 1;
-            return Ok(args);
-        }
-        loop {
-            args.push(self.or()?);
-            match self.peek() {
-                Some(Token::Comma) => self.pos += 1,
-                Some(Token::RParen) => {
-                    self.pos += 1;
-                    return Ok(args);
-                }
-                _ => return Err((self.column(), "expected `,` or `)`".to_string())),
-            }
-        }
-    }
-
-    fn primary(&mut self) -> ParseResult {
-        let column = self.column();
-        let token = self.tokens.get(self.pos).map(|l| l.token.clone());
-        match token {
-            Some(Token::Number(n)) => {
-                self.pos += 1;
-                Ok(Expr::Number(n))
-            }
-            Some(Token::Text(t)) => {
-                self.pos += 1;
-                Ok(Expr::Text(t))
-            }
-            Some(Token::Ref(name)) => {
-                self.pos += 1;
-                if let Some(idx) = self.parameters.iter().position(|p| *p == name) {
-                    return Ok(Expr::Parameter(idx));
-                }
-                match self.schema.get(&name) {
-                    Some(idx) => Ok(Expr::Column(idx)),
-                    None => Err((column, format!("unknown variable `${{{name}}}`"))),
-                }
-            }
-            Some(Token::LParen) => {
-                self.pos += 1;
-                let inner = self.or()?;
-                self.expect(Token::RParen, "`)`")?;
-                Ok(inner)
-            }
-            Some(Token::Ident(name)) => {
-                self.pos += 1;
-                let args = self.arguments()?;
-                let arity = |n: usize| -> Result<(), (usize, String)> {
-                    if args.len() == n {
-                        Ok(())
-                    } else {
-                        Err((
-                            column,
-                            format!("`{name}()` takes {n} argument(s), got {}", args.len()),
-                        ))
-                    }
-                };
-                let mut args_iter = args.clone().into_iter();
-                let mut next = || Box::new(args_iter.next().unwrap_or(Expr::Number(0.0)));
-                match name.as_str() {
-                    "not" => {
-                        arity(1)?;
-                        Ok(Expr::Not(next()))
-                    }
-                    "number" => {
-                        arity(1)?;
-                        Ok(Expr::ToNumber(next()))
-                    }
-                    "if" => {
-                        arity(3)?;
-                        Ok(Expr::If(next(), next(), next()))
-                    }
-                    "selected" => {
-                        arity(2)?;
-                        Ok(Expr::Selected(next(), next()))
-                    }
-                    "coalesce" => {
-                        if args.is_empty() {
-                            return Err((column, "`coalesce()` needs arguments".to_string()));
-                        }
-                        Ok(Expr::Coalesce(args))
-                    }
-                    other => Err((column, format!("unknown function `{other}()`"))),
-                }
-            }
-            Some(Token::Op(op)) => Err((column, format!("unexpected `{op}`"))),
-            Some(Token::RParen) => Err((column, "unexpected `)`".to_string())),
-            Some(Token::Comma) => Err((column, "unexpected `,`".to_string())),
-            None => Err((column, "unexpected end of expression".to_string())),
-        }
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        self.inner.same_tree(&other.inner) && self.n_columns == other.n_columns
     }
 }
 
@@ -379,171 +40,89 @@ pub fn compile(
     parameters: &[String],
     place: &str,
 ) -> Result<Expr, Error> {
-    let fail = |(column, message): (usize, String)| Error::Expression {
+    let fail = |e: shared::ExprError| Error::Expression {
         place: place.to_string(),
         expression: source.to_string(),
-        column,
-        message,
+        column: e.column(),
+        message: e.message.clone(),
     };
-    let tokens = lex(source).map_err(fail)?;
-    let end_column = source.chars().count() + 1;
-    let mut parser = Parser {
-        tokens,
-        pos: 0,
-        schema,
-        parameters,
-        end_column,
-    };
-    let expr = parser.or().map_err(fail)?;
-    if parser.pos < parser.tokens.len() {
-        return Err(fail((
-            parser.column(),
-            "unexpected text after the expression".to_string(),
-        )));
-    }
-    Ok(expr)
-}
-
-fn truthy(value: &Value) -> bool {
-    match value {
-        Value::Bool(b) => *b,
-        Value::Number(n) => *n != 0.0,
-        Value::Text(t) => !t.is_empty(),
-        Value::Missing => false,
-    }
-}
-
-fn compare(op: BinaryOp, left: &Value, right: &Value) -> bool {
-    let empty_literal = |v: &Value| matches!(v, Value::Text(t) if t.is_empty());
-    if matches!(left, Value::Missing) || matches!(right, Value::Missing) {
-        let other = if matches!(left, Value::Missing) {
-            right
-        } else {
-            left
-        };
-        let both_missing = matches!(left, Value::Missing) && matches!(right, Value::Missing);
-        return match op {
-            BinaryOp::Eq => both_missing || empty_literal(other),
-            BinaryOp::Ne => !(both_missing || empty_literal(other)),
-            _ => false,
-        };
-    }
-    let ordering = match (left.as_number(), right.as_number()) {
-        (Some(a), Some(b)) => a.partial_cmp(&b),
-        _ => Some(left.as_text().cmp(&right.as_text())),
-    };
-    let Some(ordering) = ordering else {
-        return false;
-    };
-    match op {
-        BinaryOp::Eq => ordering.is_eq(),
-        BinaryOp::Ne => ordering.is_ne(),
-        BinaryOp::Lt => ordering.is_lt(),
-        BinaryOp::Le => ordering.is_le(),
-        BinaryOp::Gt => ordering.is_gt(),
-        BinaryOp::Ge => ordering.is_ge(),
-        _ => false,
-    }
-}
-
-fn arithmetic(op: BinaryOp, left: &Value, right: &Value) -> Value {
-    let (Some(a), Some(b)) = (left.as_number(), right.as_number()) else {
-        return Value::Missing;
-    };
-    let result = match op {
-        BinaryOp::Add => a + b,
-        BinaryOp::Sub => a - b,
-        BinaryOp::Mul => a * b,
-        BinaryOp::Div => a / b,
-        BinaryOp::Mod => a % b,
-        _ => f64::NAN,
-    };
-    if result.is_finite() {
-        Value::Number(result)
-    } else {
-        Value::Missing
-    }
-}
-
-/// Evaluates a compiled expression on one row.
-pub fn evaluate(expr: &Expr, row: &[Value], params: &[f64]) -> Value {
-    match expr {
-        Expr::Column(idx) => row.get(*idx).cloned().unwrap_or(Value::Missing),
-        Expr::Parameter(idx) => match params.get(*idx) {
-            Some(v) if v.is_finite() => Value::Number(*v),
-            _ => Value::Missing,
-        },
-        Expr::Number(n) => Value::Number(*n),
-        Expr::Text(t) => Value::Text(t.clone()),
-        Expr::Negate(inner) => match evaluate(inner, row, params).as_number() {
-            Some(n) => Value::Number(-n),
-            None => Value::Missing,
-        },
-        Expr::Not(inner) => Value::Bool(!truthy(&evaluate(inner, row, params))),
-        Expr::If(cond, then, otherwise) => {
-            if truthy(&evaluate(cond, row, params)) {
-                evaluate(then, row, params)
-            } else {
-                evaluate(otherwise, row, params)
+    let mut inner = shared::parse(source).map_err(fail)?;
+    let n_columns = schema.len();
+    let mut uses_parameters = false;
+    inner
+        .resolve(&mut |name| {
+            if let Some(idx) = parameters.iter().position(|p| p == name) {
+                uses_parameters = true;
+                return Some(VarId((n_columns + idx) as u32));
             }
+            schema.get(name).map(|idx| VarId(idx as u32))
+        })
+        .map_err(fail)?;
+    Ok(Expr {
+        inner,
+        n_columns,
+        uses_parameters,
+    })
+}
+
+/// One record row plus the parameters, as the evaluator's scope.
+struct RowScope<'a> {
+    row: &'a [Value],
+    params: &'a [f64],
+    n_columns: usize,
+}
+
+impl Scope for RowScope<'_> {
+    fn value(&self, var: VarId) -> ValueRef<'_> {
+        let idx = var.0 as usize;
+        if idx >= self.n_columns {
+            return match self.params.get(idx - self.n_columns) {
+                Some(v) if v.is_finite() => ValueRef::Number(*v),
+                _ => ValueRef::Empty,
+            };
         }
-        Expr::Coalesce(args) => args
-            .iter()
-            .map(|a| evaluate(a, row, params))
-            .find(|v| !matches!(v, Value::Missing) && !matches!(v, Value::Text(t) if t.is_empty()))
-            .unwrap_or(Value::Missing),
-        Expr::Selected(value, code) => {
-            let code = evaluate(code, row, params).as_text();
-            let value = evaluate(value, row, params);
-            Value::Bool(
-                !matches!(value, Value::Missing)
-                    && value.as_text().split_whitespace().any(|c| c == code),
-            )
+        match self.row.get(idx) {
+            Some(Value::Number(n)) => ValueRef::Number(*n),
+            Some(Value::Text(t)) => ValueRef::Text(t),
+            Some(Value::Bool(b)) => ValueRef::Bool(*b),
+            Some(Value::Missing) | None => ValueRef::Empty,
         }
-        Expr::ToNumber(inner) => match evaluate(inner, row, params).as_number() {
-            Some(n) => Value::Number(n),
-            None => Value::Missing,
-        },
-        Expr::Binary(op, left, right) => match op {
-            BinaryOp::And => Value::Bool(
-                truthy(&evaluate(left, row, params)) && truthy(&evaluate(right, row, params)),
-            ),
-            BinaryOp::Or => Value::Bool(
-                truthy(&evaluate(left, row, params)) || truthy(&evaluate(right, row, params)),
-            ),
-            BinaryOp::Eq
-            | BinaryOp::Ne
-            | BinaryOp::Lt
-            | BinaryOp::Le
-            | BinaryOp::Gt
-            | BinaryOp::Ge => Value::Bool(compare(
-                *op,
-                &evaluate(left, row, params),
-                &evaluate(right, row, params),
-            )),
-            _ => arithmetic(
-                *op,
-                &evaluate(left, row, params),
-                &evaluate(right, row, params),
-            ),
-        },
+    }
+
+    fn today(&self) -> Date {
+        // Indicators do not use today(); a fixed date keeps evaluation reproducible.
+        Date::from_days(0).unwrap_or_else(|| unreachable!("day 0 is 1970-01-01"))
     }
 }
 
-/// Evaluates a condition: missing is false.
+/// Evaluates a compiled expression on one row (an evaluation failure, which the shared
+/// language reserves for unresolved names and computed regexes, is empty).
+pub fn evaluate<'a>(expr: &'a Expr, row: &'a [Value], params: &[f64]) -> Cow<'a, Value> {
+    let scope = RowScope {
+        row,
+        params,
+        n_columns: expr.n_columns,
+    };
+    Cow::Owned(match shared::evaluate(&expr.inner, &scope) {
+        Ok(shared::Value::Number(n)) => Value::Number(n),
+        Ok(shared::Value::Bool(b)) => Value::Bool(b),
+        Ok(shared::Value::Empty) | Err(_) => Value::Missing,
+        Ok(other) => Value::Text(other.to_text()),
+    })
+}
+
+/// Evaluates a condition: empty (and an evaluation failure) is false.
 pub fn holds(expr: &Expr, row: &[Value], params: &[f64]) -> bool {
-    truthy(&evaluate(expr, row, params))
+    let scope = RowScope {
+        row,
+        params,
+        n_columns: expr.n_columns,
+    };
+    shared::evaluate_bool(&expr.inner, &scope).unwrap_or(false)
 }
 
 /// Whether the expression reads a survey-level parameter (so it must be re-evaluated for
 /// every weight set, e.g. inside each replicate).
 pub fn uses_parameters(expr: &Expr) -> bool {
-    match expr {
-        Expr::Parameter(_) => true,
-        Expr::Column(_) | Expr::Number(_) | Expr::Text(_) => false,
-        Expr::Negate(e) | Expr::Not(e) | Expr::ToNumber(e) => uses_parameters(e),
-        Expr::Binary(_, a, b) | Expr::Selected(a, b) => uses_parameters(a) || uses_parameters(b),
-        Expr::If(a, b, c) => uses_parameters(a) || uses_parameters(b) || uses_parameters(c),
-        Expr::Coalesce(args) => args.iter().any(uses_parameters),
-    }
+    expr.uses_parameters
 }

@@ -388,6 +388,15 @@ impl LegalParameters {
             })
     }
 
+    /// The (monthly, hourly) minimum wage in force on `date` in `region`, without the
+    /// decree name (the allocation-free form used per record).
+    pub fn minimum_wage_rates(&self, date: CivilDate, region: Region) -> Option<(f64, f64)> {
+        self.decrees
+            .iter()
+            .find(|d| d.from <= date && d.to.is_none_or(|to| date <= to))
+            .map(|d| d.rates[region.index()])
+    }
+
     /// Normal hours per week (48).
     pub fn normal_hours_per_week(&self) -> f64 {
         self.normal_hours_per_week

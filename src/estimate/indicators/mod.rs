@@ -7,8 +7,9 @@
 //! - [`record`]: worker records as typed named columns; [`derived`]: hourly earnings,
 //!   informality, age group, minimum wage, overtime cap, child-labour and forced-labour
 //!   flags ([`child_labour`], [`forced_labour`]).
-//! - [`expr`]: the compiler of the catalog's expressions (the questionnaire language subset
-//!   indicators use); [`catalog`]: `questionnaires/indicators.json` compiled.
+//! - [`expr`]: the catalog's expressions through the shared questionnaire expression
+//!   language (`questionnaire::expr`); [`catalog`]: `questionnaires/indicators.json`
+//!   compiled against the record columns.
 //! - [`evaluate`]: per-weight-set point estimates (so replicates recompute the low-pay
 //!   median), domains.
 //! - [`survey`]: the survey directory of `chainsurvey estimate` (`survey.json`,

@@ -13,20 +13,24 @@ pub enum Value {
 }
 
 impl Value {
-    /// A CSV cell: blank → Missing, a number → Number, anything else → Text. Codes such as
-    /// "1" parse as numbers; comparisons treat "1" and 1 alike (see `expr`).
+    /// A CSV cell: blank or `NA` → Missing; a number written canonically (`48`, `2.5`) →
+    /// Number; anything else → Text. Codes with leading zeros (`01`, a province) stay text so
+    /// domains keep their labels; comparisons still treat numeric texts as numbers.
     pub fn from_cell(cell: &str) -> Value {
         let trimmed = cell.trim();
         if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("na") {
-            Value::Missing
-        } else if let Ok(number) = trimmed.parse::<f64>() {
-            if number.is_finite() {
-                Value::Number(number)
-            } else {
-                Value::Text(trimmed.to_string())
+            return Value::Missing;
+        }
+        match trimmed.parse::<f64>() {
+            Ok(number) if number.is_finite() => {
+                let value = Value::Number(number);
+                if value.as_text() == trimmed {
+                    value
+                } else {
+                    Value::Text(trimmed.to_string())
+                }
             }
-        } else {
-            Value::Text(trimmed.to_string())
+            _ => Value::Text(trimmed.to_string()),
         }
     }
 
@@ -62,9 +66,15 @@ impl Value {
         }
     }
 
-    /// Whether a code-valued answer equals `code` ("1" = yes for yes_no lists).
+    /// Whether a code-valued answer equals `code` ("1" = yes for yes_no lists). Numbers
+    /// compare numerically ("1" read from a CSV cell is the number 1).
     pub fn is_code(&self, code: &str) -> bool {
-        !matches!(self, Value::Missing) && self.as_text() == code
+        match self {
+            Value::Text(t) => t == code,
+            Value::Number(n) => code.parse::<f64>().is_ok_and(|c| c == *n),
+            Value::Bool(b) => code == if *b { "1" } else { "0" },
+            Value::Missing => false,
+        }
     }
 }
 
