@@ -39,6 +39,9 @@ function renderHeader() {
   net.className = `net ${navigator.onLine ? 'net-on' : 'net-off'}`;
   document.querySelectorAll('[data-lang]').forEach((b) => b.setAttribute('aria-pressed', b.dataset.lang === language() ? 'true' : 'false'));
   document.getElementById('lang-switch').setAttribute('aria-label', t('language'));
+  document.querySelectorAll('[data-t]').forEach((n) => {
+    n.textContent = `${n.dataset.tPrefix ?? ''}${t(n.dataset.t)}`;
+  });
 }
 
 async function switchLanguage(lang) {
@@ -286,7 +289,7 @@ async function renderInterview(id) {
     return;
   }
   const readOnly = !['draft', 'rejected', 'review_rejected'].includes(interview.status);
-  const back = el('a', { href: '#/', class: 'btn btn-ghost', id: 'btn-home', text: `← ${t('backHome')}` });
+  const back = el('a', { href: '#/', class: 'btn btn-ghost', id: 'btn-home', 'data-t': 'backHome', 'data-t-prefix': '← ', text: `← ${t('backHome')}` });
   const saved = el('span', { class: 'muted', id: 'save-status', 'aria-live': 'polite' });
   const holder = el('div', { class: readOnly ? 'form read-only' : 'form' });
   main.replaceChildren(el('div', { class: 'toolbar' }, back, el('span', { class: 'spacer' }), saved), holder);
@@ -294,7 +297,10 @@ async function renderInterview(id) {
   let saving = Promise.resolve();
   const save = () => {
     interview.updated_at = new Date().toISOString();
-    saving = saving.then(() => store.put('interviews', interview)).then(() => { saved.textContent = t('saved'); });
+    saving = saving.then(() => store.put('interviews', interview)).then(() => {
+      saved.dataset.t = 'saved';
+      saved.textContent = t('saved');
+    });
     return saving;
   };
   app.form = new Form(holder, {

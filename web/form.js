@@ -192,7 +192,7 @@ export class Form {
     if (!this.state) this.evaluate();
     const focusId = document.activeElement?.id;
     const section = this.sections[this.current];
-    this.root.replaceChildren(
+    this.root.replaceChildren(...[
       el('div', { class: 'form-head' },
         el('h1', { class: 'form-title', text: this.label(this.cq.def.title) }),
         el('p', { class: 'muted', text: `${this.cq.def.id} · ${this.cq.def.version}` })),
@@ -203,7 +203,7 @@ export class Form {
         el('p', { class: 'muted section-count', text: t('sectionOf', { i: this.current + 1, n: this.sections.length }) }),
         ...this.renderItems(section.items, [])),
       this.renderFooter(),
-    );
+    ].filter(Boolean));
     this.update();
     if (focusId) document.getElementById(focusId)?.focus();
   }

@@ -1,0 +1,113 @@
+// Test harness for the browser tests: a tiny static file server over the repository
+// (bound to 127.0.0.1:0) with an optional mock of the server API, and a headless Chromium
+// from the Debian package (never a downloaded browser).
+
+import http from 'node:http';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.webmanifest': 'application/manifest+json',
+  '.png': 'image/png',
+};
+
+/**
+ * Starts the static server. `api(req, body)` may answer /api/ requests: it returns
+ * {status, json} or null (404). Resolves to {url, close, requests}.
+ */
+export async function startServer({ api = null } = {}) {
+  const requests = [];
+  const sockets = new Set();
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    try {
+      if (url.pathname.startsWith('/api/')) {
+        const chunks = [];
+        for await (const c of req) chunks.push(c);
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const body = raw ? JSON.parse(raw) : null;
+        requests.push({ method: req.method, path: url.pathname, search: url.search, headers: req.headers, body });
+        const answer = api ? await api({ method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body }) : null;
+        if (answer === 'drop') {
+          req.socket.destroy();
+          return;
+        }
+        const { status = 404, json = { error: { code: 'not_found', message: 'no such endpoint' } } } = answer ?? {};
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(json));
+        return;
+      }
+      let file = path.normalize(path.join(ROOT, decodeURIComponent(url.pathname)));
+      if (!file.startsWith(ROOT + path.sep)) {
+        res.writeHead(403).end();
+        return;
+      }
+      if (url.pathname.endsWith('/')) file = path.join(file, 'index.html');
+      const data = await readFile(file);
+      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache' });
+      res.end(data);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+    }
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Launches headless Chromium with a fresh profile directory. */
+export async function launch() {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/test.sh (apt-get install -y chromium)`);
+  const { chromium } = await import('playwright-core');
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'chainsurvey-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 1024, height: 1366 },
+    locale: 'en-GB',
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens the app in practice mode (shipped questionnaires, no server). */
+export async function openPractice(page, base) {
+  await page.goto(`${base}/web/index.html#/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.click('#btn-practice');
+  await page.waitForSelector('[data-new="dwscs-worker"]');
+}
