@@ -248,7 +248,7 @@ export class Form {
   }
 
   renderItems(items, context) {
-    return items.map((node) => this.renderItem(node, context));
+    return items.map((node) => this.renderItem(node, context)).filter(Boolean);
   }
 
   renderItem(node, context) {
@@ -262,8 +262,10 @@ export class Form {
       case 'note':
         return el('div', { class: 'note', 'data-key': key, id: idOf(key), role: 'note' }, el('p', { text: this.label(node.item.label) }));
       case 'calculate':
+        // Only labelled calculations are meant for the enumerator; the others are internal.
+        if (!node.item.label) return null;
         return el('div', { class: 'calc', 'data-key': key, id: idOf(key), hidden: true },
-          el('span', { class: 'calc-label', text: node.item.label ? this.label(node.item.label) : node.name }),
+          el('span', { class: 'calc-label', text: `${t('calculated')}: ${this.label(node.item.label)}` }),
           el('output', { class: 'calc-value', 'data-calc': key }));
       case 'roster':
         return this.renderRoster(node, context, key);
@@ -532,7 +534,7 @@ export class Form {
       const box = list.closest('[data-key]');
       const mine = (byKey.get(key) ?? []).filter((f) => this.showAll || f.code !== 'required_missing' || this.touched(key));
       list.replaceChildren(...mine.map((f) => el('li', { class: `msg msg-${f.severity}`, 'data-code': f.code },
-        el('span', { class: 'msg-icon', 'aria-hidden': 'true', text: f.severity === 'error' ? '⛔' : '⚠️' }),
+        el('span', { class: 'msg-icon', 'aria-hidden': 'true', text: f.severity === 'error' ? '!' : '?' }),
         el('span', { text: message(f.message, this.lang) }))));
       box?.classList.toggle('has-error', mine.some((f) => f.severity === 'error'));
       box?.classList.toggle('has-warning', mine.some((f) => f.severity === 'warning'));
