@@ -111,3 +111,26 @@ export async function openPractice(page, base) {
   await page.click('#btn-practice');
   await page.waitForSelector('[data-new="dwscs-worker"]');
 }
+
+/**
+ * Validates answers with the Rust engine (`cargo run -q -- questionnaire validate … --format
+ * json`) and returns its JSON report. The CLI exits 1 when there are errors; the report is
+ * returned either way.
+ */
+export async function rustValidate(definitionPath, answers) {
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chainsurvey-answers-'));
+  const file = path.join(dir, 'answers.json');
+  writeFileSync(file, JSON.stringify(answers));
+  const args = ['run', '-q', '--', 'questionnaire', 'validate', definitionPath, file, '--format', 'json'];
+  let out;
+  try {
+    out = execFileSync('cargo', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    if (!e.stdout) throw new Error(`cargo ${args.join(' ')} failed: ${e.stderr}`);
+    out = e.stdout;
+  }
+  await rm(dir, { recursive: true, force: true });
+  return JSON.parse(out);
+}
