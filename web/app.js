@@ -308,6 +308,7 @@ async function renderInterview(id) {
     answers: interview.answers,
     lang: language(),
     serverFindings: interview.status === 'rejected' ? interview.server?.findings ?? [] : [],
+    readOnly,
     onChange: (answers) => {
       if (readOnly) return;
       interview.answers = answers;
@@ -326,7 +327,6 @@ async function renderInterview(id) {
       outbox.flush().then(() => (location.hash === '#/' || location.hash === '' ? renderHome() : null));
     },
   });
-  if (readOnly) holder.querySelectorAll('input, select, textarea').forEach((i) => { i.disabled = true; });
 }
 
 // ----- start -------------------------------------------------------------------------------

@@ -26,6 +26,15 @@ function el(tag, attrs = {}, ...children) {
 }
 
 const keyOf = (context, name) => [...context.flat(), name].join('.');
+
+/** `suppliers.0.sup_name` → {context: [['suppliers', 0]], name: 'sup_name'}. */
+function splitKey(key) {
+  const parts = key.split('.');
+  const name = parts.pop();
+  const context = [];
+  for (let i = 0; i < parts.length; i += 2) context.push([parts[i], Number(parts[i + 1])]);
+  return { context, name };
+}
 const idOf = (key) => `q-${key.replaceAll('.', '-')}`;
 
 /** Splits the top level into sections: each group is one; loose items are gathered. */
@@ -88,6 +97,7 @@ export class Form {
     this.onChange = options.onChange ?? (() => {});
     this.onFinish = options.onFinish ?? (() => {});
     this.serverFindings = options.serverFindings ?? [];
+    this.readOnly = !!options.readOnly;
     this.sections = sections(this.cq);
     this.current = Math.min(options.section ?? 0, this.sections.length - 1);
     this.invalid = new Map(); // key → raw text that is not a valid answer
@@ -134,6 +144,7 @@ export class Form {
   }
 
   changed() {
+    this.warningsSeen = false;
     const structural = this.evaluate();
     if (structural) this.render();
     else this.update();
@@ -205,6 +216,10 @@ export class Form {
       this.renderFooter(),
     ].filter(Boolean));
     this.update();
+    if (this.readOnly) {
+      this.root.querySelectorAll('.section input, .section select, .section textarea, .section .btn-missing, .section .btn-add, .section .btn-danger, #btn-finish')
+        .forEach((n) => { n.disabled = true; });
+    }
     if (focusId) document.getElementById(focusId)?.focus();
   }
 
@@ -337,10 +352,10 @@ export class Form {
     const msgId = `ms-${key.replaceAll('.', '-')}`;
     const grouped = node.type === 'select_one' || node.type === 'select_multiple' || node.type === 'geopoint';
     const labelText = [this.label(item.label)];
-    const required = item.required === true;
+    const mark = item.required ? el('span', { class: 'req', 'data-req': key, title: t('requiredMark'), text: ' *' }) : null;
     const head = grouped
-      ? el('div', { class: 'q-label', id: labelId }, ...labelText, required ? el('span', { class: 'req', title: t('requiredMark'), text: ' *' }) : null)
-      : el('label', { class: 'q-label', id: labelId, for: inputId }, ...labelText, required ? el('span', { class: 'req', title: t('requiredMark'), text: ' *' }) : null);
+      ? el('div', { class: 'q-label', id: labelId }, ...labelText, mark)
+      : el('label', { class: 'q-label', id: labelId, for: inputId }, ...labelText, mark);
     const described = [item.hint ? hintId : null, msgId].filter(Boolean).join(' ');
     const box = el('div', { class: `q q-${node.type}`, 'data-key': key, id: idOf(key), role: grouped ? 'group' : null, 'aria-labelledby': grouped ? labelId : null },
       head,
@@ -542,6 +557,7 @@ export class Form {
       input?.setAttribute('aria-invalid', mine.some((f) => f.severity === 'error') ? 'true' : 'false');
     }
     this.updateChoiceFilters();
+    this.updateRequiredMarks();
     this.updateRosterCounts();
     this.updateNav();
   }
@@ -587,6 +603,14 @@ export class Form {
     }
   }
 
+  updateRequiredMarks() {
+    for (const mark of this.root.querySelectorAll('[data-req]')) {
+      const { context, name } = splitKey(mark.dataset.req);
+      const node = this.cq.byName.get(name);
+      if (node && node.required !== true) mark.hidden = !R.isRequired(this.cq, this.state, node, context, this.today);
+    }
+  }
+
   updateRosterCounts() {
     for (const span of this.root.querySelectorAll('[data-rowcount]')) {
       const key = span.dataset.rowcount;
@@ -624,8 +648,20 @@ export class Form {
     const errors = this.findings.filter((f) => f.severity === 'error').length;
     const warnings = this.findings.length - errors;
     const summary = this.root.querySelector('#form-summary');
-    if (summary && this.showAll)
+    if (summary && this.showAll) {
       summary.textContent = errors ? t('errorsLeft', { n: errors }) : warnings ? t('warningsLeft', { n: warnings }) : t('noProblems');
+      if (!errors && warnings) {
+        summary.append(el('ul', { class: 'msgs' }, this.findings.filter((f) => f.severity === 'warning').map((f) =>
+          el('li', { class: 'msg msg-warning' },
+            el('span', { class: 'msg-icon', 'aria-hidden': 'true', text: '?' }),
+            el('button', { type: 'button', class: 'linkish', onclick: () => this.goToFinding(f), text: `${this.labelOfKey(f.key)}: ${message(f.message, this.lang)}` })))));
+      }
+    }
+  }
+
+  labelOfKey(key) {
+    const node = this.cq.byName.get(splitKey(key).name);
+    return node?.item.label ? this.label(node.item.label) : key;
   }
 
   /** Tries to finish: blocked by any error (shown, first one focused); warnings allowed. */
@@ -635,8 +671,18 @@ export class Form {
     const errors = this.findings.filter((f) => f.severity === 'error');
     this.update();
     if (errors.length) {
+      this.warningsSeen = false;
       this.goToFinding(errors[0]);
       return { ok: false, errors };
+    }
+    const warnings = this.findings.filter((f) => f.severity === 'warning');
+    if (warnings.length && !this.warningsSeen) {
+      // Soft rules do not block, but the enumerator sees them once more before finishing.
+      this.warningsSeen = true;
+      const button = this.root.querySelector('#btn-finish');
+      if (button) button.textContent = t('confirmFinish');
+      this.root.querySelector('#form-summary')?.scrollIntoView?.({ block: 'center' });
+      return { ok: false, warnings };
     }
     const result = {
       ok: true,

@@ -213,6 +213,13 @@ export function evaluateIn(cq, state, expr, context, today, extra = {}) {
   return safeValue(expr, scope);
 }
 
+/** Whether a question is required in this context (`required` may be an expression). */
+export function isRequired(cq, state, node, context, today) {
+  if (node.required === true || node.required === false) return node.required;
+  const scope = E.makeTreeScope({ vars: cq.vars, root: state.tree, context, today });
+  return safeBool(node.required, scope);
+}
+
 /** The choices of a select question shown in this context (after its choice_filter). */
 export function visibleChoices(cq, state, node, context, today) {
   const list = node.choices ?? [];

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import os from 'node:os';
-import { startServer, launch, openPractice, ROOT } from './harness.mjs';
+import { startServer, launch, openPractice, rustValidate, ROOT } from './harness.mjs';
 
 const worker = JSON.parse(readFileSync(path.join(ROOT, 'questionnaires/worker.json'), 'utf8'));
 const EXAMPLE = 'tests/data/examples/dwscs-worker/valid/female_assembler_bac_ninh.json';
@@ -339,6 +339,72 @@ test('a scripted interview produces the expected answers, which the Rust engine 
   assert.equal(report.errors, 0, JSON.stringify(report.findings));
   assert.equal(report.valid, true);
   // The calculations the page showed agree with the engine's.
+  await page.close();
+});
+
+test('every question type: date, datetime, geopoint, filters, nested rosters, refused', async () => {
+  const defPath = 'tests/browser/fixtures/all-types.json';
+  const def = JSON.parse(readFileSync(path.join(ROOT, defPath), 'utf8'));
+  const expected = JSON.parse(readFileSync(path.join(ROOT, 'tests/browser/fixtures/all-types.answers.json'), 'utf8'));
+  await browser.context.grantPermissions(['geolocation'], { origin: server.url });
+  await browser.context.setGeolocation({ latitude: 21.0285, longitude: 105.8542, accuracy: 5 });
+  const page = await newPage();
+  await page.goto(`${server.url}/web/index.html#/`);
+  await page.waitForSelector('body[data-ready="true"]');
+  if (await page.$('#btn-practice')) await page.click('#btn-practice');
+  await page.waitForSelector('[data-new="dwscs-worker"]');
+  await page.evaluate(async (d) => (await import('/web/store.js')).saveQuestionnaire(d), def);
+  await page.reload();
+  await page.click('[data-new="web-all-types"]');
+  await page.waitForSelector('#section-title');
+  await page.fill('#in-full_name', expected.full_name);
+  await page.fill('#in-age', '14');
+  assert.match(await page.textContent('[data-key="age"] .msg-error'), /At least 15/);
+  await page.click('[data-key="age"] [data-missing="dont_know"]');
+  assert.equal(await page.$('[data-key="age"] .msg-error'), null);
+  await page.click('[data-key="income"] [data-missing="refused"]');
+  await page.fill('#in-visit_date', '2099-01-01');
+  assert.match(await page.textContent('[data-key="visit_date"] .msg-error'), /Not in the future/);
+  await page.fill('#in-visit_date', expected.visit_date);
+  await page.fill('#in-visit_start', '2026-02-27T09:30');
+  await page.click('[data-key="location"] button');
+  await page.waitForFunction(() => window.chainsurvey.form.currentAnswers().location);
+  // The choice filter shows only the provinces of the chosen region.
+  await page.check('#in-region-1');
+  assert.deepEqual(await page.$$eval('[data-key="province"] [data-choice]:not([hidden])', (n) => n.map((x) => x.dataset.choice)), ['79']);
+  await page.check('#in-region-0');
+  assert.deepEqual(await page.$$eval('[data-key="province"] [data-choice]:not([hidden])', (n) => n.map((x) => x.dataset.choice)), ['01', '27']);
+  await page.check('#in-province-1');
+  for (const f of ['mango', 'lychee', 'durian']) await page.check(`[data-key="fruits"] input[value="${f}"]`);
+  assert.match(await page.textContent('[data-key="fruits"] .msg-warning'), /More than two/);
+  await page.uncheck('[data-key="fruits"] input[value="durian"]');
+  // A required-when expression: the mark appears with its condition.
+  assert.equal(await page.isVisible('[data-req="kids_note"]'), false);
+  await page.check('#in-has_kids-0');
+  assert.equal(await page.isVisible('[data-req="kids_note"]'), true);
+  await page.fill('#in-kids_note', expected.kids_note);
+  await page.click('#btn-next');
+  await page.fill('#in-n_members', '2');
+  assert.equal(await page.$$eval('[data-key="members"] > .roster-row', (r) => r.length), 2);
+  await page.fill('#in-members-0-m_name', 'Minh');
+  await page.fill('#in-members-1-m_name', 'Lan');
+  await page.click('[data-add="members.0.jobs"]');
+  await page.click('[data-add="members.0.jobs"]');
+  await page.fill('#in-members-0-jobs-0-job_title', 'Lắp ráp');
+  await page.fill('#in-members-0-jobs-0-job_hours', '48');
+  await page.fill('#in-members-0-jobs-1-job_title', 'Bán hàng');
+  await page.fill('#in-members-0-jobs-1-job_hours', '10,5');
+  assert.equal(await page.textContent('[data-calc="members.0.m_hours"]'), '58.5');
+  assert.equal(await page.textContent('[data-calc="total_hours"]'), '58.5');
+  const produced = await page.evaluate(() => window.chainsurvey.form.currentAnswers());
+  assert.deepEqual(produced, expected);
+  const report = await rustValidate(defPath, produced);
+  assert.equal(report.errors, 0, JSON.stringify(report.findings));
+  assert.equal(report.calculations.total_hours, 58.5);
+  await page.click('.section-nav .chip:last-child');
+  await page.click('#btn-finish');
+  await page.waitForSelector('[data-status="queued"]');
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 

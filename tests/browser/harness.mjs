@@ -94,6 +94,8 @@ export async function launch() {
     ],
     viewport: { width: 1024, height: 1366 },
     locale: 'en-GB',
+    // Viet Nam's offset, so datetime answers carry +07:00 as on an enumerator's tablet.
+    timezoneId: 'Asia/Ho_Chi_Minh',
   });
   return {
     context,
