@@ -8,6 +8,7 @@ import * as outbox from './outbox.js';
 import { Form } from './form.js';
 import { t, setLanguage, language, formatWhen, message } from './i18n.js';
 import { tr } from './runner.js';
+import { el } from './dom.js';
 
 /** Questionnaires of practice mode, relative to the app (the repository layout). */
 export const PRACTICE_QUESTIONNAIRES = ['../questionnaires/worker.json', '../questionnaires/enterprise.json', '../questionnaires/household_unit.json'];
@@ -16,18 +17,6 @@ const main = document.getElementById('main');
 const app = { form: null, flash: null };
 window.chainsurvey = app;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
-  return node;
-}
 
 // ----- header ------------------------------------------------------------------------------
 

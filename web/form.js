@@ -9,21 +9,10 @@
 
 import * as R from './runner.js';
 import { t, message } from './i18n.js';
+import { el } from './dom.js';
 
 const MANY_CHOICES = 12;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
-  return node;
-}
 
 const keyOf = (context, name) => [...context.flat(), name].join('.');
 
@@ -558,15 +547,11 @@ export class Form {
     }
     this.updateChoiceFilters();
     this.updateRequiredMarks();
-    this.updateRosterCounts();
     this.updateNav();
   }
 
   touched(key) {
-    const parts = key.split('.');
-    const name = parts.pop();
-    const context = [];
-    for (let i = 0; i < parts.length; i += 2) context.push([parts[i], Number(parts[i + 1])]);
+    const { context, name } = splitKey(key);
     // A required question shows its message once the enumerator has moved past it: when
     // anything after it in the section has been answered, or on finishing.
     return this.getAnswer(context, name) !== undefined || this.laterAnswered(key);
@@ -577,10 +562,7 @@ export class Form {
     const at = boxes.findIndex((b) => b.dataset.key === key);
     if (at < 0) return false;
     return boxes.slice(at + 1).some((b) => {
-      const parts = b.dataset.key.split('.');
-      const name = parts.pop();
-      const context = [];
-      for (let i = 0; i < parts.length; i += 2) context.push([parts[i], Number(parts[i + 1])]);
+      const { context, name } = splitKey(b.dataset.key);
       return !b.hidden && this.getAnswer(context, name) !== undefined;
     });
   }
@@ -589,10 +571,8 @@ export class Form {
     for (const node of this.cq.nodes) {
       if (!node.choiceFilter) continue;
       for (const box of this.root.querySelectorAll(`.q[data-key$="${CSS.escape(node.name)}"]`)) {
-        const parts = box.dataset.key.split('.');
-        if (parts.pop() !== node.name) continue;
-        const context = [];
-        for (let i = 0; i < parts.length; i += 2) context.push([parts[i], Number(parts[i + 1])]);
+        const { context, name } = splitKey(box.dataset.key);
+        if (name !== node.name) continue;
         const allowed = new Set(R.visibleChoices(this.cq, this.state, node, context, this.today).map((c) => c.value));
         box.querySelectorAll('[data-choice]').forEach((opt) => {
           const hide = !allowed.has(opt.dataset.choice);
@@ -608,15 +588,6 @@ export class Form {
       const { context, name } = splitKey(mark.dataset.req);
       const node = this.cq.byName.get(name);
       if (node && node.required !== true) mark.hidden = !R.isRequired(this.cq, this.state, node, context, this.today);
-    }
-  }
-
-  updateRosterCounts() {
-    for (const span of this.root.querySelectorAll('[data-rowcount]')) {
-      const key = span.dataset.rowcount;
-      const box = span.closest('.roster');
-      const n = box ? box.querySelectorAll(':scope > .roster-row').length : 0;
-      span.dataset.rows = String(n);
     }
   }
 

@@ -7,7 +7,7 @@
 const CACHE = 'chainsurvey-v1';
 const SHELL = [
   './', './index.html', './style.css', './app.js', './form.js', './runner.js', './expr.js',
-  './i18n.js', './store.js', './api.js', './outbox.js', './icon.svg', './manifest.webmanifest',
+  './i18n.js', './dom.js', './store.js', './api.js', './outbox.js', './icon.svg', './manifest.webmanifest',
 ];
 
 self.addEventListener('install', (event) => {

@@ -76,10 +76,6 @@ async function newPage() {
 async function workerInterview(page) {
   await page.goto(`${server.url}/web/index.html#/`);
   await page.waitForSelector('body[data-ready="true"]');
-  await page.evaluate(async () => {
-    const dbs = await indexedDB.databases?.();
-    void dbs;
-  });
   if (await page.$('#btn-practice')) await page.click('#btn-practice');
   await page.waitForSelector('[data-new="dwscs-worker"]');
   await page.click('[data-new="dwscs-worker"]');
