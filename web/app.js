@@ -161,8 +161,8 @@ async function renderInterviews() {
     ? el('ul', { class: 'list', id: 'interview-list' }, interviews.map((i) => {
       const q = questionnaires.find((x) => x.key === `${i.questionnaire}@${i.version}`);
       const editable = ['draft', 'rejected', 'review_rejected'].includes(i.status);
-      const problems = i.server?.findings?.length ? el('ul', { class: 'msgs' }, i.server.findings.map((f) => el('li', { class: 'msg msg-error', text: `${f.path ?? ''} ${message(f.message)}` }))) : null;
-      const review = i.server?.review?.comment ? el('p', { class: 'msg msg-warning', text: `${t('reviewComment')} ${i.server.review.comment}` }) : null;
+      const problems = i.status === 'rejected' && i.server?.findings?.length ? el('ul', { class: 'msgs' }, i.server.findings.map((f) => el('li', { class: 'msg msg-error', text: `${f.path ?? ''} ${message(f.message)}` }))) : null;
+      const review = i.status === 'review_rejected' && i.server?.review?.comment ? el('p', { class: 'msg msg-warning', text: `${t('reviewComment')} ${i.server.review.comment}` }) : null;
       return el('li', { class: 'list-item', 'data-instance': i.instance_id, 'data-status': i.status },
         el('div', { class: 'grow' },
           el('strong', { text: q ? tr(q.definition.title, language()) : i.questionnaire }),
@@ -266,6 +266,22 @@ async function signOut() {
 
 // ----- interview ---------------------------------------------------------------------------
 
+/** What the server or the supervisor said about an interview, for the form to show. */
+function notesOf(interview) {
+  if (interview.status === 'rejected') {
+    const findings = (interview.server?.findings ?? []).map((f) => ({ path: f.path ?? '', text: message(f.message), kind: 'server' }));
+    return findings.length ? findings : [{ path: '', text: interview.server?.message ?? '', kind: 'server' }];
+  }
+  if (interview.status === 'review_rejected') {
+    const review = interview.server?.review ?? {};
+    return [
+      ...(review.comment ? [{ path: '', text: review.comment, kind: 'review' }] : []),
+      ...(Array.isArray(review.question_comments) ? review.question_comments : []).map((q) => ({ path: q.path ?? '', text: q.comment ?? '', kind: 'review' })),
+    ];
+  }
+  return [];
+}
+
 async function renderInterview(id) {
   const interview = await store.get('interviews', id);
   if (!interview) {
@@ -296,8 +312,13 @@ async function renderInterview(id) {
     definition: q.definition,
     answers: interview.answers,
     lang: language(),
-    serverFindings: interview.status === 'rejected' ? interview.server?.findings ?? [] : [],
+    notes: notesOf(interview),
     readOnly,
+    section: interview.section ?? 0,
+    onSection: (i) => {
+      interview.section = i;
+      if (!readOnly) save();
+    },
     onChange: (answers) => {
       if (readOnly) return;
       interview.answers = answers;

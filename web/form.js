@@ -85,7 +85,10 @@ export class Form {
     this.today = options.today ?? R.todayValue();
     this.onChange = options.onChange ?? (() => {});
     this.onFinish = options.onFinish ?? (() => {});
-    this.serverFindings = options.serverFindings ?? [];
+    this.onSection = options.onSection ?? (() => {});
+    // Notes from elsewhere: the server's findings on a rejected submission, or a
+    // supervisor's comments. {path (JSON pointer into the answers), text, kind: 'server'|'review'}.
+    this.notes = options.notes ?? [];
     this.readOnly = !!options.readOnly;
     this.sections = sections(this.cq);
     this.current = Math.min(options.section ?? 0, this.sections.length - 1);
@@ -213,10 +216,20 @@ export class Form {
   }
 
   renderServerFindings() {
-    if (!this.serverFindings.length) return null;
-    return el('div', { class: 'banner banner-error', role: 'alert' },
-      el('strong', { text: t('serverFindings') }),
-      el('ul', {}, this.serverFindings.map((f) => el('li', { text: `${f.path ?? ''} ${message(f.message, this.lang)}` }))));
+    if (!this.notes.length) return null;
+    const review = this.notes.every((n) => n.kind === 'review');
+    return el('div', { class: `banner ${review ? 'banner-review' : 'banner-error'}`, role: 'alert', id: 'notes' },
+      el('strong', { text: review ? t('reviewComment') : t('serverFindings') }),
+      el('ul', {}, this.notes.map((n) => el('li', {},
+        n.path ? el('button', { type: 'button', class: 'linkish', onclick: () => this.goToFinding({ key: this.keyOfPath(n.path) }), text: `${this.labelOfKey(this.keyOfPath(n.path))}: ` }) : null,
+        n.text))));
+  }
+
+  /** The item key of a JSON pointer into the answers (a select_multiple element → its question). */
+  keyOfPath(pointer) {
+    const parts = pointer.replace(/^\//, '').split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+    if (parts.length > 1 && /^\d+$/.test(parts.at(-1)) && this.cq.byName.get(parts.at(-2))?.kind === 'question') parts.pop();
+    return parts.join('.');
   }
 
   renderNav() {
@@ -247,6 +260,7 @@ export class Form {
     if (i < 0 || i >= this.sections.length) return;
     this.current = i;
     this.render();
+    this.onSection(i);
     this.root.querySelector('#section-title')?.focus();
     window.scrollTo?.(0, 0);
   }
@@ -537,9 +551,14 @@ export class Form {
       const key = list.dataset.msgs;
       const box = list.closest('[data-key]');
       const mine = (byKey.get(key) ?? []).filter((f) => this.showAll || f.code !== 'required_missing' || this.touched(key));
-      list.replaceChildren(...mine.map((f) => el('li', { class: `msg msg-${f.severity}`, 'data-code': f.code },
-        el('span', { class: 'msg-icon', 'aria-hidden': 'true', text: f.severity === 'error' ? '!' : '?' }),
-        el('span', { text: message(f.message, this.lang) }))));
+      const notes = this.notes.filter((n) => n.path && this.keyOfPath(n.path) === key);
+      list.replaceChildren(
+        ...mine.map((f) => el('li', { class: `msg msg-${f.severity}`, 'data-code': f.code },
+          el('span', { class: 'msg-icon', 'aria-hidden': 'true', text: f.severity === 'error' ? '!' : '?' }),
+          el('span', { text: message(f.message, this.lang) }))),
+        ...notes.map((n) => el('li', { class: `msg msg-note msg-${n.kind}` },
+          el('span', { class: 'msg-icon', 'aria-hidden': 'true', text: 'i' }),
+          el('span', { text: `${n.kind === 'review' ? t('reviewComment') : t('serverFindings')} ${n.text}` }))));
       box?.classList.toggle('has-error', mine.some((f) => f.severity === 'error'));
       box?.classList.toggle('has-warning', mine.some((f) => f.severity === 'warning'));
       const input = box?.querySelector(`[data-input="${CSS.escape(key)}"]`);

@@ -397,9 +397,20 @@ test('every question type: date, datetime, geopoint, filters, nested rosters, re
   const report = await rustValidate(defPath, produced);
   assert.equal(report.errors, 0, JSON.stringify(report.findings));
   assert.equal(report.calculations.total_hours, 58.5);
+  // A warning does not block finishing, but it is listed once before the interview closes.
+  await page.click('.chip[data-section="0"]');
+  await page.check('[data-key="fruits"] input[value="durian"]');
   await page.click('.section-nav .chip:last-child');
   await page.click('#btn-finish');
-  await page.waitForSelector('[data-status="queued"]');
+  assert.match(await page.textContent('#form-summary'), /1 warning\(s\)/);
+  assert.match(await page.textContent('#form-summary'), /Fruits grown: More than two: confirm/);
+  assert.equal(await page.textContent('#btn-finish'), 'Finish and queue for sending');
+  const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
+  await page.click('#btn-finish');
+  await page.waitForSelector(`[data-instance="${instance}"][data-status="queued"]`);
+  const stored = await page.evaluate(async (id) => (await import('/web/store.js')).get('interviews', id), instance);
+  assert.deepEqual(stored.submitted_answers, { ...expected, fruits: ['mango', 'lychee', 'durian'] });
+  assert.equal(stored.warnings, 1);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -466,13 +477,19 @@ test('the outbox retries with the same instance id and shows server findings', a
   assert.equal(mock.submissions.at(-1).instance_id, instance);
   // A supervisor's rejection arrives through sync.
   mock.sync = {
-    changes: [{ seq: 2, at: '2026-03-02T02:00:00Z', actor: 'sup', kind: 'review.decided', subject: instance, data: { interview: {}, decision: { instance_id: instance, verdict: 'reject', comment: 'Kiểm tra lại tuổi', revision: 1 } } }],
+    changes: [{ seq: 2, at: '2026-03-02T02:00:00Z', actor: 'sup', kind: 'review.decided', subject: instance, data: { interview: {}, decision: { instance_id: instance, verdict: 'reject', comment: 'Kiểm tra lại tuổi', revision: 1, question_comments: [{ path: '/consent', comment: 'Hỏi lại người lao động' }] } } }],
     next: 2,
     more: false,
   };
   await page.click('#btn-sync');
   await page.waitForSelector(`[data-instance="${instance}"][data-status="review_rejected"]`);
   assert.match(await page.textContent(`[data-instance="${instance}"]`), /Kiểm tra lại tuổi/);
+  // Opened again, the form shows the comment and the per-question comment at its question.
+  await page.click(`[data-instance="${instance}"] .actions .btn`);
+  await page.waitForSelector('#notes');
+  assert.match(await page.textContent('#notes'), /Kiểm tra lại tuổi/);
+  assert.match(await page.textContent('[data-key="consent"] .msg-review'), /Hỏi lại người lao động/);
+  await page.click('#btn-home');
   const syncCalls = server.requests.filter((r) => r.path === '/api/v1/sync').map((r) => r.search);
   assert.equal(syncCalls.at(-1), '?since=1');
   await page.click('#btn-signout');
