@@ -97,6 +97,9 @@ export class Form {
     this.findings = [];
     this.showAll = false;
     this.render();
+    // A returned interview opens where the first comment or finding points.
+    const first = this.notes.find((n) => n.path);
+    if (first) this.goToFinding({ key: this.keyOfPath(first.path) });
   }
 
   label(text) {
