@@ -115,24 +115,37 @@ export async function openPractice(page, base) {
 }
 
 /**
- * Validates answers with the Rust engine (`cargo run -q -- questionnaire validate … --format
- * json`) and returns its JSON report. The CLI exits 1 when there are errors; the report is
- * returned either way.
+ * Runs the chainsurvey CLI through cargo (`cargo run -q -- ARGS`) and returns its stdout
+ * parsed as JSON. The CLI exits 1 when it finds errors; its report is returned either way.
  */
-export async function rustValidate(definitionPath, answers) {
+export async function rustCli(args) {
   const { execFileSync } = await import('node:child_process');
-  const { writeFileSync, mkdtempSync } = await import('node:fs');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'chainsurvey-answers-'));
-  const file = path.join(dir, 'answers.json');
-  writeFileSync(file, JSON.stringify(answers));
-  const args = ['run', '-q', '--', 'questionnaire', 'validate', definitionPath, file, '--format', 'json'];
+  const full = ['run', '-q', '--', ...args];
   let out;
   try {
-    out = execFileSync('cargo', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync('cargo', full, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
   } catch (e) {
-    if (!e.stdout) throw new Error(`cargo ${args.join(' ')} failed: ${e.stderr}`);
+    if (!e.stdout) throw new Error(`cargo ${full.join(' ')} failed: ${e.stderr}`);
     out = e.stdout;
   }
-  await rm(dir, { recursive: true, force: true });
   return JSON.parse(out);
+}
+
+/** Writes `value` as JSON to a fresh temporary file; returns its path. */
+export async function tempJson(name, value) {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'chainsurvey-'));
+  const file = path.join(dir, name);
+  writeFileSync(file, JSON.stringify(value));
+  return file;
+}
+
+/** Validates answers with the Rust engine and returns its JSON report. */
+export async function rustValidate(definitionPath, answers) {
+  const file = await tempJson('answers.json', answers);
+  try {
+    return await rustCli(['questionnaire', 'validate', definitionPath, file, '--format', 'json']);
+  } finally {
+    await rm(path.dirname(file), { recursive: true, force: true });
+  }
 }
