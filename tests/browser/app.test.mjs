@@ -165,6 +165,13 @@ test('the worker questionnaire renders in English and Vietnamese', async () => {
   console.log(`# screenshot: ${shot}`);
   await page.click('[data-lang="en"]');
   assert.equal(await page.textContent('#section-title'), worker.items[0].label.en);
+  // Every control of every section has an accessible name (a <label> or aria-label).
+  for (let i = 0; i < chips.length; i++) {
+    await page.click(`.chip[data-section="${i}"]`);
+    const unnamed = await page.$$eval('main input, main select, main button, main textarea', (nodes) =>
+      nodes.filter((n) => !(n.labels?.length || n.getAttribute('aria-label') || n.textContent.trim())).map((n) => n.id || n.outerHTML.slice(0, 80)));
+    assert.deepEqual(unnamed, [], `section ${i}`);
+  }
   assert.deepEqual(page.errors, []);
   await page.close();
 });
