@@ -72,12 +72,24 @@ async function newPage() {
   return page;
 }
 
-/** Fresh practice session with a new worker interview open. */
-async function workerInterview(page) {
+/** The home screen in practice mode, whatever an earlier test left signed in. */
+async function practiceHome(page) {
   await page.goto(`${server.url}/web/index.html#/`);
   await page.waitForSelector('body[data-ready="true"]');
-  if (await page.$('#btn-practice')) await page.click('#btn-practice');
+  await page.evaluate(async () => {
+    const store = await import('/web/store.js');
+    await store.setMeta('token', null);
+    await store.setMeta('practice', false);
+  });
+  await page.reload();
+  await page.waitForSelector('#btn-practice');
+  await page.click('#btn-practice');
   await page.waitForSelector('[data-new="dwscs-worker"]');
+}
+
+/** Fresh practice session with a new worker interview open. */
+async function workerInterview(page) {
+  await practiceHome(page);
   await page.click('[data-new="dwscs-worker"]');
   await page.waitForSelector('#section-title');
 }
@@ -352,10 +364,7 @@ test('every question type: date, datetime, geopoint, filters, nested rosters, re
   await browser.context.grantPermissions(['geolocation'], { origin: server.url });
   await browser.context.setGeolocation({ latitude: 21.0285, longitude: 105.8542, accuracy: 5 });
   const page = await newPage();
-  await page.goto(`${server.url}/web/index.html#/`);
-  await page.waitForSelector('body[data-ready="true"]');
-  if (await page.$('#btn-practice')) await page.click('#btn-practice');
-  await page.waitForSelector('[data-new="dwscs-worker"]');
+  await practiceHome(page);
   await page.evaluate(async (d) => (await import('/web/store.js')).saveQuestionnaire(d), def);
   await page.reload();
   await page.click('[data-new="web-all-types"]');
@@ -424,9 +433,8 @@ test('every question type: date, datetime, geopoint, filters, nested rosters, re
 
 test('the outbox retries with the same instance id and shows server findings', async () => {
   const page = await newPage();
-  await page.goto(`${server.url}/web/index.html#/`);
-  await page.waitForSelector('body[data-ready="true"]');
-  if (await page.$('#btn-signout')) await page.click('#btn-signout');
+  await practiceHome(page);
+  await page.click('#btn-signout');
   await page.waitForSelector('#login-name');
   await page.fill('#login-name', 'lan');
   await page.fill('#login-password', 'wrong');

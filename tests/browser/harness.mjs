@@ -97,6 +97,8 @@ export async function launch() {
     // Viet Nam's offset, so datetime answers carry +07:00 as on an enumerator's tablet.
     timezoneId: 'Asia/Ho_Chi_Minh',
   });
+  // The machine running the tests may be busy (shared build machines): generous waits.
+  context.setDefaultTimeout(90_000);
   return {
     context,
     close: async () => {
