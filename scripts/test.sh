@@ -28,3 +28,10 @@ echo "== npm ci (playwright-core, tests only)"
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 echo "== node --test tests/browser/"
 node --test tests/browser/
+# The client's API layer against the real server, once the binary has a `serve` command.
+if ./target/debug/chainsurvey serve --help >/dev/null 2>&1; then
+  echo "== web/api.js against the server (tests/browser/server-contract.mjs)"
+  node tests/browser/server-contract.mjs ./target/debug/chainsurvey
+else
+  echo "== (this build has no server yet: tests/browser/server-contract.mjs not run)"
+fi

@@ -193,6 +193,7 @@ async function newInterview(q, assignment) {
     version: q.version,
     assignment_id: assignment?.id ?? null,
     answers: preload,
+    locked: assignment?.preload_protected ? Object.keys(preload) : [],
     status: 'draft',
     started_at: now,
     ended_at: null,
@@ -314,6 +315,7 @@ async function renderInterview(id) {
     lang: language(),
     notes: notesOf(interview),
     readOnly,
+    locked: interview.locked ?? [],
     section: interview.section ?? 0,
     onSection: (i) => {
       interview.section = i;

@@ -90,6 +90,8 @@ export class Form {
     // supervisor's comments. {path (JSON pointer into the answers), text, kind: 'server'|'review'}.
     this.notes = options.notes ?? [];
     this.readOnly = !!options.readOnly;
+    // Answers preloaded by the assignment and protected: shown, not editable.
+    this.locked = new Set(options.locked ?? []);
     this.sections = sections(this.cq);
     this.current = Math.min(options.section ?? 0, this.sections.length - 1);
     this.invalid = new Map(); // key → raw text that is not a valid answer
@@ -211,6 +213,10 @@ export class Form {
       this.renderFooter(),
     ].filter(Boolean));
     this.update();
+    for (const key of this.locked) {
+      this.root.querySelectorAll(`[data-key="${CSS.escape(key)}"] input, [data-key="${CSS.escape(key)}"] select, [data-key="${CSS.escape(key)}"] .btn-missing`)
+        .forEach((n) => { n.disabled = true; });
+    }
     if (this.readOnly) {
       this.root.querySelectorAll('.section input, .section select, .section textarea, .section .btn-missing, .section .btn-add, .section .btn-danger, #btn-finish')
         .forEach((n) => { n.disabled = true; });

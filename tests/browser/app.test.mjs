@@ -443,7 +443,7 @@ test('the outbox retries with the same instance id and shows server findings', a
   mock.sync = {
     changes: [{
       seq: 1, at: '2026-03-01T02:00:00Z', actor: 'manager', kind: 'assignment.created', subject: 'a-1',
-      data: { id: 'a-1', questionnaire: 'dwscs-worker', allowed_versions: ['2026.1'], enumerator: 'lan', target: { name: 'Công ty Điện tử Bắc Ninh' }, quantity: 2, submitted: 0, status: 'assigned' },
+      data: { id: 'a-1', questionnaire: 'dwscs-worker', allowed_versions: ['2026.1'], enumerator: 'lan', target: { name: 'Công ty Điện tử Bắc Ninh' }, preload: { interview_type: '1' }, preload_protected: true, quantity: 2, submitted: 0, status: 'assigned' },
     }],
     next: 1,
     more: false,
@@ -456,7 +456,9 @@ test('the outbox retries with the same instance id and shows server findings', a
   await page.click('.list-item button.btn-primary');
   await page.waitForSelector('#section-title');
   const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
-  await page.check('#in-interview_type-0');
+  // The assignment's protected preload is filled in and cannot be changed.
+  assert.equal(await page.isChecked('#in-interview_type-0'), true);
+  assert.equal(await page.isDisabled('#in-interview_type-1'), true);
   await page.check('#in-consent-1');
   mock.plan = ['drop', '503', '422'];
   mock.submissions.length = 0;
