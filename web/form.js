@@ -174,9 +174,9 @@ export class Form {
         if (node.kind !== 'roster') continue;
         const row = this.rowAt(context);
         if (node.count && row) {
-          const want = Number(R.calculationText(R.evaluateIn(this.cq, this.state, node.count, context, this.today)));
+          const want = R.rosterTarget(this.cq, this.state, node, context, this.today);
           const cap = Math.min(Number.isInteger(node.item.max) ? node.item.max : 500, 500);
-          if (Number.isInteger(want) && want >= 0 && want <= cap) {
+          if (want !== null && want <= cap) {
             const rows = Array.isArray(row[node.name]) ? row[node.name] : [];
             if (rows.length !== want) {
               while (rows.length < want) rows.push({});

@@ -213,6 +213,17 @@ export function evaluateIn(cq, state, expr, context, today, extra = {}) {
   return safeValue(expr, scope);
 }
 
+/**
+ * The number of rows a roster's `count` asks for in this context: a whole number ≥ 0, or
+ * null when the count is empty (its question not answered yet) or not a whole number —
+ * then it does not constrain the rows, as in the validator.
+ */
+export function rosterTarget(cq, state, node, context, today) {
+  if (!node.count) return null;
+  const n = E.toNumber(evaluateIn(cq, state, node.count, context, today));
+  return n !== null && n >= 0 && Number.isInteger(n) ? n : null;
+}
+
 /** Whether a question is required in this context (`required` may be an expression). */
 export function isRequired(cq, state, node, context, today) {
   if (node.required === true || node.required === false) return node.required;

@@ -309,6 +309,13 @@ test('a roster adds and removes rows; a counted roster follows its count', async
   await page.click(`.chip[data-section="${sectionIndex('k_worker_selection')}"]`);
   assert.equal(await page.$$eval(`${listed} > .roster-row`, (r) => r.length), 5);
   assert.match(await page.textContent(`${listed} .roster-count`), /5 row/);
+  // Clearing the count keeps the rows (an empty count does not constrain them).
+  await page.fill('#in-worker_list-0-wl_name', 'Hoa');
+  await page.click(`.chip[data-section="${sectionIndex('c_workforce')}"]`);
+  await page.fill('#in-workers_female', '');
+  await page.click(`.chip[data-section="${sectionIndex('k_worker_selection')}"]`);
+  assert.equal(await page.$$eval(`${listed} > .roster-row`, (r) => r.length), 5);
+  assert.equal(await page.inputValue('#in-worker_list-0-wl_name'), 'Hoa');
   const shot = path.join(SCREENSHOT_DIR, 'enterprise-roster.png');
   await page.screenshot({ path: shot, fullPage: true });
   assert.deepEqual(page.errors, []);
