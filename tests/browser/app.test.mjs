@@ -188,6 +188,27 @@ test('the worker questionnaire renders in English and Vietnamese', async () => {
   await page.close();
 });
 
+test('every shipped questionnaire opens and every section renders', async () => {
+  const page = await newPage();
+  await practiceHome(page);
+  for (const [id, file] of [['dwscs-worker', 'worker'], ['dwscs-enterprise', 'enterprise'], ['dwscs-household-unit', 'household_unit']]) {
+    const def = JSON.parse(readFileSync(path.join(ROOT, `questionnaires/${file}.json`), 'utf8'));
+    await page.click('#brand-home').catch(() => page.goto(`${server.url}/web/index.html#/`));
+    await page.waitForSelector(`[data-new="${id}"]`);
+    await page.click(`[data-new="${id}"]`);
+    await page.waitForSelector('#section-title');
+    const chips = await page.$$('.section-nav .chip');
+    assert.ok(chips.length >= 5, `${id}: ${chips.length} sections`);
+    for (let i = 0; i < chips.length; i++) {
+      await page.click(`.chip[data-section="${i}"]`);
+      assert.ok((await page.textContent('#section-title')).length > 0);
+    }
+    assert.equal(await page.textContent('.form-title'), def.title.en);
+  }
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('skip logic hides and shows items live', async () => {
   const page = await newPage();
   await workerInterview(page);
