@@ -210,7 +210,7 @@ async function syncNow() {
   const status = document.getElementById('last-sync');
   if (status) status.textContent = t('syncing');
   try {
-    await outbox.flush();
+    await outbox.flush({ force: true });
     const since = await store.getMeta('sync_cursor', 0);
     const { changes, cursor } = await api.syncAll(token, since);
     for (const change of changes) await applyChange(token, change);
@@ -254,7 +254,7 @@ async function applyChange(token, change) {
 }
 
 async function sendNow() {
-  const result = await outbox.flush();
+  const result = await outbox.flush({ force: true });
   app.flash = { kind: result.rejected ? 'error' : 'ok', text: `${t('status_sent')}: ${result.sent} · ${t('status_rejected')}: ${result.rejected} · ${t('status_queued')}: ${result.waiting}` };
   await renderHome();
 }
@@ -336,7 +336,7 @@ async function renderInterview(id) {
       await save();
       app.flash = { kind: 'ok', text: t('complete') };
       location.hash = '#/';
-      outbox.flush().then(() => (location.hash === '#/' || location.hash === '' ? renderHome() : null));
+      outbox.flush({ force: true }).then(() => (location.hash === '#/' || location.hash === '' ? renderHome() : null));
     },
   });
 }
@@ -358,7 +358,7 @@ async function start() {
   window.addEventListener('hashchange', route);
   window.addEventListener('online', renderHeader);
   window.addEventListener('offline', renderHeader);
-  outbox.startBackgroundRetry(() => { if (!app.form) renderHome(); });
+  outbox.startBackgroundRetry(() => { if (!app.form) renderHome(); }, 15_000);
   if ('serviceWorker' in navigator) {
     navigator.serviceWorker.register('./sw.js').catch(() => {});
   }

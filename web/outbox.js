@@ -25,22 +25,29 @@ export async function paradata(interview) {
   };
 }
 
+/** The wait before the next automatic attempt after `attempts` failures. */
+export function backoffMs(attempts) {
+  return Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 30 * 60_000);
+}
+
 /**
- * Sends every queued interview once. Returns {sent, rejected, waiting}. Concurrent calls
- * share one run, so an interview is never posted twice at the same time.
+ * Sends every queued interview once (`force`: also those still in their backoff wait).
+ * Returns {sent, rejected, waiting}. Concurrent calls share one run, so an interview is
+ * never posted twice at the same time.
  */
-export function flush() {
-  if (!running) running = run().finally(() => (running = null));
+export function flush({ force = false } = {}) {
+  if (!running) running = run(force).finally(() => (running = null));
   return running;
 }
 
-async function run() {
+async function run(force) {
   const counts = { sent: 0, rejected: 0, waiting: 0 };
   const token = await store.getMeta('token');
   const practice = await store.getMeta('practice', false);
   const queued = (await store.all('interviews')).filter((i) => i.status === 'queued');
   for (const interview of queued) {
-    if (practice || !token) {
+    const due = !interview.next_attempt_at || Date.parse(interview.next_attempt_at) <= Date.now();
+    if (practice || !token || (!force && !due)) {
       counts.waiting++;
       continue;
     }
@@ -49,6 +56,7 @@ async function run() {
       interview.status = 'sent';
       interview.server = { ...(interview.server ?? {}), revision: result.revision ?? null, warnings: result.warnings ?? [], findings: [] };
       interview.sent_at = new Date().toISOString();
+      delete interview.next_attempt_at;
       counts.sent++;
     } catch (e) {
       if (e instanceof api.ApiError && !e.retryable && e.status !== 401) {
@@ -57,6 +65,7 @@ async function run() {
         counts.rejected++;
       } else {
         interview.attempts = (interview.attempts ?? 0) + 1;
+        interview.next_attempt_at = new Date(Date.now() + backoffMs(interview.attempts)).toISOString();
         interview.last_error = e.message;
         counts.waiting++;
       }
@@ -72,14 +81,15 @@ let timer = null;
 /** Retries in the background: on `online`, and every `intervalMs` while something waits. */
 export function startBackgroundRetry(onChange, intervalMs = 30000) {
   const tick = async () => {
+    // Runs often; each interview is only retried when its backoff wait is over.
     const before = await pendingCount();
     if (before === 0) return;
     const result = await flush();
     if (result.sent || result.rejected) onChange?.(result);
   };
-  window.addEventListener('online', tick);
   clearInterval(timer);
   timer = setInterval(tick, intervalMs);
+  window.addEventListener('online', () => flush({ force: true }).then((r) => (r.sent || r.rejected) && onChange?.(r)));
   return tick;
 }
 

@@ -495,8 +495,15 @@ test('the outbox retries with the same instance id and shows server findings', a
   await page.waitForSelector(`[data-instance="${instance}"]`);
   // First attempt: the connection drops. Still queued.
   await page.waitForFunction(() => document.querySelector('[data-status]'));
-  await page.evaluate(async () => (await import('/web/outbox.js')).flush());
-  await page.evaluate(async () => (await import('/web/outbox.js')).flush());
+  // An automatic retry waits for its backoff; "Send now" (force) tries at once. (Chromium
+  // itself may resend a POST whose connection dropped: same body, so still idempotent.)
+  const attempts = mock.submissions.length;
+  assert.ok(attempts >= 1);
+  const waiting = await page.evaluate(async () => (await import('/web/outbox.js')).flush());
+  assert.equal(waiting.sent + waiting.rejected, 0);
+  assert.equal(mock.submissions.length, attempts, 'no automatic retry before the backoff wait');
+  await page.evaluate(async () => (await import('/web/outbox.js')).flush({ force: true }));
+  await page.evaluate(async () => (await import('/web/outbox.js')).flush({ force: true }));
   const ids = mock.submissions.map((s) => s.instance_id);
   assert.ok(ids.length >= 3, `three attempts, got ${ids.length}`);
   assert.ok(ids.every((id) => id === instance), 'every retry carries the same instance id');
