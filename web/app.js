@@ -186,6 +186,7 @@ async function renderInterviews() {
 
 async function newInterview(q, assignment) {
   const now = new Date().toISOString();
+  const practice = await store.getMeta('practice', false);
   const preload = assignment?.preload && typeof assignment.preload === 'object' ? structuredClone(assignment.preload) : {};
   const interview = {
     instance_id: crypto.randomUUID(),
@@ -195,6 +196,8 @@ async function newInterview(q, assignment) {
     answers: preload,
     locked: assignment?.preload_protected ? Object.keys(preload) : [],
     status: 'draft',
+    // Practice interviews are never sent, even after signing in on the same device.
+    practice: !!practice,
     started_at: now,
     ended_at: null,
     language: language(),
@@ -330,11 +333,11 @@ async function renderInterview(id) {
       if (readOnly) return;
       interview.submitted_answers = result.answers;
       interview.ended_at = new Date().toISOString();
-      interview.status = 'queued';
+      interview.status = interview.practice ? 'practice' : 'queued';
       interview.language = language();
       interview.warnings = result.warnings.length;
       await save();
-      app.flash = { kind: 'ok', text: t('complete') };
+      app.flash = { kind: 'ok', text: interview.practice ? t('practiceDone') : t('complete') };
       location.hash = '#/';
       outbox.flush({ force: true }).then(() => (location.hash === '#/' || location.hash === '' ? renderHome() : null));
     },

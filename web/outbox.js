@@ -44,7 +44,7 @@ async function run(force) {
   const counts = { sent: 0, rejected: 0, waiting: 0 };
   const token = await store.getMeta('token');
   const practice = await store.getMeta('practice', false);
-  const queued = (await store.all('interviews')).filter((i) => i.status === 'queued');
+  const queued = (await store.all('interviews')).filter((i) => i.status === 'queued' && !i.practice);
   for (const interview of queued) {
     const due = !interview.next_attempt_at || Date.parse(interview.next_attempt_at) <= Date.now();
     if (practice || !token || (!force && !due)) {
@@ -94,5 +94,5 @@ export function startBackgroundRetry(onChange, intervalMs = 30000) {
 }
 
 export async function pendingCount() {
-  return (await store.all('interviews')).filter((i) => i.status === 'queued').length;
+  return (await store.all('interviews')).filter((i) => i.status === 'queued' && !i.practice).length;
 }

@@ -27,35 +27,35 @@ let browser;
 // The mock server API: records submissions and answers as the test wants.
 const mock = { submissions: [], plan: [] };
 
+const mockApi = async ({ method, path: p, body, headers }) => {
+  if (method === 'POST' && p === '/api/v1/login') {
+    if (body?.password !== 'secret') return { status: 401, json: { error: { code: 'unauthorized', message: 'wrong name or password' } } };
+    return { status: 200, json: { token: 'tok-123', user: { name: body.name, role: 'enumerator' } } };
+  }
+  if (headers.authorization !== 'Bearer tok-123') return { status: 401, json: { error: { code: 'unauthorized', message: 'no token' } } };
+  if (method === 'GET' && p === '/api/v1/sync') {
+    return { status: 200, json: mock.sync ?? { changes: [], next: 0, more: false } };
+  }
+  if (method === 'GET' && p === '/api/v1/questionnaires/dwscs-worker/versions/2026.1') {
+    return { status: 200, json: { id: 'dwscs-worker', version: '2026.1', hash: 'x', definition: worker } };
+  }
+  if (method === 'POST' && p === '/api/v1/submissions') {
+    mock.submissions.push(body);
+    const next = mock.plan.shift() ?? 'accept';
+    if (next === 'drop') return 'drop';
+    if (next === '503') return { status: 503, json: { error: { code: 'unavailable', message: 'store refusing writes' } } };
+    if (next === '422')
+      return {
+        status: 422,
+        json: { error: { code: 'invalid_submission', message: 'the submission has errors', details: { findings: [{ severity: 'error', code: 'rule_failed', path: '/age', message: 'Age must be 15–99 (server)' }] } } },
+      };
+    return { status: 201, json: { instance_id: body.instance_id, revision: 1, status: 'completed', replayed: false, warnings: [] } };
+  }
+  return null;
+};
+
 before(async () => {
-  server = await startServer({
-    api: async ({ method, path: p, body, headers }) => {
-      if (method === 'POST' && p === '/api/v1/login') {
-        if (body?.password !== 'secret') return { status: 401, json: { error: { code: 'unauthorized', message: 'wrong name or password' } } };
-        return { status: 200, json: { token: 'tok-123', user: { name: body.name, role: 'enumerator' } } };
-      }
-      if (headers.authorization !== 'Bearer tok-123') return { status: 401, json: { error: { code: 'unauthorized', message: 'no token' } } };
-      if (method === 'GET' && p === '/api/v1/sync') {
-        return { status: 200, json: mock.sync ?? { changes: [], next: 0, more: false } };
-      }
-      if (method === 'GET' && p === '/api/v1/questionnaires/dwscs-worker/versions/2026.1') {
-        return { status: 200, json: { id: 'dwscs-worker', version: '2026.1', hash: 'x', definition: worker } };
-      }
-      if (method === 'POST' && p === '/api/v1/submissions') {
-        mock.submissions.push(body);
-        const next = mock.plan.shift() ?? 'accept';
-        if (next === 'drop') return 'drop';
-        if (next === '503') return { status: 503, json: { error: { code: 'unavailable', message: 'store refusing writes' } } };
-        if (next === '422')
-          return {
-            status: 422,
-            json: { error: { code: 'invalid_submission', message: 'the submission has errors', details: { findings: [{ severity: 'error', code: 'rule_failed', path: '/age', message: 'Age must be 15–99 (server)' }] } } },
-          };
-        return { status: 201, json: { instance_id: body.instance_id, revision: 1, status: 'completed', replayed: false, warnings: [] } };
-      }
-      return null;
-    },
-  });
+  server = await startServer({ api: mockApi });
   browser = await launch();
 });
 
@@ -365,7 +365,7 @@ test('a scripted interview produces the expected answers, which the Rust engine 
     const store = await import('/web/store.js');
     return store.get('interviews', id);
   }, instance);
-  assert.equal(stored.status, 'queued');
+  assert.equal(stored.status, 'practice', 'a practice interview is kept, never queued for sending');
   assert.deepEqual(stored.submitted_answers, example);
   assert.ok(stored.started_at && stored.ended_at);
   // Cross-check with the Rust engine: the produced answers validate with no errors.
@@ -451,7 +451,7 @@ test('every question type: date, datetime, geopoint, filters, nested rosters, re
   assert.equal(await page.textContent('#btn-finish'), 'Finish and queue for sending');
   const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
   await page.click('#btn-finish');
-  await page.waitForSelector(`[data-instance="${instance}"][data-status="queued"]`);
+  await page.waitForSelector(`[data-instance="${instance}"][data-status="practice"]`);
   const stored = await page.evaluate(async (id) => (await import('/web/store.js')).get('interviews', id), instance);
   assert.deepEqual(stored.submitted_answers, { ...expected, fruits: ['mango', 'lychee', 'durian'] });
   assert.equal(stored.warnings, 1);
@@ -476,9 +476,11 @@ test('the outbox retries with the same instance id and shows server findings', a
     next: 1,
     more: false,
   };
+  mock.submissions.length = 0;
   await page.fill('#login-password', 'secret');
   await page.click('.signin button[type="submit"]');
   await page.waitForSelector('#btn-sync');
+  assert.deepEqual(mock.submissions, [], 'practice interviews made earlier on this device are never sent');
   assert.match(await page.textContent('main'), /Công ty Điện tử Bắc Ninh/);
   // A short interview (consent refused) on the assignment.
   await page.click('.list-item button.btn-primary');
@@ -548,12 +550,28 @@ test('the outbox retries with the same instance id and shows server findings', a
   await page.close();
 });
 
-test('offline: the app reloads from the service worker and an interview is queued', async () => {
-  // Its own server, so that it can be shut down to prove nothing comes from the network.
-  const own = await startServer();
+test('offline: the app reloads from the service worker; an interview is queued, then sent when back online', async () => {
+  // Its own server (its own origin, so a fresh device), shut down to prove that nothing
+  // comes from the network, then started again on the same port.
+  let own = await startServer({ api: mockApi });
+  const port = Number(new URL(own.url).port);
+  mock.sync = {
+    changes: [{
+      seq: 1, at: '2026-03-01T02:00:00Z', actor: 'manager', kind: 'assignment.created', subject: 'a-9',
+      data: { id: 'a-9', questionnaire: 'dwscs-worker', allowed_versions: ['2026.1'], enumerator: 'lan', target: { name: 'Công ty Nhựa Hải Phòng' }, quantity: 1, submitted: 0, status: 'assigned' },
+    }],
+    next: 1,
+    more: false,
+  };
+  mock.plan = [];
   const page = await newPage();
   try {
-    await openPractice(page, own.url);
+    await page.goto(`${own.url}/web/index.html#/`);
+    await page.waitForSelector('#login-name');
+    await page.fill('#login-name', 'lan');
+    await page.fill('#login-password', 'secret');
+    await page.click('.signin button[type="submit"]');
+    await page.waitForSelector('#btn-sync');
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
     });
@@ -566,7 +584,8 @@ test('offline: the app reloads from the service worker and an interview is queue
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
     assert.equal(await page.textContent('#net-status'), 'Offline');
-    await page.click('[data-new="dwscs-worker"]');
+    assert.match(await page.textContent('main'), /Công ty Nhựa Hải Phòng/);
+    await page.click('.list-item button.btn-primary');
     await page.waitForSelector('#section-title');
     const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
     await page.check('#in-interview_type-0');
@@ -575,10 +594,17 @@ test('offline: the app reloads from the service worker and an interview is queue
     await page.click('#btn-finish');
     await page.waitForSelector(`[data-instance="${instance}"][data-status="queued"]`);
     assert.match(await page.textContent(`[data-instance="${instance}"]`), /Waiting to send/);
-    assert.match(await page.textContent('#pending-count'), /waiting to send/);
+    assert.match(await page.textContent('#pending-count'), /1 waiting to send/);
     // Reload again offline: the queued interview is still there (IndexedDB).
     await page.reload();
     await page.waitForSelector(`[data-instance="${instance}"][data-status="queued"]`);
+    // Back online: the outbox sends it on its own, with its instance id.
+    mock.submissions.length = 0;
+    own = await startServer({ api: mockApi, port });
+    await browser.context.setOffline(false);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await page.waitForFunction(() => document.querySelector('[data-status="sent"]'));
+    assert.deepEqual(mock.submissions.map((x) => x.instance_id), [instance]);
     assert.deepEqual(page.errors, []);
   } finally {
     await browser.context.setOffline(false);

@@ -23,10 +23,11 @@ const TYPES = {
 };
 
 /**
- * Starts the static server. `api(req, body)` may answer /api/ requests: it returns
- * {status, json} or null (404). Resolves to {url, close, requests}.
+ * Starts the static server (on `port`, default any free port). `api(request)` may answer
+ * /api/ requests: it returns {status, json}, 'drop' (close the connection) or null (404).
+ * Resolves to {url, close, requests}.
  */
-export async function startServer({ api = null } = {}) {
+export async function startServer({ api = null, port: wanted = 0 } = {}) {
   const requests = [];
   const sockets = new Set();
   const server = http.createServer(async (req, res) => {
@@ -65,7 +66,10 @@ export async function startServer({ api = null } = {}) {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wanted, '127.0.0.1', resolve);
+  });
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
