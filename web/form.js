@@ -198,7 +198,15 @@ export class Form {
 
   render() {
     if (!this.state) this.evaluate();
-    const focusId = document.activeElement?.id;
+    // Re-drawing replaces the inputs: keep the focus and the caret where the enumerator is typing.
+    const active = document.activeElement;
+    const focusId = active?.id;
+    let caret = null;
+    try {
+      caret = typeof active?.selectionStart === 'number' ? [active.selectionStart, active.selectionEnd] : null;
+    } catch {
+      caret = null;
+    }
     const section = this.sections[this.current];
     this.root.replaceChildren(...[
       el('div', { class: 'form-head' },
@@ -221,7 +229,17 @@ export class Form {
       this.root.querySelectorAll('.section input, .section select, .section textarea, .section .btn-missing, .section .btn-add, .section .btn-danger, #btn-finish')
         .forEach((n) => { n.disabled = true; });
     }
-    if (focusId) document.getElementById(focusId)?.focus();
+    const again = focusId ? document.getElementById(focusId) : null;
+    if (again) {
+      again.focus();
+      if (caret) {
+        try {
+          again.setSelectionRange(caret[0], caret[1]);
+        } catch {
+          // Inputs such as type=date have no caret.
+        }
+      }
+    }
   }
 
   renderServerFindings() {

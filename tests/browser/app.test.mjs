@@ -326,10 +326,21 @@ test('a roster adds and removes rows; a counted roster follows its count', async
   assert.equal(await page.$$eval(`${listed} > .roster-row`, (r) => r.length), 3);
   assert.equal(await page.$(`${listed} [data-add]`), null);
   await page.click(`.chip[data-section="${sectionIndex('c_workforce')}"]`);
-  await page.fill('#in-workers_female', '3');
+  // Typed key by key: the rows change under the input after each digit, the caret stays.
+  await page.fill('#in-workers_female', '');
+  await page.click('#in-workers_female');
+  await page.keyboard.type('3');
   await page.click(`.chip[data-section="${sectionIndex('k_worker_selection')}"]`);
   assert.equal(await page.$$eval(`${listed} > .roster-row`, (r) => r.length), 5);
   assert.match(await page.textContent(`${listed} .roster-count`), /5 row/);
+  await page.click(`.chip[data-section="${sectionIndex('c_workforce')}"]`);
+  await page.click('#in-workers_female');
+  await page.keyboard.press('End');
+  await page.keyboard.type('1');
+  assert.equal(await page.inputValue('#in-workers_female'), '31');
+  await page.keyboard.press('Backspace');
+  assert.equal(await page.inputValue('#in-workers_female'), '3');
+  await page.click(`.chip[data-section="${sectionIndex('k_worker_selection')}"]`);
   // Clearing the count keeps the rows (an empty count does not constrain them).
   await page.fill('#in-worker_list-0-wl_name', 'Hoa');
   await page.click(`.chip[data-section="${sectionIndex('c_workforce')}"]`);
