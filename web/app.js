@@ -34,16 +34,16 @@ function renderHeader() {
 }
 
 async function switchLanguage(lang) {
+  // Redraw first (synchronously), then remember the choice.
   setLanguage(lang);
-  await store.setMeta('lang', lang);
   renderHeader();
   if (app.form) {
     app.form.setLanguage(lang);
-    if (app.interview) {
-      app.interview.language = lang;
-      await store.put('interviews', app.interview);
-    }
-  } else await route();
+    if (app.interview) app.interview.language = lang;
+  }
+  await store.setMeta('lang', lang);
+  if (app.interview) await store.put('interviews', app.interview);
+  else if (!app.form) await route();
 }
 
 // ----- home --------------------------------------------------------------------------------

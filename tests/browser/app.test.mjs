@@ -80,6 +80,7 @@ async function practiceHome(page) {
     const store = await import('/web/store.js');
     await store.setMeta('token', null);
     await store.setMeta('practice', false);
+    await store.setMeta('lang', 'en');
   });
   await page.reload();
   await page.waitForSelector('#btn-practice');
