@@ -1487,7 +1487,9 @@ export function order(l, r) {
 
 function shiftDate(d, n) {
   if (n === null) return EMPTY;
-  if (Number.isInteger(n) && Math.abs(n) < 1e7) return dateFromDays(d.days + n) ?? EMPTY;
+  // As the Rust engine: a whole number of days gives a date, or empty when the result
+  // (or a shift beyond ±10^7 days) leaves 0001–9999; a fraction gives a day number.
+  if (Number.isInteger(n)) return Math.abs(n) < 1e7 ? dateFromDays(d.days + n) ?? EMPTY : EMPTY;
   return num(d.days + n);
 }
 
