@@ -165,6 +165,30 @@ fn sqrt_cost_minimum_and_rounding_rules() {
         allocate(AllocationMethod::Proportional, &example_strata(), 5, 2),
         Err(SamplingError::MinimumInfeasible { needed: 6, .. })
     ));
+    // N = (10, 50, 50), S = (1000, 1, 1), n = 12: Neyman makes stratum 1 take-all
+    // (raw 11.9 ≥ 10); the 2 left cannot give strata 2 and 3 their minimum of 2 each,
+    // although Σ min(N_h, 2) = 6 ≤ 12.
+    let skewed: Vec<StratumFacts> = [(10u64, 1000.0), (50, 1.0), (50, 1.0)]
+        .iter()
+        .enumerate()
+        .map(|(h, &(n, sd))| StratumFacts {
+            key: format!("s{h}"),
+            population: n,
+            sd,
+            mean: 1.0,
+            cost: 1.0,
+            importance: None,
+        })
+        .collect();
+    assert_eq!(
+        allocate(AllocationMethod::Neyman, &skewed, 12, 2),
+        Err(SamplingError::MinimumAfterTakeAll {
+            n: 12,
+            take_all: 10,
+            min_per_stratum: 2,
+            needed: 4
+        })
+    );
 }
 
 // ---------------------------------------------------------------------------------------

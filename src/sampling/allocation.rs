@@ -152,18 +152,26 @@ pub fn allocate(
             .filter(|&pos| real[pos] < min_per_stratum as f64)
             .collect();
         if !under.is_empty() {
+            // Take-all strata fixed in step 2 may have used more than their minimum, so the
+            // minimums can fail here even when Σ min(N_h, n_min) ≤ n: say so, with what the
+            // take-all strata leave.
+            let minimums: u64 = active
+                .iter()
+                .map(|&pos| strata[pos].population.min(min_per_stratum))
+                .sum();
+            if minimums > remaining {
+                return Err(SamplingError::MinimumAfterTakeAll {
+                    n,
+                    take_all: n - remaining,
+                    min_per_stratum,
+                    needed: minimums,
+                });
+            }
             for pos in under {
                 let value = strata[pos].population.min(min_per_stratum);
                 fixed[pos] = Some(value);
                 at_minimum[pos] = true;
-                remaining =
-                    remaining
-                        .checked_sub(value)
-                        .ok_or(SamplingError::MinimumInfeasible {
-                            n,
-                            min_per_stratum,
-                            needed,
-                        })?;
+                remaining -= value;
             }
             continue;
         }
