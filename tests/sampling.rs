@@ -156,6 +156,13 @@ fn sqrt_cost_minimum_and_rounding_rules() {
     assert_eq!(result.n_h, vec![4]);
     let equal = allocate(AllocationMethod::Kish { i: 0.0 }, &tied, 4, 0).unwrap();
     assert_eq!(equal.n_h, vec![1, 2, 1]);
+    // All S_h = 0: any split has zero variance; Neyman falls back to proportional.
+    let mut flat = example_strata();
+    for stratum in &mut flat {
+        stratum.sd = 0.0;
+    }
+    let fallback = allocate(AllocationMethod::Neyman, &flat, 300, 2).unwrap();
+    assert_eq!(fallback.n_h, vec![15, 60, 225]);
     // Infeasible requests are errors.
     assert!(matches!(
         allocate(AllocationMethod::Proportional, &example_strata(), 5000, 2),

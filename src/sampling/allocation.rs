@@ -300,13 +300,22 @@ fn spread(
         };
         shares.push(share);
     }
-    let sum: f64 = shares.iter().sum();
-    if !(sum.is_finite() && sum > 0.0) {
+    let mut sum: f64 = shares.iter().sum();
+    if !sum.is_finite() {
         return Err(SamplingError::BadParameter {
             name: "allocation".into(),
             value: method.name(),
-            reason: "every stratum has a zero share (e.g. all S_h = 0); use proportional".into(),
+            reason: "the stratum shares overflow".into(),
         });
+    }
+    if sum <= 0.0 {
+        // Every share is zero (S_h = 0 in every stratum still in play, e.g. one-unit strata
+        // after take-alls): any split has zero variance, and Neyman with equal S_h is
+        // proportional, so split proportionally to N_h.
+        for (share, &pos) in shares.iter_mut().zip(active) {
+            *share = strata[pos].population as f64;
+        }
+        sum = total_population;
     }
     for (&pos, share) in active.iter().zip(shares) {
         out[pos] = n * share / sum;
