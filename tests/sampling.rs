@@ -172,9 +172,9 @@ fn sqrt_cost_minimum_and_rounding_rules() {
         allocate(AllocationMethod::Proportional, &example_strata(), 5, 2),
         Err(SamplingError::MinimumInfeasible { needed: 6, .. })
     ));
-    // N = (10, 50, 50), S = (1000, 1, 1), n = 12: Neyman makes stratum 1 take-all
-    // (raw 11.9 ≥ 10); the 2 left cannot give strata 2 and 3 their minimum of 2 each,
-    // although Σ min(N_h, 2) = 6 ≤ 12.
+    // N = (10, 50, 50), S = (1000, 1, 1), n = 12: as stated, Neyman makes stratum 1
+    // take-all (raw 11.9 ≥ 10) and the 2 left cannot give strata 2 and 3 their minimum of 2
+    // each, although Σ min(N_h, 2) = 6 ≤ 12. The minimums are then reserved first: (8, 2, 2).
     let skewed: Vec<StratumFacts> = [(10u64, 1000.0), (50, 1.0), (50, 1.0)]
         .iter()
         .enumerate()
@@ -187,15 +187,10 @@ fn sqrt_cost_minimum_and_rounding_rules() {
             importance: None,
         })
         .collect();
-    assert_eq!(
-        allocate(AllocationMethod::Neyman, &skewed, 12, 2),
-        Err(SamplingError::MinimumAfterTakeAll {
-            n: 12,
-            take_all: 10,
-            min_per_stratum: 2,
-            needed: 4
-        })
-    );
+    let reserved = allocate(AllocationMethod::Neyman, &skewed, 12, 2).unwrap();
+    assert_eq!(reserved.n_h, vec![8, 2, 2]);
+    assert!(reserved.minimums_reserved_first);
+    assert!(!cost.minimums_reserved_first);
 }
 
 // ---------------------------------------------------------------------------------------
