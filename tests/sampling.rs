@@ -156,6 +156,13 @@ fn sqrt_cost_minimum_and_rounding_rules() {
     assert_eq!(result.n_h, vec![4]);
     let equal = allocate(AllocationMethod::Kish { i: 0.0 }, &tied, 4, 0).unwrap();
     assert_eq!(equal.n_h, vec![1, 2, 1]);
+    // All S_h = 0: any split has zero variance; Neyman falls back to proportional.
+    let mut flat = example_strata();
+    for stratum in &mut flat {
+        stratum.sd = 0.0;
+    }
+    let fallback = allocate(AllocationMethod::Neyman, &flat, 300, 2).unwrap();
+    assert_eq!(fallback.n_h, vec![15, 60, 225]);
     // Infeasible requests are errors.
     assert!(matches!(
         allocate(AllocationMethod::Proportional, &example_strata(), 5000, 2),
@@ -165,6 +172,25 @@ fn sqrt_cost_minimum_and_rounding_rules() {
         allocate(AllocationMethod::Proportional, &example_strata(), 5, 2),
         Err(SamplingError::MinimumInfeasible { needed: 6, .. })
     ));
+    // N = (10, 50, 50), S = (1000, 1, 1), n = 12: as stated, Neyman makes stratum 1
+    // take-all (raw 11.9 ≥ 10) and the 2 left cannot give strata 2 and 3 their minimum of 2
+    // each, although Σ min(N_h, 2) = 6 ≤ 12. The minimums are then reserved first: (8, 2, 2).
+    let skewed: Vec<StratumFacts> = [(10u64, 1000.0), (50, 1.0), (50, 1.0)]
+        .iter()
+        .enumerate()
+        .map(|(h, &(n, sd))| StratumFacts {
+            key: format!("s{h}"),
+            population: n,
+            sd,
+            mean: 1.0,
+            cost: 1.0,
+            importance: None,
+        })
+        .collect();
+    let reserved = allocate(AllocationMethod::Neyman, &skewed, 12, 2).unwrap();
+    assert_eq!(reserved.n_h, vec![8, 2, 2]);
+    assert!(reserved.minimums_reserved_first);
+    assert!(!cost.minimums_reserved_first);
 }
 
 // ---------------------------------------------------------------------------------------

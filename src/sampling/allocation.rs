@@ -75,6 +75,8 @@ pub struct Allocation {
     pub take_all: Vec<bool>,
     /// Strata set to the minimum by step 3.
     pub at_minimum: Vec<bool>,
+    /// The minimums had to be reserved before the take-all step (see [`allocate`]).
+    pub minimums_reserved_first: bool,
 }
 
 /// The real-valued allocation of `n` over `strata` by `method` (step 1 only).
@@ -116,6 +118,65 @@ pub fn allocate(
     }
     let raw = raw_allocation(method, strata, n as f64)?;
     let h = strata.len();
+    // The algorithm as stated; when its step 3 fails only because step 2's take-all strata
+    // used up n although Σ min(N_h, n_min) ≤ n, run it again with the minimums of the
+    // strata that the first pass puts below n_min reserved before step 2.
+    let constrained = match constrain(method, strata, n, min_per_stratum, &raw, false) {
+        Err(SamplingError::MinimumAfterTakeAll { .. }) => {
+            constrain(method, strata, n, min_per_stratum, &raw, true)?
+        }
+        other => other?,
+    };
+    let Constrained {
+        fixed,
+        take_all,
+        at_minimum,
+        mut real,
+        remaining,
+        minimums_reserved_first,
+    } = constrained;
+    let mut n_h = vec![0u64; h];
+    let mut free: Vec<usize> = Vec::new();
+    for pos in 0..h {
+        match fixed[pos] {
+            Some(value) => {
+                n_h[pos] = value;
+                real[pos] = value as f64;
+            }
+            None => free.push(pos),
+        }
+    }
+    round_largest_remainder(strata, &free, &real, remaining, &mut n_h);
+    Ok(Allocation {
+        n_h,
+        raw,
+        real,
+        take_all,
+        at_minimum,
+        minimums_reserved_first,
+    })
+}
+
+/// Steps 2 and 3 of the constraints algorithm: which strata are fixed (take-all or
+/// minimum) and the real allocation of the rest.
+struct Constrained {
+    fixed: Vec<Option<u64>>,
+    take_all: Vec<bool>,
+    at_minimum: Vec<bool>,
+    real: Vec<f64>,
+    remaining: u64,
+    minimums_reserved_first: bool,
+}
+
+fn constrain(
+    method: AllocationMethod,
+    strata: &[StratumFacts],
+    n: u64,
+    min_per_stratum: u64,
+    raw: &[f64],
+    reserve_minimums_first: bool,
+) -> Result<Constrained, SamplingError> {
+    let h = strata.len();
     let mut take_all = vec![false; h];
     let mut at_minimum = vec![false; h];
     let mut fixed: Vec<Option<u64>> = vec![None; h];
@@ -126,6 +187,16 @@ pub fn allocate(
         }
     }
     let mut remaining = n;
+    if reserve_minimums_first {
+        for pos in 0..h {
+            if fixed[pos].is_none() && raw[pos] < min_per_stratum as f64 {
+                let value = strata[pos].population.min(min_per_stratum);
+                fixed[pos] = Some(value);
+                at_minimum[pos] = true;
+                remaining -= value;
+            }
+        }
+    }
     let mut real = vec![0.0; h];
     loop {
         let active: Vec<usize> = (0..h).filter(|&pos| fixed[pos].is_none()).collect();
@@ -152,41 +223,38 @@ pub fn allocate(
             .filter(|&pos| real[pos] < min_per_stratum as f64)
             .collect();
         if !under.is_empty() {
+            // Take-all strata fixed in step 2 may have used more than their minimum, so the
+            // minimums can fail here even when Σ min(N_h, n_min) ≤ n: say so, with what the
+            // take-all strata leave.
+            let minimums: u64 = active
+                .iter()
+                .map(|&pos| strata[pos].population.min(min_per_stratum))
+                .sum();
+            if minimums > remaining {
+                return Err(SamplingError::MinimumAfterTakeAll {
+                    n,
+                    take_all: n - remaining,
+                    min_per_stratum,
+                    needed: minimums,
+                });
+            }
             for pos in under {
                 let value = strata[pos].population.min(min_per_stratum);
                 fixed[pos] = Some(value);
                 at_minimum[pos] = true;
-                remaining =
-                    remaining
-                        .checked_sub(value)
-                        .ok_or(SamplingError::MinimumInfeasible {
-                            n,
-                            min_per_stratum,
-                            needed,
-                        })?;
+                remaining -= value;
             }
             continue;
         }
         break;
     }
-    let mut n_h = vec![0u64; h];
-    let mut free: Vec<usize> = Vec::new();
-    for pos in 0..h {
-        match fixed[pos] {
-            Some(value) => {
-                n_h[pos] = value;
-                real[pos] = value as f64;
-            }
-            None => free.push(pos),
-        }
-    }
-    round_largest_remainder(strata, &free, &real, remaining, &mut n_h);
-    Ok(Allocation {
-        n_h,
-        raw,
-        real,
+    Ok(Constrained {
+        fixed,
         take_all,
         at_minimum,
+        real,
+        remaining,
+        minimums_reserved_first: reserve_minimums_first,
     })
 }
 
@@ -292,13 +360,22 @@ fn spread(
         };
         shares.push(share);
     }
-    let sum: f64 = shares.iter().sum();
-    if !(sum.is_finite() && sum > 0.0) {
+    let mut sum: f64 = shares.iter().sum();
+    if !sum.is_finite() {
         return Err(SamplingError::BadParameter {
             name: "allocation".into(),
             value: method.name(),
-            reason: "every stratum has a zero share (e.g. all S_h = 0); use proportional".into(),
+            reason: "the stratum shares overflow".into(),
         });
+    }
+    if sum <= 0.0 {
+        // Every share is zero (S_h = 0 in every stratum still in play, e.g. one-unit strata
+        // after take-alls): any split has zero variance, and Neyman with equal S_h is
+        // proportional, so split proportionally to N_h.
+        for (share, &pos) in shares.iter_mut().zip(active) {
+            *share = strata[pos].population as f64;
+        }
+        sum = total_population;
     }
     for (&pos, share) in active.iter().zip(shares) {
         out[pos] = n * share / sum;

@@ -37,6 +37,17 @@ pub enum SamplingError {
         min_per_stratum: u64,
         needed: u64,
     },
+    /// Step 2 of the constraints algorithm made strata take-all, and what is left of n
+    /// cannot give the other strata their minimum.
+    #[error(
+        "of n = {n}, the take-all strata use {take_all}; the other strata need {needed} for their minimum of {min_per_stratum}: raise n or lower min_per_stratum"
+    )]
+    MinimumAfterTakeAll {
+        n: u64,
+        take_all: u64,
+        min_per_stratum: u64,
+        needed: u64,
+    },
     /// The design names a frame column that does not exist.
     #[error("unknown frame column `{0}`")]
     UnknownColumn(String),

@@ -238,7 +238,6 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
             tier: tier.unwrap_or(NONE),
             seen_by: NONE,
             first_row: 0,
-            n_listed: 0,
             reached: NONE,
             n_reporting: 0,
             stamp: NONE,
@@ -272,6 +271,7 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
     let mut key_results: Vec<Result<u64, NoMatch>> = Vec::new();
     let mut found: Vec<Option<UnitIdx>> = Vec::new();
     let mut values: Vec<f64> = Vec::new();
+    let mut unregistered: Vec<(UnitIdx, UnitIdx)> = Vec::new();
     for (roster_pos, (roster, &buyer)) in req.rosters.iter().zip(&respondents).enumerate() {
         let first_link = links.len();
         key_results.clear();
@@ -286,10 +286,10 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
         req.index.lookup_keys(&keys, &mut found);
         // Touch the matched units' states before using them: the loads are independent, so
         // their cache misses overlap instead of stalling the row loop one by one.
-        let touched = found
-            .iter()
-            .flatten()
-            .fold(0u32, |acc, &u| acc ^ state[u].seen_by);
+        let buyers = &req.index.buyers;
+        let touched = found.iter().flatten().fold(0u32, |acc, &u| {
+            acc ^ state[u].seen_by ^ buyers.neighbours(u).first().map_or(0, |&b| b as u32)
+        });
         std::hint::black_box(touched);
         values.clear();
         for ((row, key), exact) in roster.rows.iter().zip(&key_results).zip(&found) {
@@ -314,7 +314,11 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
                     } else {
                         unit.seen_by = roster_pos as u32;
                         unit.first_row = row.row;
-                        unit.n_listed += 1;
+                        // A reporter the register does not list as a buyer must be counted
+                        // in L_i separately; the others are among the register's buyers.
+                        if !buyers.neighbours(supplier).contains(&buyer) {
+                            unregistered.push((supplier, buyer));
+                        }
                         links.push(TracedLink {
                             buyer,
                             supplier,
@@ -370,22 +374,13 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
     let purchase_value: Vec<f64> = reached_units.iter().map(|&u| state[u].purchase).collect();
     let (pi_given_s, selected) = subsample_reached(req, &reached_units, &purchase_value, &mut rng)?;
 
-    // Step 4: L_i. Reporters are every accepted link (kept or not: all are links of the
-    // population), grouped by supplier with a counting sort.
-    let mut reporter_offsets = vec![0usize; reached_units.len() + 1];
-    for (pos, &unit) in reached_units.iter().enumerate() {
-        reporter_offsets[pos + 1] = reporter_offsets[pos] + state[unit].n_listed as usize;
-    }
-    let mut fill = reporter_offsets.clone();
-    let mut reporters = vec![0usize; reporter_offsets[reached_units.len()]];
-    for link in &links {
-        let pos = state[link.supplier].reached;
-        if pos != NONE {
-            reporters[fill[pos as usize]] = link.buyer;
-            fill[pos as usize] += 1;
-        }
-    }
-    drop(fill);
+    // Step 4: L_i = |reporters ∪ tier-t register buyers ∪ tier-t customer-roster buyers|.
+    // Every accepted link (kept or not) is a link of the population. Reporters that the
+    // register lists as buyers are counted with the register's buyers (they are
+    // respondents, hence tier t); the others were set aside in step 1 and are grouped by
+    // supplier here.
+    unregistered.sort_unstable();
+    let mut next_unregistered = 0;
     let mut customer_of: HashMap<UnitIdx, &CustomerReport> = HashMap::new();
     for report in req.customers {
         let idx = frame
@@ -406,12 +401,16 @@ pub fn trace_links(req: &TraceRequest) -> Result<Trace, SamplingError> {
                 count += 1;
             }
         };
-        for &b in &reporters[reporter_offsets[pos]..reporter_offsets[pos + 1]] {
-            add(b, &mut state, false);
-        }
         let register_buyers = req.index.buyers.neighbours(unit);
         for &b in register_buyers {
             add(b, &mut state, true);
+        }
+        while next_unregistered < unregistered.len() && unregistered[next_unregistered].0 < unit {
+            next_unregistered += 1;
+        }
+        while next_unregistered < unregistered.len() && unregistered[next_unregistered].0 == unit {
+            add(unregistered[next_unregistered].1, &mut state, false);
+            next_unregistered += 1;
         }
         let report = customer_of.get(&unit);
         let mut unmatched_customer_codes = 0;
@@ -466,8 +465,6 @@ struct UnitState {
     /// The roster number that last listed this unit (dedup within a respondent).
     seen_by: u32,
     first_row: u32,
-    /// Accepted links to this unit (kept or not): its number of reporters.
-    n_listed: u32,
     /// `NONE`, then 0 once reached, then the position among reached units.
     reached: u32,
     /// Kept links that reached it.
