@@ -4,7 +4,10 @@
 //! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
+mod admin;
 mod questionnaire;
+mod serve;
+mod user;
 
 use clap::{Parser, Subcommand};
 
@@ -21,17 +24,29 @@ pub enum Command {
     /// Lint, show, diff and validate questionnaires.
     #[command(subcommand)]
     Questionnaire(questionnaire::Command),
+    /// Run the collection server (the default when no command is given).
+    Serve(serve::ServeArgs),
+    /// Manage user accounts (while the server is stopped).
+    #[command(subcommand)]
+    User(user::Command),
+    /// Write an online-consistent copy of a data directory.
+    Backup(admin::BackupArgs),
+    /// Copy a backup into a new data directory.
+    Restore(admin::RestoreArgs),
+    /// Rebuild a damaged database from its journal.
+    Recover(admin::RecoverArgs),
 }
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            println!();
-            Ok(0)
-        }
+        Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::User(cmd)) => user::run(cmd),
+        Some(Command::Backup(args)) => admin::backup(args),
+        Some(Command::Restore(args)) => admin::restore(args),
+        Some(Command::Recover(args)) => admin::recover(args),
+        // DESIGN "The embedded default": no arguments starts the server.
+        None => serve::run(serve::ServeArgs::defaults()),
     }
 }

@@ -1,0 +1,74 @@
+//! `chainsurvey serve`: the default command.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::server::{AppState, Config, MissingEngine};
+use crate::store::{Role, Store};
+
+/// Arguments of `chainsurvey serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (sled database and journal).
+    #[arg(long, default_value = "chainsurvey-data")]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+impl ServeArgs {
+    /// What `chainsurvey` with no subcommand runs.
+    pub fn defaults() -> ServeArgs {
+        ServeArgs {
+            data: PathBuf::from("chainsurvey-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
+    // Logs go to stderr; stdout carries the listening line and the first-start token.
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
+    let store = Store::open(&args.data).with_context(|| format!("opening data directory {}", args.data.display()))?;
+    first_start(&store, &args.data)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    // Tests and scripts read this line to find the port when listening on :0.
+    println!("chainsurvey listening on http://{addr}/ (data in {})", args.data.display());
+    let state = AppState {
+        store,
+        engine: Arc::new(MissingEngine),
+        config: Arc::new(Config::standard()),
+    };
+    crate::server::serve(listener, state, crate::server::shutdown_signal())
+        .await
+        .context("serving")?;
+    println!("chainsurvey stopped cleanly");
+    Ok(0)
+}
+
+/// On an empty database, create an `admin` account and print its token once.
+fn first_start(store: &Store, data: &Path) -> anyhow::Result<()> {
+    if !store.users()?.is_empty() {
+        return Ok(());
+    }
+    let token = store.add_user("admin", Role::Admin, None, None, "chainsurvey")?.wait_blocking()?;
+    println!("first start in {}: created user `admin`", data.display());
+    println!("admin token (shown once, keep it): {token}");
+    Ok(())
+}
