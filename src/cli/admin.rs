@@ -36,22 +36,34 @@ pub struct RecoverArgs {
 }
 
 pub fn backup(args: BackupArgs) -> anyhow::Result<i32> {
-    let store = Store::open(&args.data).with_context(|| format!("opening {}", args.data.display()))?;
-    crate::store::backup(&store, &args.to).with_context(|| format!("backing up to {}", args.to.display()))?;
+    let store =
+        Store::open(&args.data).with_context(|| format!("opening {}", args.data.display()))?;
+    crate::store::backup(&store, &args.to)
+        .with_context(|| format!("backing up to {}", args.to.display()))?;
     store.close()?;
     println!("backup written to {}", args.to.display());
     Ok(0)
 }
 
 pub fn restore(args: RestoreArgs) -> anyhow::Result<i32> {
-    crate::store::restore(&args.from, &args.data)
-        .with_context(|| format!("restoring {} into {}", args.from.display(), args.data.display()))?;
-    println!("restored {} into {}", args.from.display(), args.data.display());
+    crate::store::restore(&args.from, &args.data).with_context(|| {
+        format!(
+            "restoring {} into {}",
+            args.from.display(),
+            args.data.display()
+        )
+    })?;
+    println!(
+        "restored {} into {}",
+        args.from.display(),
+        args.data.display()
+    );
     Ok(0)
 }
 
 pub fn recover(args: RecoverArgs) -> anyhow::Result<i32> {
-    let report = crate::store::recover(&args.data).with_context(|| format!("recovering {}", args.data.display()))?;
+    let report = crate::store::recover(&args.data)
+        .with_context(|| format!("recovering {}", args.data.display()))?;
     if let Some(moved) = &report.moved_to {
         println!("moved the old database to {}", moved.display());
     }

@@ -33,23 +33,31 @@ impl ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     // Logs go to stderr; stdout carries the listening line and the first-start token.
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .try_init();
+    // Opening (journal redo, fsync) and the first-start account are blocking work: done
+    // before the async runtime starts.
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening data directory {}", args.data.display()))?;
+    first_start(&store, &args.data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(args))
+    runtime.block_on(serve(args, store))
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<i32> {
-    let store = Store::open(&args.data).with_context(|| format!("opening data directory {}", args.data.display()))?;
-    first_start(&store, &args.data)?;
+async fn serve(args: ServeArgs, store: Store) -> anyhow::Result<i32> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port when listening on :0.
-    println!("chainsurvey listening on http://{addr}/ (data in {})", args.data.display());
+    println!(
+        "chainsurvey listening on http://{addr}/ (data in {})",
+        args.data.display()
+    );
     let state = AppState {
         store,
         engine: Arc::new(MissingEngine),
@@ -67,7 +75,9 @@ fn first_start(store: &Store, data: &Path) -> anyhow::Result<()> {
     if !store.users()?.is_empty() {
         return Ok(());
     }
-    let token = store.add_user("admin", Role::Admin, None, None, "chainsurvey")?.wait_blocking()?;
+    let token = store
+        .add_user("admin", Role::Admin, None, None, "chainsurvey")?
+        .wait_blocking()?;
     println!("first start in {}: created user `admin`", data.display());
     println!("admin token (shown once, keep it): {token}");
     Ok(())

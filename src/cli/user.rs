@@ -47,12 +47,14 @@ pub fn run(cmd: Command) -> anyhow::Result<i32> {
             let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             let password_hash = match password_env {
                 Some(var) => {
-                    let password = std::env::var(&var).with_context(|| format!("reading the password from ${var}"))?;
+                    let password = std::env::var(&var)
+                        .with_context(|| format!("reading the password from ${var}"))?;
                     Some(hash_password(&password).map_err(|e| anyhow::anyhow!(e))?)
                 }
                 None => None,
             };
-            let store = Store::open(&data).with_context(|| format!("opening {}", data.display()))?;
+            let store =
+                Store::open(&data).with_context(|| format!("opening {}", data.display()))?;
             let token = store
                 .add_user(&name, role, password_hash, supervisor.as_deref(), "cli")?
                 .wait_blocking()?;
@@ -62,7 +64,8 @@ pub fn run(cmd: Command) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::List { data } => {
-            let store = Store::open(&data).with_context(|| format!("opening {}", data.display()))?;
+            let store =
+                Store::open(&data).with_context(|| format!("opening {}", data.display()))?;
             for user in store.users()? {
                 println!(
                     "{}\t{}\t{}",

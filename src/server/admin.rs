@@ -24,10 +24,16 @@ struct BackupBody {
     to: PathBuf,
 }
 
-async fn backup(State(state): State<AppState>, caller: Caller, JsonBody(body): JsonBody<BackupBody>) -> Result<Json<Value>, ApiError> {
+async fn backup(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<BackupBody>,
+) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
     if !body.to.is_absolute() {
-        return Err(ApiError::bad_request("`to` must be an absolute directory path on the server"));
+        return Err(ApiError::bad_request(
+            "`to` must be an absolute directory path on the server",
+        ));
     }
     let store = state.store.clone();
     let to = body.to.clone();

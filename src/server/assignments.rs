@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use crate::server::auth::Caller;
 use crate::server::body::{RawBody, parse_json};
@@ -52,7 +52,11 @@ async fn create(
         let list = match value {
             Value::Array(items) => items,
             object @ Value::Object(_) => vec![object],
-            _ => return Err(ApiError::bad_request("send an assignment object, an array of them, or text/csv")),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "send an assignment object, an array of them, or text/csv",
+                ));
+            }
         };
         let mut items = Vec::with_capacity(list.len());
         for (index, item) in list.into_iter().enumerate() {
@@ -65,13 +69,22 @@ async fn create(
     if items.is_empty() {
         return Err(ApiError::bad_request("no assignments in the request"));
     }
-    let created = state.store.create_assignments(items, caller.name())?.wait().await?;
-    Ok((StatusCode::CREATED, Json(json!({"created": created.len(), "assignments": created}))))
+    let created = state
+        .store
+        .create_assignments(items, caller.name())?
+        .wait()
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"created": created.len(), "assignments": created})),
+    ))
 }
 
 /// Reads the documented CSV columns (see docs/api.md); errors name the line.
 fn parse_csv(bytes: &[u8]) -> Result<Vec<NewAssignment>, ApiError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
     let headers = reader
         .headers()
         .map_err(|err| ApiError::bad_request(format!("CSV header: {err}")))?
@@ -97,24 +110,42 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<NewAssignment>, ApiError> {
     }
     for required in ["questionnaire", "enumerator", "unit_id"] {
         if !headers.iter().any(|h| h == required) {
-            return Err(ApiError::bad_request(format!("CSV column {required:?} is missing")));
+            return Err(ApiError::bad_request(format!(
+                "CSV column {required:?} is missing"
+            )));
         }
     }
     let column = |name: &str| headers.iter().position(|h| h == name);
     let mut out = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let line = index + 2;
-        let record = record.map_err(|err| ApiError::bad_request(format!("CSV line {line}: {err}")))?;
-        let field = |name: &str| column(name).and_then(|i| record.get(i)).filter(|v| !v.is_empty());
-        let bad = |name: &str, why: String| ApiError::bad_request(format!("CSV line {line}, column {name}: {why}"));
+        let record =
+            record.map_err(|err| ApiError::bad_request(format!("CSV line {line}: {err}")))?;
+        let field = |name: &str| {
+            column(name)
+                .and_then(|i| record.get(i))
+                .filter(|v| !v.is_empty())
+        };
+        let bad = |name: &str, why: String| {
+            ApiError::bad_request(format!("CSV line {line}, column {name}: {why}"))
+        };
         let tier = field("tier")
-            .map(|v| v.parse::<u32>().map_err(|_| bad("tier", format!("{v:?} is not a tier number"))))
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| bad("tier", format!("{v:?} is not a tier number")))
+            })
             .transpose()?;
         let quantity = field("quantity")
-            .map(|v| v.parse::<u32>().map_err(|_| bad("quantity", format!("{v:?} is not a count"))))
+            .map(|v| {
+                v.parse::<u32>()
+                    .map_err(|_| bad("quantity", format!("{v:?} is not a count")))
+            })
             .transpose()?;
         let preload = field("preload")
-            .map(|v| RawValue::from_string(v.to_owned()).map_err(|err| bad("preload", format!("not JSON: {err}"))))
+            .map(|v| {
+                RawValue::from_string(v.to_owned())
+                    .map_err(|err| bad("preload", format!("not JSON: {err}")))
+            })
             .transpose()?;
         let preload_protected = match field("preload_protected") {
             None | Some("false") | Some("0") => false,
@@ -123,7 +154,8 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<NewAssignment>, ApiError> {
         };
         out.push(NewAssignment {
             questionnaire: field("questionnaire").unwrap_or_default().to_owned(),
-            allowed_versions: field("allowed_versions").map(|v| v.split(';').map(|s| s.trim().to_owned()).collect()),
+            allowed_versions: field("allowed_versions")
+                .map(|v| v.split(';').map(|s| s.trim().to_owned()).collect()),
             enumerator: field("enumerator").unwrap_or_default().to_owned(),
             target: Target {
                 unit_id: field("unit_id").unwrap_or_default().to_owned(),
@@ -144,20 +176,43 @@ struct Page {
     limit: Option<usize>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Query(page): Query<Page>) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Supervisor, Role::Enumerator])?;
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[
+        Role::Admin,
+        Role::Manager,
+        Role::Supervisor,
+        Role::Enumerator,
+    ])?;
     let limit = page_size(page.limit, &state.config);
     let own = (caller.role() == Role::Enumerator).then(|| caller.name().to_owned());
     let keep = |a: &Assignment| can_see(&caller, a);
-    let (items, more) = state
-        .store
-        .list_assignments(own.as_deref(), page.after.as_deref(), limit, &keep)?;
-    let next = if more { items.last().map(|a| a.id.clone()) } else { None };
+    let (items, more) =
+        state
+            .store
+            .list_assignments(own.as_deref(), page.after.as_deref(), limit, &keep)?;
+    let next = if more {
+        items.last().map(|a| a.id.clone())
+    } else {
+        None
+    };
     Ok(Json(json!({"assignments": items, "next": next})))
 }
 
-async fn one(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Assignment>, ApiError> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Supervisor, Role::Enumerator])?;
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Assignment>, ApiError> {
+    caller.require(&[
+        Role::Admin,
+        Role::Manager,
+        Role::Supervisor,
+        Role::Enumerator,
+    ])?;
     let assignment = visible(&state, &caller, &id)?;
     Ok(Json(assignment))
 }
@@ -170,15 +225,31 @@ fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<Assignment, Ap
     }
 }
 
-async fn start(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Assignment>, ApiError> {
+async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Assignment>, ApiError> {
     caller.require(&[Role::Enumerator])?;
     visible(&state, &caller, &id)?;
-    let assignment = state.store.start_assignment(&id, caller.name())?.wait().await?;
+    let assignment = state
+        .store
+        .start_assignment(&id, caller.name())?
+        .wait()
+        .await?;
     Ok(Json(assignment))
 }
 
-async fn close(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Assignment>, ApiError> {
+async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Assignment>, ApiError> {
     caller.require(&[Role::Admin, Role::Manager])?;
-    let assignment = state.store.close_assignment(&id, caller.name())?.wait().await?;
+    let assignment = state
+        .store
+        .close_assignment(&id, caller.name())?
+        .wait()
+        .await?;
     Ok(Json(assignment))
 }

@@ -24,7 +24,9 @@ impl FromRequest<AppState> for RawBody {
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 Err(ApiError::too_large(state.config.max_body_bytes))
             }
-            Err(rejection) => Err(ApiError::bad_request(format!("cannot read the request body: {rejection}"))),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "cannot read the request body: {rejection}"
+            ))),
         }
     }
 }
@@ -48,7 +50,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             err.column()
         ))
     })?;
-    de.end()
-        .map_err(|err| ApiError::bad_request(format!("trailing characters after the JSON body: {err}")))?;
+    de.end().map_err(|err| {
+        ApiError::bad_request(format!("trailing characters after the JSON body: {err}"))
+    })?;
     Ok(value)
 }

@@ -12,7 +12,9 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 /// Hashes a password into a PHC string (salt generated from the OS).
 pub fn hash_password(password: &str) -> Result<String, String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(format!("a password needs at least {MIN_PASSWORD_LEN} characters"));
+        return Err(format!(
+            "a password needs at least {MIN_PASSWORD_LEN} characters"
+        ));
     }
     let hash: Result<PasswordHash, _> = Argon2::default().hash_password(password.as_bytes());
     hash.map(|hash| hash.to_string())
@@ -22,5 +24,7 @@ pub fn hash_password(password: &str) -> Result<String, String> {
 /// True when `password` matches the PHC string `hash`.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     // The `str` verifier parses the PHC string itself; a malformed hash simply fails.
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }

@@ -67,14 +67,21 @@ pub trait Engine: Send + Sync + 'static {
 
     /// Validates `answers` against a published definition. `definition_hash` identifies the
     /// definition so implementations can compile it once and reuse it.
-    fn validate(&self, definition_hash: &str, definition: &str, answers: &Value, lang: &str) -> Result<Validated, EngineError>;
+    fn validate(
+        &self,
+        definition_hash: &str,
+        definition: &str,
+        answers: &Value,
+        lang: &str,
+    ) -> Result<Validated, EngineError>;
 }
 
 /// The stand-in used while the questionnaire engine is not part of the build: it refuses
 /// everything that needs it (503), so no unchecked questionnaire or answers get in.
 pub struct MissingEngine;
 
-const MISSING: &str = "the questionnaire engine (lint, validate, diff) is not available in this build";
+const MISSING: &str =
+    "the questionnaire engine (lint, validate, diff) is not available in this build";
 
 impl Engine for MissingEngine {
     fn lint(&self, _definition: &Value) -> Result<LintedDraft, EngineError> {
@@ -85,7 +92,13 @@ impl Engine for MissingEngine {
         Err(EngineError::Unavailable(MISSING.into()))
     }
 
-    fn validate(&self, _hash: &str, _definition: &str, _answers: &Value, _lang: &str) -> Result<Validated, EngineError> {
+    fn validate(
+        &self,
+        _hash: &str,
+        _definition: &str,
+        _answers: &Value,
+        _lang: &str,
+    ) -> Result<Validated, EngineError> {
         Err(EngineError::Unavailable(MISSING.into()))
     }
 }

@@ -69,7 +69,8 @@ impl ApiError {
     }
 
     pub fn unprocessable(code: &'static str, message: impl Into<String>, findings: Value) -> Self {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_details(json!({"findings": findings}))
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            .with_details(json!({"findings": findings}))
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
@@ -90,10 +91,14 @@ impl ApiError {
 impl From<store::Error> for ApiError {
     fn from(err: store::Error) -> Self {
         match err {
-            store::Error::NotFound { what, id } => ApiError::not_found(format!("{what} {id} not found")),
+            store::Error::NotFound { what, id } => {
+                ApiError::not_found(format!("{what} {id} not found"))
+            }
             store::Error::Conflict(message) => ApiError::conflict(message),
             store::Error::Forbidden(message) => ApiError::forbidden(message),
-            store::Error::Invalid(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
+            store::Error::Invalid(message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+            }
             store::Error::Unavailable => ApiError::unavailable(
                 "the server cannot make writes durable right now and refuses them; nothing was saved, try again later",
             ),
@@ -104,7 +109,8 @@ impl From<store::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
         (self.status, Json(body)).into_response()
     }
 }

@@ -37,8 +37,10 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
+pub use crate::server::engine::{
+    Engine, EngineError, Finding, LintedDraft, MissingEngine, Validated,
+};
 pub use crate::server::error::ApiError;
-pub use crate::server::engine::{Engine, EngineError, Finding, LintedDraft, MissingEngine, Validated};
 
 use crate::store::Store;
 

@@ -40,7 +40,10 @@ pub fn document() -> Value {
             ("409", "Conflict with the current state"),
             ("413", "Body too large"),
             ("422", "Findings (lint or validation)"),
-            ("503", "Writes refused after a failed fsync, or engine unavailable"),
+            (
+                "503",
+                "Writes refused after a failed fsync, or engine unavailable",
+            ),
         ] {
             responses.insert(status.into(), json!({"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}));
         }
@@ -53,7 +56,9 @@ pub fn document() -> Value {
         if !roles.is_empty() {
             operation["security"] = json!([{"bearer": []}]);
         }
-        let entry = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        let entry = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
         entry[route.method.to_lowercase()] = operation;
     }
     json!({

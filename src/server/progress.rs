@@ -11,6 +11,9 @@ use crate::server::auth::Caller;
 use crate::server::{ApiError, AppState};
 use crate::store::Role;
 
+/// dimension → value → status → count.
+type ByDimension = BTreeMap<String, BTreeMap<String, BTreeMap<String, i64>>>;
+
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/progress", get(progress))
 }
@@ -18,7 +21,12 @@ pub fn router() -> Router<AppState> {
 /// Shape: `{"assignment": {"enumerator": {"anh": {"assigned": 3}}, …}, "interview": {…}}`.
 /// A supervisor sees their team and its enumerators only.
 async fn progress(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Supervisor, Role::Researcher])?;
+    caller.require(&[
+        Role::Admin,
+        Role::Manager,
+        Role::Supervisor,
+        Role::Researcher,
+    ])?;
     let progress = state.store.progress()?;
     let team: Option<Vec<String>> = if caller.role() == Role::Supervisor {
         Some(
@@ -33,7 +41,7 @@ async fn progress(State(state): State<AppState>, caller: Caller) -> Result<Json<
     } else {
         None
     };
-    let mut out: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeMap<String, i64>>>> = BTreeMap::new();
+    let mut out: BTreeMap<String, ByDimension> = BTreeMap::new();
     for row in progress.rows {
         if let Some(team) = &team {
             let visible = match row.dimension.as_str() {

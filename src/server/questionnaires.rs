@@ -21,15 +21,20 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/questionnaires/drafts/{id}/diff", get(diff_draft))
         .route("/api/v1/questionnaires/drafts/{id}/publish", post(publish))
         .route("/api/v1/questionnaires", get(list))
-        .route("/api/v1/questionnaires/{id}/versions/{version}", get(get_version))
+        .route(
+            "/api/v1/questionnaires/{id}/versions/{version}",
+            get(get_version),
+        )
 }
 
 /// Maps an engine refusal to 422 (findings) or 503 (engine missing).
 pub fn engine_error(err: EngineError, code: &'static str, message: &str) -> ApiError {
     match err {
-        EngineError::Findings(findings) => {
-            ApiError::unprocessable(code, message, serde_json::to_value(findings).unwrap_or_default())
-        }
+        EngineError::Findings(findings) => ApiError::unprocessable(
+            code,
+            message,
+            serde_json::to_value(findings).unwrap_or_default(),
+        ),
         EngineError::Unavailable(why) => ApiError::unavailable(why),
     }
 }
@@ -40,10 +45,13 @@ async fn upload_draft(
     JsonBody(definition): JsonBody<Value>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(DESIGNERS)?;
-    let linted = state
-        .engine
-        .lint(&definition)
-        .map_err(|err| engine_error(err, "lint_failed", "the questionnaire has lint errors; fix every finding and upload again"))?;
+    let linted = state.engine.lint(&definition).map_err(|err| {
+        engine_error(
+            err,
+            "lint_failed",
+            "the questionnaire has lint errors; fix every finding and upload again",
+        )
+    })?;
     let draft = state
         .store
         .put_draft(&linted.id, &linted.version, &definition, caller.name())?
@@ -60,7 +68,11 @@ async fn upload_draft(
     ))
 }
 
-async fn get_draft(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     caller.require(DESIGNERS)?;
     let draft = state
         .store
@@ -75,25 +87,39 @@ async fn get_draft(State(state): State<AppState>, caller: Caller, Path(id): Path
     })))
 }
 
-async fn diff_draft(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn diff_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     caller.require(DESIGNERS)?;
     let draft = state
         .store
         .draft(&id)?
         .ok_or_else(|| ApiError::not_found(format!("no draft of {id}")))?;
     let Some(previous) = state.store.latest_published(&id)? else {
-        return Ok(Json(json!({"previous_version": null, "draft_version": draft.version, "diff": null})));
+        return Ok(Json(
+            json!({"previous_version": null, "draft_version": draft.version, "diff": null}),
+        ));
     };
-    let old: Value = serde_json::from_str(previous.definition.get()).map_err(|err| ApiError::internal(&err))?;
-    let new: Value = serde_json::from_str(draft.definition.get()).map_err(|err| ApiError::internal(&err))?;
+    let old: Value =
+        serde_json::from_str(previous.definition.get()).map_err(|err| ApiError::internal(&err))?;
+    let new: Value =
+        serde_json::from_str(draft.definition.get()).map_err(|err| ApiError::internal(&err))?;
     let diff = state
         .engine
         .diff(&old, &new)
         .map_err(|err| engine_error(err, "diff_failed", "the versions cannot be compared"))?;
-    Ok(Json(json!({"previous_version": previous.version, "draft_version": draft.version, "diff": diff})))
+    Ok(Json(
+        json!({"previous_version": previous.version, "draft_version": draft.version, "diff": diff}),
+    ))
 }
 
-async fn publish(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<(StatusCode, Json<Value>), ApiError> {
+async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(DESIGNERS)?;
     let summary = state.store.publish(&id, caller.name())?.wait().await?;
     Ok((StatusCode::CREATED, Json(summary_view(&summary))))
@@ -110,7 +136,12 @@ fn summary_view(s: &crate::store::PublishedSummary) -> Value {
 }
 
 async fn list(State(state): State<AppState>, _caller: Caller) -> Result<Json<Value>, ApiError> {
-    let versions: Vec<Value> = state.store.list_published(None)?.iter().map(summary_view).collect();
+    let versions: Vec<Value> = state
+        .store
+        .list_published(None)?
+        .iter()
+        .map(summary_view)
+        .collect();
     Ok(Json(json!({"questionnaires": versions})))
 }
 
@@ -119,10 +150,9 @@ async fn get_version(
     _caller: Caller,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let published = state
-        .store
-        .published(&id, &version)?
-        .ok_or_else(|| ApiError::not_found(format!("version {version} of {id} is not published")))?;
+    let published = state.store.published(&id, &version)?.ok_or_else(|| {
+        ApiError::not_found(format!("version {version} of {id} is not published"))
+    })?;
     Ok(Json(json!({
         "id": published.id,
         "version": published.version,

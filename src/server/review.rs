@@ -25,12 +25,22 @@ struct Page {
     limit: Option<usize>,
 }
 
-async fn queue(State(state): State<AppState>, caller: Caller, Query(page): Query<Page>) -> Result<Json<Value>, ApiError> {
+async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> Result<Json<Value>, ApiError> {
     caller.require(REVIEWERS)?;
     let supervisor = (caller.role() == Role::Supervisor).then(|| caller.name());
     let limit = page_size(page.limit, &state.config);
-    let (items, more) = state.store.review_queue(supervisor, page.after.as_deref(), limit)?;
-    let next = if more { items.last().map(|i| i.instance_id.clone()) } else { None };
+    let (items, more) = state
+        .store
+        .review_queue(supervisor, page.after.as_deref(), limit)?;
+    let next = if more {
+        items.last().map(|i| i.instance_id.clone())
+    } else {
+        None
+    };
     Ok(Json(json!({"interviews": items, "next": next})))
 }
 
@@ -56,16 +66,27 @@ async fn decide(
         .interview(&instance_id)?
         .ok_or_else(|| ApiError::not_found(format!("interview {instance_id} not found")))?;
     if caller.role() == Role::Supervisor && interview.supervisor.as_deref() != Some(caller.name()) {
-        return Err(ApiError::not_found(format!("interview {instance_id} not found")));
+        return Err(ApiError::not_found(format!(
+            "interview {instance_id} not found"
+        )));
     }
-    if body.verdict == Verdict::Reject && body.comment.trim().is_empty() && body.question_comments.is_empty() {
+    if body.verdict == Verdict::Reject
+        && body.comment.trim().is_empty()
+        && body.question_comments.is_empty()
+    {
         return Err(ApiError::bad_request(
             "a rejection needs a comment or question comments so the enumerator knows what to fix",
         ));
     }
     let (interview, decision) = state
         .store
-        .review(&instance_id, body.verdict, body.comment, body.question_comments, caller.name())?
+        .review(
+            &instance_id,
+            body.verdict,
+            body.comment,
+            body.question_comments,
+            caller.name(),
+        )?
         .wait()
         .await?;
     Ok(Json(json!({"interview": interview, "decision": decision})))

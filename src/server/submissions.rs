@@ -19,7 +19,7 @@ use crate::server::body::JsonBody;
 use crate::server::questionnaires::engine_error;
 use crate::server::{ApiError, AppState};
 use crate::store::canonical::content_hash;
-use crate::store::{AssignmentStatus, Interview, Role, SubmitOutcome, Submission, rfc3339};
+use crate::store::{AssignmentStatus, Interview, Role, Submission, SubmitOutcome, rfc3339};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -56,7 +56,13 @@ struct Paradata {
     language: Option<String>,
 }
 
-fn accepted(interview: &Interview, revision: u32, replayed: bool, warnings: Value, calculations: Value) -> (StatusCode, Json<Value>) {
+fn accepted(
+    interview: &Interview,
+    revision: u32,
+    replayed: bool,
+    warnings: Value,
+    calculations: Value,
+) -> (StatusCode, Json<Value>) {
     (
         StatusCode::CREATED,
         Json(json!({
@@ -77,9 +83,15 @@ async fn submit(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&[Role::Enumerator])?;
     let instance_id = uuid::Uuid::parse_str(&body.instance_id)
-        .map_err(|_| ApiError::bad_request(format!("instance_id {:?} is not a UUID", body.instance_id)))?
+        .map_err(|_| {
+            ApiError::bad_request(format!("instance_id {:?} is not a UUID", body.instance_id))
+        })?
         .to_string();
-    let language = body.paradata.language.clone().unwrap_or_else(|| "en".to_owned());
+    let language = body
+        .paradata
+        .language
+        .clone()
+        .unwrap_or_else(|| "en".to_owned());
     let answers = Value::Object(body.answers);
     let content = json!({
         "questionnaire": body.questionnaire,
@@ -117,16 +129,23 @@ async fn submit(
     let assignment = state
         .store
         .assignment(&body.assignment_id)?
-        .ok_or_else(|| ApiError::not_found(format!("assignment {} not found", body.assignment_id)))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!("assignment {} not found", body.assignment_id))
+        })?;
     if assignment.enumerator != caller.name() {
-        return Err(ApiError::forbidden(format!("assignment {} is not yours", assignment.id)));
+        return Err(ApiError::forbidden(format!(
+            "assignment {} is not yours",
+            assignment.id
+        )));
     }
     if assignment.status == AssignmentStatus::Closed {
         return Err(ApiError::conflict(
             "this assignment is closed and takes no more interviews; ask your supervisor to reopen it or to give you a new assignment",
         ));
     }
-    if assignment.questionnaire != body.questionnaire || !assignment.allowed_versions.contains(&body.version) {
+    if assignment.questionnaire != body.questionnaire
+        || !assignment.allowed_versions.contains(&body.version)
+    {
         return Err(ApiError::conflict(format!(
             "questionnaire {} version {} is not allowed for this assignment (it takes {} version {}); \
              sync to get the right version, then re-enter the interview in it",
@@ -140,10 +159,20 @@ async fn submit(
     let published = state
         .store
         .published(&body.questionnaire, &body.version)?
-        .ok_or_else(|| ApiError::conflict(format!("version {} of {} is not published", body.version, body.questionnaire)))?;
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "version {} of {} is not published",
+                body.version, body.questionnaire
+            ))
+        })?;
     let validated = state
         .engine
-        .validate(&published.hash, published.definition.get(), &answers, &language)
+        .validate(
+            &published.hash,
+            published.definition.get(),
+            &answers,
+            &language,
+        )
         .map_err(|err| {
             engine_error(
                 err,
@@ -165,12 +194,20 @@ async fn submit(
     };
     let outcome = state.store.submit(submission, &caller.0)?.wait().await?;
     Ok(match outcome {
-        SubmitOutcome::Created { interview, revision } => {
-            accepted(&interview, revision, false, warnings, validated.calculations)
-        }
-        SubmitOutcome::Replayed { interview, revision } => {
-            accepted(&interview, revision, true, warnings, validated.calculations)
-        }
+        SubmitOutcome::Created {
+            interview,
+            revision,
+        } => accepted(
+            &interview,
+            revision,
+            false,
+            warnings,
+            validated.calculations,
+        ),
+        SubmitOutcome::Replayed {
+            interview,
+            revision,
+        } => accepted(&interview, revision, true, warnings, validated.calculations),
     })
 }
 
@@ -184,11 +221,25 @@ pub fn can_read(caller: &Caller, interview: &Interview) -> bool {
     }
 }
 
-async fn one(State(state): State<AppState>, caller: Caller, Path(instance_id): Path<String>) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin, Role::Manager, Role::Supervisor, Role::Enumerator, Role::Researcher])?;
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(instance_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[
+        Role::Admin,
+        Role::Manager,
+        Role::Supervisor,
+        Role::Enumerator,
+        Role::Researcher,
+    ])?;
     let interview = match state.store.interview(&instance_id)? {
         Some(i) if can_read(&caller, &i) => i,
-        _ => return Err(ApiError::not_found(format!("interview {instance_id} not found"))),
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "interview {instance_id} not found"
+            )));
+        }
     };
     let revisions: Vec<Value> = state
         .store
@@ -208,5 +259,7 @@ async fn one(State(state): State<AppState>, caller: Caller, Path(instance_id): P
         })
         .collect();
     let decisions = state.store.decisions(&instance_id)?;
-    Ok(Json(json!({"interview": interview, "revisions": revisions, "decisions": decisions})))
+    Ok(Json(
+        json!({"interview": interview, "revisions": revisions, "decisions": decisions}),
+    ))
 }

@@ -26,13 +26,19 @@ struct SyncQuery {
     limit: Option<usize>,
 }
 
-async fn sync(State(state): State<AppState>, caller: Caller, Query(query): Query<SyncQuery>) -> Result<Json<Value>, ApiError> {
+async fn sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<SyncQuery>,
+) -> Result<Json<Value>, ApiError> {
     let feed = match caller.role() {
         Role::Enumerator | Role::Supervisor => Feed::User(caller.name().to_owned()),
         Role::Admin | Role::Manager | Role::Designer | Role::Researcher => Feed::All,
     };
     let limit = page_size(query.limit, &state.config);
-    let page = state.store.changes_since(&feed, query.since.unwrap_or(0), limit)?;
+    let page = state
+        .store
+        .changes_since(&feed, query.since.unwrap_or(0), limit)?;
     let changes: Vec<Value> = page
         .changes
         .iter()
@@ -47,5 +53,7 @@ async fn sync(State(state): State<AppState>, caller: Caller, Query(query): Query
             })
         })
         .collect();
-    Ok(Json(json!({"changes": changes, "next": page.next, "more": page.more})))
+    Ok(Json(
+        json!({"changes": changes, "next": page.next, "more": page.more}),
+    ))
 }

@@ -47,8 +47,17 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, JsonBody(body): JsonBody<LoginBody>) -> Result<Json<Value>, ApiError> {
-    let wrong = || ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "wrong name or password");
+async fn login(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Json<Value>, ApiError> {
+    let wrong = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "wrong name or password",
+        )
+    };
     let user = state.store.user(&body.name)?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     // argon2 takes tens of milliseconds: off the runtime. An unknown user is verified
@@ -109,14 +118,23 @@ async fn create(
     };
     let token = state
         .store
-        .add_user(&body.name, role, password_hash, body.supervisor.as_deref(), caller.name())?
+        .add_user(
+            &body.name,
+            role,
+            password_hash,
+            body.supervisor.as_deref(),
+            caller.name(),
+        )?
         .wait()
         .await?;
     let user = state
         .store
         .user(&body.name)?
         .ok_or_else(|| ApiError::internal(&"user vanished after creation"))?;
-    Ok((StatusCode::CREATED, Json(json!({"user": user_view(&user), "token": token}))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"user": user_view(&user), "token": token})),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -86,19 +86,33 @@ fn by_enumerator_key(enumerator: &str, id: &str) -> String {
 }
 
 /// Writes an assignment whose status changed from `old` (if any), keeping counters right.
-pub(crate) fn save(tx: &mut crate::store::Tx<'_>, assignment: &Assignment, old: Option<AssignmentStatus>) {
+pub(crate) fn save(
+    tx: &mut crate::store::Tx<'_>,
+    assignment: &Assignment,
+    old: Option<AssignmentStatus>,
+) {
     if old != Some(assignment.status) {
         if let Some(old) = old {
             bump(tx, "assignment", &assignment.dims(), old.as_str(), -1);
         }
-        bump(tx, "assignment", &assignment.dims(), assignment.status.as_str(), 1);
+        bump(
+            tx,
+            "assignment",
+            &assignment.dims(),
+            assignment.status.as_str(),
+            1,
+        );
     }
     tx.put(TreeId::Assignments, assignment.id.clone(), assignment);
 }
 
 impl Store {
     /// Creates assignments, all or none. Errors name the item (0-based) at fault.
-    pub fn create_assignments(&self, items: Vec<NewAssignment>, actor: &str) -> Result<Durable<Vec<Assignment>>, Error> {
+    pub fn create_assignments(
+        &self,
+        items: Vec<NewAssignment>,
+        actor: &str,
+    ) -> Result<Durable<Vec<Assignment>>, Error> {
         self.write(|tx| {
             let mut created = Vec::with_capacity(items.len());
             for (index, item) in items.into_iter().enumerate() {
@@ -107,20 +121,30 @@ impl Store {
                     .get(TreeId::Users, &item.enumerator)?
                     .ok_or_else(|| at(format!("enumerator {} does not exist", item.enumerator)))?;
                 if user.role != Role::Enumerator {
-                    return Err(at(format!("{} is a {}, not an enumerator", user.name, user.role)));
+                    return Err(at(format!(
+                        "{} is a {}, not an enumerator",
+                        user.name, user.role
+                    )));
                 }
                 let allowed = match item.allowed_versions {
                     Some(versions) if !versions.is_empty() => versions,
                     Some(_) => return Err(at("allowed_versions is empty".into())),
                     None => {
-                        let latest = self
-                            .latest_published(&item.questionnaire)?
-                            .ok_or_else(|| at(format!("questionnaire {} has no published version", item.questionnaire)))?;
+                        let latest =
+                            self.latest_published(&item.questionnaire)?.ok_or_else(|| {
+                                at(format!(
+                                    "questionnaire {} has no published version",
+                                    item.questionnaire
+                                ))
+                            })?;
                         vec![latest.version]
                     }
                 };
                 for version in &allowed {
-                    if !tx.contains(TreeId::Questionnaires, &format!("{}/{version}", item.questionnaire))? {
+                    if !tx.contains(
+                        TreeId::Questionnaires,
+                        &format!("{}/{version}", item.questionnaire),
+                    )? {
                         return Err(at(format!(
                             "version {version} of questionnaire {} is not published",
                             item.questionnaire
@@ -196,7 +220,10 @@ impl Store {
                     Some(id) => format!("{prefix}{id}\u{0}"),
                     None => prefix.clone(),
                 };
-                for entry in self.tree(TreeId::AssignmentsByEnumerator).range(start.as_bytes()..) {
+                for entry in self
+                    .tree(TreeId::AssignmentsByEnumerator)
+                    .range(start.as_bytes()..)
+                {
                     let (key, _) = entry?;
                     let Some(id) = key.strip_prefix(prefix.as_bytes()) else {
                         break;
@@ -255,10 +282,12 @@ impl Store {
         next: fn(AssignmentStatus) -> Result<AssignmentStatus, Error>,
     ) -> Result<Durable<Assignment>, Error> {
         self.write(|tx| {
-            let mut assignment: Assignment = tx.get(TreeId::Assignments, id)?.ok_or_else(|| Error::NotFound {
-                what: "assignment",
-                id: id.to_owned(),
-            })?;
+            let mut assignment: Assignment =
+                tx.get(TreeId::Assignments, id)?
+                    .ok_or_else(|| Error::NotFound {
+                        what: "assignment",
+                        id: id.to_owned(),
+                    })?;
             let old = assignment.status;
             assignment.status = next(old)?;
             assignment.updated_at_ms = tx.now_ms();

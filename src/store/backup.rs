@@ -44,7 +44,7 @@ pub fn backup(store: &Store, to: &Path) -> Result<(), Error> {
     // Holding the write lock stops new writes; the barrier makes every earlier write durable
     // (journal included) before we copy.
     let state = store.lock_write();
-    store.inner.committer.enqueue(&[], 0).wait_blocking()?;
+    store.inner.committer.enqueue(0).wait_blocking()?;
     let target_db = sled::Config::new().path(to.join(DB_DIR)).open()?;
     for name in store.inner.db.tree_names() {
         let source = store.inner.db.open_tree(&name)?;
@@ -55,7 +55,7 @@ pub fn backup(store: &Store, to: &Path) -> Result<(), Error> {
             let (key, value) = entry?;
             batch.insert(key, value);
             n += 1;
-            if n % 10_000 == 0 {
+            if n.is_multiple_of(10_000) {
                 target.apply_batch(std::mem::take(&mut batch))?;
             }
         }

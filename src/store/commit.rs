@@ -1,10 +1,13 @@
 //! The group committer: the one thread that makes writes durable.
 //!
-//! A write applies its changes to sled in memory, queues its journal line and a waiter here,
-//! and waits. The committer thread wakes, takes *every* waiter queued so far, and for the
-//! whole batch:
+//! A write appends its journal line to the journal file (a plain `write`, no sync), applies
+//! its changes to sled in memory, queues a waiter here, and waits. Writing the journal line
+//! *before* applying to sled, under the store's write lock, keeps journal order equal to
+//! apply order and guarantees that after a process crash the journal holds every
+//! transaction sled holds. The committer thread wakes, takes *every* waiter queued so far,
+//! and for the whole batch:
 //!
-//! 1. appends the batch's journal lines and `fdatasync`s the journal;
+//! 1. `fdatasync`s the journal;
 //! 2. runs `db.flush()` (sled 0.34 writes its buffers with `sync_file_range`, which is not
 //!    a durability guarantee, sled issue #1452);
 //! 3. `fsync`s every file of the sled directory and the directory itself;
@@ -30,7 +33,6 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::store::Error;
-use crate::store::journal;
 
 /// The answer a waiter gets: `Ok` once its write is durable.
 pub type CommitResult = Result<(), Error>;
@@ -49,7 +51,9 @@ impl Ticket {
 
     /// Waits on the current thread (for the CLI and benches, never on the async runtime).
     pub fn wait_blocking(self) -> CommitResult {
-        self.receiver.blocking_recv().unwrap_or(Err(Error::Unavailable))
+        self.receiver
+            .blocking_recv()
+            .unwrap_or(Err(Error::Unavailable))
     }
 }
 
@@ -67,7 +71,6 @@ pub struct Shared {
 
 #[derive(Default)]
 struct Pending {
-    lines: Vec<u8>,
     waiters: Vec<oneshot::Sender<CommitResult>>,
     last_seq: u64,
     shutdown: bool,
@@ -80,8 +83,15 @@ pub struct Committer {
 }
 
 impl Committer {
-    /// Starts the committer thread for a database in `db_dir` with its journal file.
-    pub fn start(db: sled::Db, db_dir: PathBuf, journal_path: PathBuf, journal: File, durable_seq: u64) -> Committer {
+    /// Starts the committer thread for a database in `db_dir`; `journal` is a handle to the
+    /// journal file used only to sync it.
+    pub fn start(
+        db: sled::Db,
+        db_dir: PathBuf,
+        journal_path: PathBuf,
+        journal: File,
+        durable_seq: u64,
+    ) -> Committer {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
@@ -100,15 +110,14 @@ impl Committer {
         }
     }
 
-    /// Queues a journal line (may be empty) and a waiter. Must be called in write order
-    /// (the store calls it under its write lock) so journal order equals apply order.
-    pub fn enqueue(&self, line: &[u8], last_seq: u64) -> Ticket {
+    /// Queues a waiter for the next group commit; `last_seq` is the highest event sequence
+    /// the waiter's write created (0 for none).
+    pub fn enqueue(&self, last_seq: u64) -> Ticket {
         let (sender, receiver) = oneshot::channel();
         let mut pending = lock(&self.shared.pending);
         if self.shared.failed.load(Ordering::Acquire) || pending.shutdown {
             let _ = sender.send(Err(Error::Unavailable));
         } else {
-            pending.lines.extend_from_slice(line);
             pending.last_seq = pending.last_seq.max(last_seq);
             pending.waiters.push(sender);
             self.shared.wake.notify_one();
@@ -119,6 +128,11 @@ impl Committer {
     /// True after a failed flush or fsync.
     pub fn failed(&self) -> bool {
         self.shared.failed.load(Ordering::Acquire)
+    }
+
+    /// Marks the store failed (a journal write failed): every later write is refused.
+    pub fn mark_failed(&self) {
+        self.shared.failed.store(true, Ordering::Release);
     }
 
     /// The durable event watermark.
@@ -156,15 +170,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf, mut journal: File) {
+fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf, journal: File) {
     loop {
-        let (lines, waiters, last_seq, shutdown) = {
+        let (waiters, last_seq, shutdown) = {
             let mut pending = lock(&shared.pending);
             while pending.waiters.is_empty() && !pending.shutdown {
-                pending = shared.wake.wait(pending).unwrap_or_else(PoisonError::into_inner);
+                pending = shared
+                    .wake
+                    .wait(pending)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
             (
-                std::mem::take(&mut pending.lines),
                 std::mem::take(&mut pending.waiters),
                 pending.last_seq,
                 pending.shutdown,
@@ -174,7 +190,7 @@ fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf
             let outcome = if shared.failed.load(Ordering::Acquire) {
                 Err(Error::Unavailable)
             } else {
-                make_durable(&db, &db_dir, &journal_path, &mut journal, &lines)
+                make_durable(&db, &db_dir, &journal_path, &journal)
             };
             match &outcome {
                 Ok(()) => {
@@ -202,10 +218,15 @@ fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf
     }
 }
 
-fn make_durable(db: &sled::Db, db_dir: &Path, journal_path: &Path, journal: &mut File, lines: &[u8]) -> Result<(), Error> {
-    if !lines.is_empty() {
-        journal::append_durably(journal, lines).map_err(|e| Error::io("append to journal", journal_path, e))?;
-    }
+fn make_durable(
+    db: &sled::Db,
+    db_dir: &Path,
+    journal_path: &Path,
+    journal: &File,
+) -> Result<(), Error> {
+    journal
+        .sync_data()
+        .map_err(|e| Error::io("fdatasync journal", journal_path, e))?;
     db.flush()?;
     fsync_tree(db_dir)
 }

@@ -74,7 +74,12 @@ pub(crate) fn parse_seq_key(key: &[u8]) -> Result<u64, Error> {
 impl Store {
     /// Events of `feed` with sequence greater than `since`, at most `limit`, never beyond the
     /// durable watermark. `more` tells the caller to ask again with `next`.
-    pub fn changes_since(&self, feed: &Feed, since: u64, limit: usize) -> Result<ChangesPage, Error> {
+    pub fn changes_since(
+        &self,
+        feed: &Feed,
+        since: u64,
+        limit: usize,
+    ) -> Result<ChangesPage, Error> {
         let durable = self.durable_seq();
         let mut seqs: Vec<u64> = Vec::new();
         let mut more = false;
@@ -128,6 +133,10 @@ impl Store {
             changes.push(codec::decode(TreeId::Events, key.as_bytes(), &bytes)?);
         }
         let next = seqs.last().copied().unwrap_or(since);
-        Ok(ChangesPage { changes, next, more })
+        Ok(ChangesPage {
+            changes,
+            next,
+            more,
+        })
     }
 }

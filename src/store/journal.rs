@@ -61,7 +61,11 @@ pub fn render(tx: u64, writes: &[Write]) -> Vec<u8> {
         out.extend_from_slice(write.tree.name().as_bytes());
         out.extend_from_slice(b"\",\"k\":");
         // A String always serializes.
-        out.extend_from_slice(serde_json::to_string(&write.key).unwrap_or_default().as_bytes());
+        out.extend_from_slice(
+            serde_json::to_string(&write.key)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         out.extend_from_slice(b",\"v\":");
         match &write.value {
             // Stored values are JSON produced by `codec::encode`, so they embed verbatim.
@@ -88,7 +92,8 @@ pub fn open_for_append(path: &Path) -> Result<(File, u64), Error> {
         .metadata()
         .map_err(|e| Error::io("stat journal", path, e))?
         .len();
-    let good_len = complete_prefix_len(&mut file, len).map_err(|e| Error::io("read journal", path, e))?;
+    let good_len =
+        complete_prefix_len(&mut file, len).map_err(|e| Error::io("read journal", path, e))?;
     if good_len != len {
         tracing::warn!(
             path = %path.display(),
@@ -175,8 +180,7 @@ pub fn for_each_line(
     }
 }
 
-/// Appends bytes and makes them durable.
-pub fn append_durably(file: &mut File, bytes: &[u8]) -> std::io::Result<()> {
-    file.write_all(bytes)?;
-    file.sync_data()
+/// Appends a line (not yet durable: the group committer syncs the file).
+pub fn append(file: &mut File, bytes: &[u8]) -> std::io::Result<()> {
+    file.write_all(bytes)
 }

@@ -54,7 +54,7 @@ pub use crate::store::progress::{Progress, ProgressRow};
 pub use crate::store::questionnaires::{Draft, Published, PublishedSummary};
 pub use crate::store::review::{Decision, QuestionComment, Verdict};
 pub use crate::store::status::{AssignmentStatus, InterviewStatus};
-pub use crate::store::submissions::{Interview, Revision, SubmitOutcome, Submission};
+pub use crate::store::submissions::{Interview, Revision, Submission, SubmitOutcome};
 pub use crate::store::time::{now_ms, parse_date_ms, rfc3339};
 pub use crate::store::tx::Tx;
 pub use crate::store::users::{Role, User, parse_user_name};
@@ -90,6 +90,8 @@ struct WriteState {
     next_seq: u64,
     next_tx: u64,
     journal_end: u64,
+    /// The journal, appended to before each transaction is applied.
+    journal: std::fs::File,
 }
 
 /// How far the database has applied the journal (stored in sled, outside the journal).
@@ -149,15 +151,28 @@ impl Store {
 
         let (journal_file, journal_len) = journal::open_for_append(&journal_path)?;
         let mut applied = read_applied(&meta)?;
-        let mut redone = 0u64;
-        journal::for_each_line(&journal_path, applied.end, |line, _start, end| {
-            apply_line(&trees, &meta, &line, end)?;
-            applied = Applied { tx: line.tx, end };
-            redone += 1;
-            Ok(())
-        })?;
-        if redone > 0 {
-            tracing::warn!(lines = redone, "redid journal lines the database had lost");
+        if applied.end > journal_len {
+            // Only a power failure can do this: sled's own writes reached the disk while the
+            // journal's last, never-synced lines did not. Those transactions were never
+            // acknowledged (acknowledgement waits for the journal's fsync). They stay in the
+            // database; the journal continues from its real end.
+            tracing::warn!(
+                database_applied = applied.end,
+                journal_len,
+                "the database holds unacknowledged transactions the journal lost in a power failure"
+            );
+            applied.end = journal_len;
+        } else {
+            let mut redone = 0u64;
+            journal::for_each_line(&journal_path, applied.end, |line, _start, end| {
+                apply_line(&trees, &meta, &line, end)?;
+                applied = Applied { tx: line.tx, end };
+                redone += 1;
+                Ok(())
+            })?;
+            if redone > 0 {
+                tracing::warn!(lines = redone, "redid journal lines the database had lost");
+            }
         }
         db.flush()?;
         commit::fsync_tree(&db_dir)?;
@@ -166,13 +181,11 @@ impl Store {
             Some((key, _)) => events::parse_seq_key(&key)? + 1,
             None => 1,
         };
-        let committer = Committer::start(
-            db.clone(),
-            db_dir,
-            journal_path,
-            journal_file,
-            next_seq - 1,
-        );
+        let sync_handle = journal_file
+            .try_clone()
+            .map_err(|e| Error::io("duplicate journal handle", &journal_path, e))?;
+        let committer =
+            Committer::start(db.clone(), db_dir, journal_path, sync_handle, next_seq - 1);
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -183,6 +196,7 @@ impl Store {
                     next_seq,
                     next_tx: applied.tx + 1,
                     journal_end: journal_len,
+                    journal: journal_file,
                 }),
                 committer,
             }),
@@ -213,7 +227,7 @@ impl Store {
     /// idempotent replay only once the original write is on disk, and at shutdown).
     pub fn barrier(&self) -> Ticket {
         let _write = self.lock_write();
-        self.inner.committer.enqueue(&[], 0)
+        self.inner.committer.enqueue(0)
     }
 
     /// Flushes, stops the committer and waits for it. Later writes fail with
@@ -227,7 +241,10 @@ impl Store {
 
     /// Runs `f` as one atomic, journaled write and returns its value with the ticket of its
     /// group commit.
-    pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, Error>) -> Result<Durable<T>, Error> {
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, Error>,
+    ) -> Result<Durable<T>, Error> {
         if self.is_failed() {
             return Err(Error::Unavailable);
         }
@@ -235,23 +252,37 @@ impl Store {
         let mut tx = Tx::new(&self.inner.trees, state.next_seq, now_ms());
         let value = f(&mut tx)?;
         let finished = tx.finish()?;
-        let tx_id = state.next_tx;
-        let line = if finished.writes.is_empty() {
-            Vec::new()
-        } else {
-            journal::render(tx_id, &finished.writes)
-        };
         if !finished.writes.is_empty() {
+            let tx_id = state.next_tx;
+            let line = journal::render(tx_id, &finished.writes);
             let applied = Applied {
                 tx: tx_id,
                 end: state.journal_end + line.len() as u64,
             };
-            apply_writes(&self.inner.trees, &self.inner.meta, &finished.writes, applied)?;
+            // Journal first, then sled: after a crash the journal holds everything sled does.
+            if let Err(err) = journal::append(&mut state.journal, &line) {
+                // A partial line may be on disk; refuse all further writes (it is cut off at
+                // the next open).
+                self.inner.committer.mark_failed();
+                tracing::error!(error = %err, "journal write failed; the store now refuses writes");
+                return Err(Error::Unavailable);
+            }
             state.next_tx += 1;
             state.journal_end = applied.end;
+            if let Err(err) = apply_writes(
+                &self.inner.trees,
+                &self.inner.meta,
+                &finished.writes,
+                applied,
+            ) {
+                // The journal has a transaction sled lacks; the next open redoes it. Until
+                // then, refuse writes rather than diverge.
+                self.inner.committer.mark_failed();
+                return Err(err);
+            }
             state.next_seq = finished.next_seq;
         }
-        let ticket = self.inner.committer.enqueue(&line, finished.last_seq);
+        let ticket = self.inner.committer.enqueue(finished.last_seq);
         drop(state);
         Ok(Durable { value, ticket })
     }
@@ -259,14 +290,21 @@ impl Store {
     fn lock_write(&self) -> MutexGuard<'_, WriteState> {
         // The write state is three counters updated together after a successful apply, so a
         // panic in a transaction closure cannot leave them half-updated.
-        self.inner.write.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .write
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn tree(&self, tree: TreeId) -> &sled::Tree {
         &self.inner.trees[tree.index()]
     }
 
-    pub(crate) fn get<T: serde::de::DeserializeOwned>(&self, tree: TreeId, key: &str) -> Result<Option<T>, Error> {
+    pub(crate) fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: TreeId,
+        key: &str,
+    ) -> Result<Option<T>, Error> {
         match self.tree(tree).get(key.as_bytes())? {
             Some(bytes) => codec::decode(tree, key.as_bytes(), &bytes).map(Some),
             None => Ok(None),
@@ -309,7 +347,12 @@ fn read_applied(meta: &sled::Tree) -> Result<Applied, Error> {
 }
 
 /// Applies writes and the new journal position atomically.
-fn apply_writes(trees: &[sled::Tree], meta: &sled::Tree, writes: &[Write], applied: Applied) -> Result<(), Error> {
+fn apply_writes(
+    trees: &[sled::Tree],
+    meta: &sled::Tree,
+    writes: &[Write],
+    applied: Applied,
+) -> Result<(), Error> {
     let mut batches: Vec<(TreeId, sled::Batch)> = Vec::new();
     for write in writes {
         let batch = match batches.iter_mut().find(|(t, _)| *t == write.tree) {
@@ -344,7 +387,12 @@ fn apply_writes(trees: &[sled::Tree], meta: &sled::Tree, writes: &[Write], appli
 }
 
 /// Applies one journal line (redo at open, or recovery).
-fn apply_line(trees: &[sled::Tree], meta: &sled::Tree, line: &journal::Line, end: u64) -> Result<(), Error> {
+fn apply_line(
+    trees: &[sled::Tree],
+    meta: &sled::Tree,
+    line: &journal::Line,
+    end: u64,
+) -> Result<(), Error> {
     let mut writes = Vec::with_capacity(line.w.len());
     for w in &line.w {
         let tree = TreeId::from_name(&w.t).ok_or_else(|| Error::Corrupt {

@@ -53,7 +53,10 @@ pub(crate) fn bump(tx: &mut Tx<'_>, kind: &str, dims: &Dims<'_>, status: &str, d
     ];
     for (dimension, value) in pairs {
         if let Some(value) = value {
-            tx.bump(format!("{kind}{SEP}{dimension}{SEP}{value}{SEP}{status}"), delta);
+            tx.bump(
+                format!("{kind}{SEP}{dimension}{SEP}{value}{SEP}{status}"),
+                delta,
+            );
         }
     }
 }

@@ -49,7 +49,13 @@ fn version_key(id: &str, version: &str) -> String {
 
 impl Store {
     /// Stores (or replaces) the draft of `definition["id"]`. The caller has linted it.
-    pub fn put_draft(&self, id: &str, version: &str, definition: &serde_json::Value, actor: &str) -> Result<Durable<Draft>, Error> {
+    pub fn put_draft(
+        &self,
+        id: &str,
+        version: &str,
+        definition: &serde_json::Value,
+        actor: &str,
+    ) -> Result<Durable<Draft>, Error> {
         let raw = RawValue::from_string(canonical_json(definition))
             .map_err(|err| Error::Invalid(format!("definition is not JSON: {err}")))?;
         self.write(|tx| {
@@ -123,12 +129,17 @@ impl Store {
     pub fn list_published(&self, id: Option<&str>) -> Result<Vec<PublishedSummary>, Error> {
         let prefix = id.map(|id| format!("{id}/")).unwrap_or_default();
         let mut out = Vec::new();
-        for entry in self.tree(TreeId::Questionnaires).scan_prefix(prefix.as_bytes()) {
+        for entry in self
+            .tree(TreeId::Questionnaires)
+            .scan_prefix(prefix.as_bytes())
+        {
             let (key, value) = entry?;
             let published: Published = codec::decode(TreeId::Questionnaires, &key, &value)?;
             out.push(summary(&published));
         }
-        out.sort_by(|a, b| (a.id.as_str(), a.published_at_ms).cmp(&(b.id.as_str(), b.published_at_ms)));
+        out.sort_by(|a, b| {
+            (a.id.as_str(), a.published_at_ms).cmp(&(b.id.as_str(), b.published_at_ms))
+        });
         Ok(out)
     }
 

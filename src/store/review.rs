@@ -50,10 +50,12 @@ impl Store {
         reviewer: &str,
     ) -> Result<Durable<(Interview, Decision)>, Error> {
         self.write(|tx| {
-            let mut interview: Interview = tx.get(TreeId::Submissions, instance_id)?.ok_or_else(|| Error::NotFound {
-                what: "interview",
-                id: instance_id.to_owned(),
-            })?;
+            let mut interview: Interview =
+                tx.get(TreeId::Submissions, instance_id)?
+                    .ok_or_else(|| Error::NotFound {
+                        what: "interview",
+                        id: instance_id.to_owned(),
+                    })?;
             let old = interview.status;
             interview.status = old.review(verdict == Verdict::Approve)?;
             interview.updated_at_ms = tx.now_ms();
@@ -74,7 +76,11 @@ impl Store {
                 &interview.audience(),
                 serde_json::json!({"interview": interview, "decision": decision}),
             );
-            tx.put(TreeId::Reviews, format!("{instance_id}/{seq:020}"), &decision);
+            tx.put(
+                TreeId::Reviews,
+                format!("{instance_id}/{seq:020}"),
+                &decision,
+            );
             Ok((interview, decision))
         })
     }
@@ -92,7 +98,12 @@ impl Store {
 
     /// Interviews waiting for review: a supervisor's team's (`Some`), or everyone's (`None`,
     /// for managers). A page after `after` (an instance id), at most `limit`.
-    pub fn review_queue(&self, supervisor: Option<&str>, after: Option<&str>, limit: usize) -> Result<(Vec<Interview>, bool), Error> {
+    pub fn review_queue(
+        &self,
+        supervisor: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Interview>, bool), Error> {
         let prefix = supervisor.map(|s| format!("{s}\u{0}")).unwrap_or_default();
         // The cursor is the last instance id returned; its queue key is found through the
         // interview's supervisor, so managers (whole queue) and supervisors page alike.

@@ -6,7 +6,7 @@
 //!              any but closed ──close──▶ closed
 //! interview:   (new) ──submit──▶ completed ──approve──▶ approved
 //!                                   │  ▲                   
-//!                                reject │ 
+//!                                reject │
 //!                                   ▼  │ resubmit
 //!                                rejected ──resubmit──▶ resubmitted ──approve/reject──▶ …
 //! ```
@@ -48,7 +48,9 @@ impl AssignmentStatus {
     /// The status after the enumerator opens the assignment.
     pub fn start(self) -> Result<Self, Error> {
         match self {
-            AssignmentStatus::Assigned | AssignmentStatus::InProgress => Ok(AssignmentStatus::InProgress),
+            AssignmentStatus::Assigned | AssignmentStatus::InProgress => {
+                Ok(AssignmentStatus::InProgress)
+            }
             other => Err(illegal("assignment", other.as_str(), "start")),
         }
     }
@@ -108,7 +110,10 @@ impl InterviewStatus {
 
     /// True when a supervisor has something to decide.
     pub fn awaits_review(self) -> bool {
-        matches!(self, InterviewStatus::Completed | InterviewStatus::Resubmitted)
+        matches!(
+            self,
+            InterviewStatus::Completed | InterviewStatus::Resubmitted
+        )
     }
 
     /// The status after a supervisor's decision.
@@ -159,7 +164,10 @@ mod tests {
         assert!(AssignmentStatus::Completed.submit(3, 2).is_err());
         assert!(AssignmentStatus::Closed.submit(0, 1).is_err());
         assert!(AssignmentStatus::Closed.close().is_err());
-        assert_eq!(AssignmentStatus::Completed.close().ok(), Some(AssignmentStatus::Closed));
+        assert_eq!(
+            AssignmentStatus::Completed.close().ok(),
+            Some(AssignmentStatus::Closed)
+        );
     }
 
     #[test]

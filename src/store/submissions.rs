@@ -114,7 +114,13 @@ pub(crate) fn save_interview(tx: &mut Tx<'_>, interview: &Interview, old: Option
         if let Some(old) = old {
             bump(tx, "interview", &interview.dims(), old.as_str(), -1);
         }
-        bump(tx, "interview", &interview.dims(), interview.status.as_str(), 1);
+        bump(
+            tx,
+            "interview",
+            &interview.dims(),
+            interview.status.as_str(),
+            1,
+        );
     }
     let queue = queue_key(interview.supervisor.as_deref(), &interview.instance_id);
     if interview.status.awaits_review() {
@@ -122,7 +128,11 @@ pub(crate) fn save_interview(tx: &mut Tx<'_>, interview: &Interview, old: Option
     } else if old.is_some_and(InterviewStatus::awaits_review) {
         tx.remove(TreeId::ReviewQueue, queue);
     }
-    tx.put(TreeId::Submissions, interview.instance_id.clone(), interview);
+    tx.put(
+        TreeId::Submissions,
+        interview.instance_id.clone(),
+        interview,
+    );
 }
 
 fn raw(value: &serde_json::Value) -> Result<Box<RawValue>, Error> {
@@ -132,7 +142,11 @@ fn raw(value: &serde_json::Value) -> Result<Box<RawValue>, Error> {
 impl Store {
     /// Which revision of `instance_id` holds exactly this content, if any (a replay check
     /// the server makes before spending time on validation).
-    pub fn find_replay(&self, instance_id: &str, content_hash: &str) -> Result<Option<(Interview, u32)>, Error> {
+    pub fn find_replay(
+        &self,
+        instance_id: &str,
+        content_hash: &str,
+    ) -> Result<Option<(Interview, u32)>, Error> {
         let Some(interview) = self.interview(instance_id)? else {
             return Ok(None);
         };
@@ -145,7 +159,11 @@ impl Store {
     }
 
     /// Stores a validated submission from `enumerator`, or recognizes a replay.
-    pub fn submit(&self, submission: Submission, enumerator: &User) -> Result<Durable<SubmitOutcome>, Error> {
+    pub fn submit(
+        &self,
+        submission: Submission,
+        enumerator: &User,
+    ) -> Result<Durable<SubmitOutcome>, Error> {
         let content = raw(&submission.content)?;
         let warnings = raw(&submission.warnings)?;
         let calculations = raw(&submission.calculations)?;
@@ -272,7 +290,10 @@ impl Store {
 
     /// Instance ids of a questionnaire's interviews after `after`, in instance id order,
     /// streamed (for export).
-    pub fn interviews_of(&self, questionnaire: &str) -> impl Iterator<Item = Result<Interview, Error>> + '_ {
+    pub fn interviews_of(
+        &self,
+        questionnaire: &str,
+    ) -> impl Iterator<Item = Result<Interview, Error>> + '_ {
         let prefix = format!("{questionnaire}\u{0}");
         let prefix_len = prefix.len();
         self.tree(TreeId::SubmissionsByQuestionnaire)
@@ -294,13 +315,19 @@ impl Store {
         Ok(progress
             .rows
             .iter()
-            .filter(|r| r.kind == "interview" && r.dimension == "questionnaire" && r.value == questionnaire)
+            .filter(|r| {
+                r.kind == "interview" && r.dimension == "questionnaire" && r.value == questionnaire
+            })
             .map(|r| r.count)
             .sum())
     }
 }
 
-fn check_assignment(assignment: &Assignment, submission: &Submission, enumerator: &User) -> Result<(), Error> {
+fn check_assignment(
+    assignment: &Assignment,
+    submission: &Submission,
+    enumerator: &User,
+) -> Result<(), Error> {
     if assignment.enumerator != enumerator.name {
         return Err(Error::Forbidden(format!(
             "assignment {} is not yours",

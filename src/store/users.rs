@@ -97,9 +97,9 @@ pub fn parse_user_name(name: &str) -> Result<&str, String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
     if ok {
         Ok(name)
     } else {
@@ -111,9 +111,11 @@ pub fn parse_user_name(name: &str) -> Result<&str, String> {
 
 fn random_hex(bytes: usize) -> Result<String, Error> {
     let mut buf = vec![0u8; bytes];
-    rand::rngs::SysRng
-        .try_fill_bytes(&mut buf)
-        .map_err(|err| Error::Invalid(format!("the operating system's random generator failed: {err}")))?;
+    rand::rngs::SysRng.try_fill_bytes(&mut buf).map_err(|err| {
+        Error::Invalid(format!(
+            "the operating system's random generator failed: {err}"
+        ))
+    })?;
     Ok(hex(&buf))
 }
 
@@ -189,12 +191,18 @@ impl Store {
     }
 
     /// Sets a password hash (from argon2) for an existing user.
-    pub fn set_password_hash(&self, name: &str, password_hash: String) -> Result<Durable<()>, Error> {
+    pub fn set_password_hash(
+        &self,
+        name: &str,
+        password_hash: String,
+    ) -> Result<Durable<()>, Error> {
         self.write(|tx| {
-            let mut user: User = tx.get(TreeId::Users, name)?.ok_or_else(|| Error::NotFound {
-                what: "user",
-                id: name.to_owned(),
-            })?;
+            let mut user: User = tx
+                .get(TreeId::Users, name)?
+                .ok_or_else(|| Error::NotFound {
+                    what: "user",
+                    id: name.to_owned(),
+                })?;
             user.password_hash = Some(password_hash);
             tx.put(TreeId::Users, name.to_owned(), &user);
             Ok(())
@@ -215,12 +223,19 @@ impl Store {
     }
 
     /// Puts an enumerator in a supervisor's team (or out of any team with `None`).
-    pub fn set_supervisor(&self, enumerator: &str, supervisor: Option<&str>, actor: &str) -> Result<Durable<User>, Error> {
+    pub fn set_supervisor(
+        &self,
+        enumerator: &str,
+        supervisor: Option<&str>,
+        actor: &str,
+    ) -> Result<Durable<User>, Error> {
         self.write(|tx| {
-            let mut user: User = tx.get(TreeId::Users, enumerator)?.ok_or_else(|| Error::NotFound {
-                what: "user",
-                id: enumerator.to_owned(),
-            })?;
+            let mut user: User =
+                tx.get(TreeId::Users, enumerator)?
+                    .ok_or_else(|| Error::NotFound {
+                        what: "user",
+                        id: enumerator.to_owned(),
+                    })?;
             if let Some(sup) = supervisor {
                 check_supervisor(tx, user.role, sup)?;
             }
@@ -241,7 +256,9 @@ impl Store {
     /// The user a bearer token belongs to, or `None` for an unknown or malformed token.
     pub fn authenticate(&self, token: &str) -> Result<Option<User>, Error> {
         let mut parts = token.split('.');
-        let (Some("cs1"), Some(id), Some(secret), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some("cs1"), Some(id), Some(secret), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Ok(None);
         };
         if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -250,7 +267,10 @@ impl Store {
         let Some(record) = self.get::<TokenRecord>(TreeId::Tokens, id)? else {
             return Ok(None);
         };
-        if !constant_time_eq(sha256_hex(secret).as_bytes(), record.secret_sha256.as_bytes()) {
+        if !constant_time_eq(
+            sha256_hex(secret).as_bytes(),
+            record.secret_sha256.as_bytes(),
+        ) {
             return Ok(None);
         }
         self.user(&record.user)
@@ -284,6 +304,8 @@ fn check_supervisor(tx: &crate::store::Tx<'_>, role: Role, supervisor: &str) -> 
             "{supervisor} is a {}, not a supervisor",
             user.role
         ))),
-        None => Err(Error::Invalid(format!("supervisor {supervisor} does not exist"))),
+        None => Err(Error::Invalid(format!(
+            "supervisor {supervisor} does not exist"
+        ))),
     }
 }
