@@ -6,7 +6,7 @@
 //!   [`Config`].
 //! - Each resource module owns its routes (`users.rs`, `questionnaires.rs`,
 //!   `assignments.rs`, `sync.rs`, `submissions.rs`, `review.rs`, `progress.rs`,
-//!   `admin.rs`); [`app`] merges them and adds the layers in one visible place.
+//!   `exports.rs`, `admin.rs`); [`app`] merges them and adds the layers in one visible place.
 //! - `routes.rs` is the table of every endpoint with its roles; the OpenAPI document at
 //!   `/api/openapi.json` is generated from it, and the tests walk it for the role matrix.
 //! - Every handler returns `Result<_, ApiError>` (`error.rs`); a write answers only after
@@ -22,6 +22,7 @@ mod body;
 pub mod credentials;
 pub mod engine;
 mod error;
+mod exports;
 mod openapi;
 mod progress;
 mod questionnaires;
@@ -87,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .merge(review::router())
         .merge(progress::router())
         .merge(admin::router())
+        .merge(exports::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json") })
         .method_not_allowed_fallback(|| async {

@@ -277,6 +277,11 @@ impl Store {
         self.get(TreeId::Submissions, instance_id)
     }
 
+    /// One revision of an interview.
+    pub fn revision(&self, instance_id: &str, revision: u32) -> Result<Option<Revision>, Error> {
+        self.get(TreeId::Revisions, &revision_key(instance_id, revision))
+    }
+
     /// Every revision of an interview, oldest first.
     pub fn revisions(&self, instance_id: &str) -> Result<Vec<Revision>, Error> {
         let prefix = format!("{instance_id}/");

@@ -12,7 +12,14 @@ use crate::server::http::request;
 const INSTANCE: &str = "0b6f3c2e-5d1a-4f7e-9a3b-2c1d0e9f8a7b";
 
 fn path_for(world: &World, path: &str) -> String {
-    path.replace("{name}", "enum1")
+    let file = if path.contains("{questionnaire}") {
+        "codebook.json"
+    } else {
+        "worker.csv"
+    };
+    path.replace("{questionnaire}", "worker")
+        .replace("{file}", file)
+        .replace("{name}", "enum1")
         .replace("{version}", "1")
         .replace("{instance_id}", INSTANCE)
         .replace(

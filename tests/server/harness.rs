@@ -76,7 +76,8 @@ impl Engine for TestEngine {
     ) -> Result<Validated, EngineError> {
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
-        if let Some(age) = answers.get("age") {
+        // Like the real engine, rules apply only to answered values (not DK/refused).
+        if let Some(age) = answers.get("age").filter(|a| a.get("missing").is_none()) {
             match age.as_i64() {
                 Some(a) if (15..=99).contains(&a) => {}
                 _ => errors.push(finding("error", "rule_failed", "/age", "Age must be 15-99")),
