@@ -104,6 +104,9 @@ pub fn write_level(
     Ok(rows)
 }
 
+/// Receives `(key, parent_key, row answers, row calculations)`.
+type RowSink<'a> = dyn FnMut(&str, &str, &Value, &Value) -> Result<(), Error> + 'a;
+
 /// Walks down the roster path, calling `sink(key, parent_key, row, calculations)` for each
 /// row of the last roster. Keys follow the `parent/roster[n]` convention (1-based).
 fn descend(
@@ -111,7 +114,7 @@ fn descend(
     parent_key: &str,
     answers: &Value,
     calculations: &Value,
-    sink: &mut dyn FnMut(&str, &str, &Value, &Value) -> Result<(), Error>,
+    sink: &mut RowSink<'_>,
 ) -> Result<(), Error> {
     let Some((roster, rest)) = path.split_first() else {
         return Ok(());
