@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
-use crate::server::{AppState, Config, MissingEngine};
+use crate::server::{AppState, Config, QuestionnaireEngine};
 use crate::store::{Role, Store};
 
 /// Arguments of `chainsurvey serve`.
@@ -60,7 +60,7 @@ async fn serve(args: ServeArgs, store: Store) -> anyhow::Result<i32> {
     );
     let state = AppState {
         store,
-        engine: Arc::new(MissingEngine),
+        engine: Arc::new(QuestionnaireEngine::new()),
         config: Arc::new(Config::standard()),
     };
     crate::server::serve(listener, state, crate::server::shutdown_signal())

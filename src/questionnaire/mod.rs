@@ -3,3 +3,54 @@
 //!
 //! Architecture invariant: this module knows nothing about storage, HTTP, sampling or
 //! weighting. It turns JSON text into checked types and checked types into findings.
+//!
+//! # The public API, in the order a questionnaire travels
+//!
+//! - [`Questionnaire::parse`] / [`Questionnaire::parse_bytes`]: JSON → typed model. Returns
+//!   every structural finding (malformed JSON with line and column, invalid UTF-8 with its
+//!   byte offset, nesting deeper than 128 levels, unknown keys with a "did you mean", missing
+//!   keys, wrong value types), never panics.
+//! - [`lint`]: the whole-document checks (names, references, cycles, choices, languages,
+//!   roster bounds, expressions). [`lint_source`] parses and lints in one call, which is what
+//!   `questionnaire lint` and the server's upload use.
+//! - [`compile`]: a lint-clean questionnaire → [`CompiledQuestionnaire`], with every
+//!   expression parsed once, names resolved to slots, calculations in dependency order and
+//!   choice sets ready for lookup. Compile once per questionnaire version.
+//! - [`validate`]: compiled questionnaire + answers → [`ValidationReport`] (findings with
+//!   JSON Pointers into the answers, plus the recomputed calculations).
+//! - [`diff`]: two versions → [`DiffReport`] classifying each change as compatible or
+//!   breaking.
+//! - [`outline`]: a readable text outline for designers (`questionnaire show`).
+//!
+//! What this module deliberately does not do: store versions, decide who may publish, or
+//! render forms for enumerators. Those belong to `store`, `server` and the web client.
+
+pub mod expr;
+
+mod analysis;
+mod compile;
+mod diagnostic;
+mod diff;
+mod json;
+mod layout;
+mod lint;
+mod model;
+mod outline;
+mod parse;
+mod suggest;
+mod text;
+mod validate;
+
+pub use compile::{CompiledQuestionnaire, compile};
+pub use diagnostic::{Diagnostic, Severity, has_errors};
+pub use diff::{Change, Compatibility, DiffReport, diff};
+pub use json::{parse_json_bytes, parse_json_str};
+pub use lint::{MAX_NAME_LEN, is_valid_id, is_valid_name, lint, lint_source};
+pub use model::{
+    Choice, ChoiceList, Expression, Item, ItemKind, QuestionType, Questionnaire, Required, Rule,
+    RuleSeverity, SCHEMA_VERSION,
+};
+pub use outline::outline;
+pub use parse::{CHOICE_KEYS, ITEM_KEYS, RULE_KEYS, TOP_LEVEL_KEYS};
+pub use text::Text;
+pub use validate::{ValidationReport, validate, validate_on};

@@ -2,13 +2,17 @@
 //!
 //! Draft uploads are linted, drafts are diffed against the latest published version, and
 //! submissions are validated through the [`Engine`] trait held in the application state.
-//! The server never judges answers itself. The production implementation wraps
-//! `crate::questionnaire` (lint, validate, diff); until that engine is available the server
-//! runs with [`MissingEngine`], which refuses lint-dependent and validation-dependent
-//! requests with 503 rather than accepting unchecked data.
+//! The server never judges answers itself. [`QuestionnaireEngine`] is the production
+//! implementation over `crate::questionnaire` (lint, compile, validate, diff); it compiles
+//! each published version once and keeps it, keyed by the definition's content hash.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::questionnaire::{self, CompiledQuestionnaire, Diagnostic, Questionnaire};
 
 /// A lint or validation finding, as the questionnaire engine reports it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -76,29 +80,92 @@ pub trait Engine: Send + Sync + 'static {
     ) -> Result<Validated, EngineError>;
 }
 
-/// The stand-in used while the questionnaire engine is not part of the build: it refuses
-/// everything that needs it (503), so no unchecked questionnaire or answers get in.
-pub struct MissingEngine;
+/// The questionnaire engine of this crate behind the [`Engine`] trait.
+#[derive(Default)]
+pub struct QuestionnaireEngine {
+    /// Compiled versions by definition hash. A std mutex: held only for a map lookup or
+    /// insert, never while compiling or validating.
+    compiled: Mutex<HashMap<String, Arc<CompiledQuestionnaire>>>,
+}
 
-const MISSING: &str =
-    "the questionnaire engine (lint, validate, diff) is not available in this build";
-
-impl Engine for MissingEngine {
-    fn lint(&self, _definition: &Value) -> Result<LintedDraft, EngineError> {
-        Err(EngineError::Unavailable(MISSING.into()))
+impl QuestionnaireEngine {
+    /// An engine with an empty compile cache.
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    fn diff(&self, _old: &Value, _new: &Value) -> Result<Value, EngineError> {
-        Err(EngineError::Unavailable(MISSING.into()))
+    fn compiled(
+        &self,
+        hash: &str,
+        definition: &str,
+    ) -> Result<Arc<CompiledQuestionnaire>, EngineError> {
+        if let Some(found) = self.lock().get(hash) {
+            return Ok(Arc::clone(found));
+        }
+        let parsed = Questionnaire::parse(definition).map_err(findings)?;
+        let compiled = Arc::new(questionnaire::compile(&parsed).map_err(findings)?);
+        self.lock().insert(hash.to_owned(), Arc::clone(&compiled));
+        Ok(compiled)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<CompiledQuestionnaire>>> {
+        // The map holds only finished compilations; a panic elsewhere cannot corrupt it.
+        self.compiled.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn finding(d: &Diagnostic) -> Finding {
+    Finding {
+        severity: d.severity.as_str().to_owned(),
+        code: d.code.to_owned(),
+        path: d.path.clone(),
+        message: d.message.clone(),
+        column: d.column,
+    }
+}
+
+fn findings(diagnostics: Vec<Diagnostic>) -> EngineError {
+    EngineError::Findings(diagnostics.iter().map(finding).collect())
+}
+
+impl Engine for QuestionnaireEngine {
+    fn lint(&self, definition: &Value) -> Result<LintedDraft, EngineError> {
+        let parsed = Questionnaire::from_value(definition).map_err(findings)?;
+        let diagnostics = questionnaire::lint(&parsed);
+        if questionnaire::has_errors(&diagnostics) {
+            return Err(findings(diagnostics));
+        }
+        // Compiling catches what only the compiler sees (e.g. dependency cycles).
+        questionnaire::compile(&parsed).map_err(findings)?;
+        Ok(LintedDraft {
+            id: parsed.id,
+            version: parsed.version,
+            warnings: diagnostics.iter().map(finding).collect(),
+        })
+    }
+
+    fn diff(&self, old: &Value, new: &Value) -> Result<Value, EngineError> {
+        let old = Questionnaire::from_value(old).map_err(findings)?;
+        let new = Questionnaire::from_value(new).map_err(findings)?;
+        let report = questionnaire::diff(&old, &new);
+        Ok(serde_json::to_value(report).unwrap_or(Value::Null))
     }
 
     fn validate(
         &self,
-        _hash: &str,
-        _definition: &str,
-        _answers: &Value,
-        _lang: &str,
+        definition_hash: &str,
+        definition: &str,
+        answers: &Value,
+        lang: &str,
     ) -> Result<Validated, EngineError> {
-        Err(EngineError::Unavailable(MISSING.into()))
+        let compiled = self.compiled(definition_hash, definition)?;
+        let report = questionnaire::validate(&compiled, answers, lang);
+        if report.has_errors() {
+            return Err(findings(report.findings));
+        }
+        Ok(Validated {
+            warnings: report.findings.iter().map(finding).collect(),
+            calculations: report.calculations,
+        })
     }
 }

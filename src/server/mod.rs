@@ -39,7 +39,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
 pub use crate::server::engine::{
-    Engine, EngineError, Finding, LintedDraft, MissingEngine, Validated,
+    Engine, EngineError, Finding, LintedDraft, QuestionnaireEngine, Validated,
 };
 pub use crate::server::error::ApiError;
 

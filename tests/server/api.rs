@@ -252,7 +252,7 @@ fn submissions_replay_conflict_validation_version_size_and_review() {
     assert_eq!(body["revision"], 1);
     assert_eq!(body["replayed"], false);
     assert_eq!(body["warnings"][0]["path"], "/hours");
-    assert_eq!(body["calculations"]["double_hours"], 180.0);
+    assert_eq!(body["calculations"]["double_hours"].as_f64(), Some(180.0));
 
     // Idempotent replay: same answer, no duplicate; key order does not matter.
     let reordered: Value = serde_json::from_str(&serde_json::to_string(&first).unwrap().replace(
@@ -449,15 +449,30 @@ fn drafts_must_lint_clean_and_versions_are_immutable() {
         &json!({"id": "worker"}),
     );
     assert_eq!(r.status, 422);
-    let codes: Vec<String> = r.json()["error"]["details"]["findings"]
+    let findings = r.json()["error"]["details"]["findings"]
         .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|x| x["code"].as_str().map(str::to_owned))
-                .collect()
-        })
+        .cloned()
         .unwrap_or_default();
-    assert_eq!(codes, vec!["missing_items", "missing_version"]);
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["code"] == "missing_key" && f["severity"] == "error"),
+        "{findings:?}"
+    );
+    // A definition with an expression error: the finding names the place.
+    let mut broken = questionnaire("7");
+    broken["items"][3]["calculation"] = json!("${hours * 2");
+    let r = s.post("/api/v1/questionnaires/drafts", &w.designer, &broken);
+    assert_eq!(r.status, 422, "{}", r.text());
+    let findings = r.json()["error"]["details"]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        findings.iter().any(|f| f["path"] == "/items/3/calculation"),
+        "{findings:?}"
+    );
     // Re-publishing version 1 is refused.
     let r = s.post(
         "/api/v1/questionnaires/drafts",
@@ -473,7 +488,7 @@ fn drafts_must_lint_clean_and_versions_are_immutable() {
     assert_eq!(r.status, 409);
     // A new version: diff first, then publish; both versions are listed with hashes.
     let mut v2 = questionnaire("2");
-    v2["title"] = json!({"en": "Worker v2"});
+    v2["title"] = json!({"en": "Worker v2", "vi": "Người lao động v2"});
     assert_eq!(
         s.post("/api/v1/questionnaires/drafts", &w.designer, &v2)
             .status,
@@ -483,7 +498,13 @@ fn drafts_must_lint_clean_and_versions_are_immutable() {
         .get("/api/v1/questionnaires/drafts/worker/diff", &w.designer)
         .json();
     assert_eq!(d["previous_version"], "1");
-    assert_eq!(d["diff"]["changed"], true);
+    assert_eq!(d["diff"]["verdict"], "compatible");
+    assert!(
+        !d["diff"]["changes"]
+            .as_array()
+            .map(Vec::is_empty)
+            .unwrap_or(true)
+    );
     assert_eq!(
         s.post(
             "/api/v1/questionnaires/drafts/worker/publish",

@@ -2,25 +2,8 @@
 
 use serde_json::json;
 
-use crate::server::harness::World;
+use crate::server::harness::{World, questionnaire_with};
 use crate::server::http::request;
-
-fn definition(version: &str, extra: bool) -> serde_json::Value {
-    let mut items = vec![
-        json!({"kind": "question", "name": "age", "type": "integer", "label": {"en": "Age", "vi": "Tuổi"}}),
-        json!({"kind": "question", "name": "sex", "type": "select_one", "choices": "sex", "label": {"en": "Sex", "vi": "Giới tính"}}),
-        json!({"kind": "roster", "name": "jobs", "label": {"en": "Jobs", "vi": "Việc làm"}, "items": [
-            {"kind": "question", "name": "job_title", "type": "text", "label": {"en": "Title", "vi": "Chức danh"}},
-            {"kind": "question", "name": "job_hours", "type": "decimal", "label": {"en": "Hours", "vi": "Giờ"}}
-        ]}),
-    ];
-    if extra {
-        items.push(json!({"kind": "question", "name": "union_member", "type": "select_one", "choices": "sex", "label": {"en": "Union", "vi": "Công đoàn"}}));
-    }
-    json!({"schema_version": 1, "id": "worker", "version": version, "languages": ["en", "vi"], "title": {"en": "W", "vi": "W"},
-           "choice_lists": {"sex": [{"value": "1", "label": {"en": "Male", "vi": "Nam"}}, {"value": "2", "label": {"en": "Female", "vi": "Nữ"}}]},
-           "items": items})
-}
 
 #[test]
 fn export_streams_each_level_with_keys_versions_and_missing_codes() {
@@ -31,7 +14,7 @@ fn export_streams_each_level_with_keys_versions_and_missing_codes() {
         s.post(
             "/api/v1/questionnaires/drafts",
             &w.designer,
-            &definition("2", false)
+            &questionnaire_with("2", false)
         )
         .status,
         201
@@ -49,7 +32,7 @@ fn export_streams_each_level_with_keys_versions_and_missing_codes() {
         s.post(
             "/api/v1/questionnaires/drafts",
             &w.designer,
-            &definition("3", true)
+            &questionnaire_with("3", true)
         )
         .status,
         201
@@ -107,7 +90,7 @@ fn export_streams_each_level_with_keys_versions_and_missing_codes() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "KEY,instance_id,revision,version,status,enumerator,received_at,age,sex,union_member"
+        "KEY,instance_id,revision,version,status,enumerator,received_at,age,sex,hours,double_hours,note,union_member"
     );
     assert_eq!(lines.len(), 3);
     let row_a: Vec<&str> = lines
@@ -117,14 +100,14 @@ fn export_streams_each_level_with_keys_versions_and_missing_codes() {
         .split(',')
         .collect();
     assert_eq!(&row_a[1..6], &[a, "1", "2", "completed", "enum1"]);
-    assert_eq!(&row_a[7..], &["30", "2", "-97"]);
+    assert_eq!(&row_a[7..], &["30", "2", "-97", "-97", "-97", "-97"]);
     let row_b: Vec<&str> = lines
         .iter()
         .find(|l| l.starts_with(b))
         .expect("row b")
         .split(',')
         .collect();
-    assert_eq!(&row_b[7..], &["-98", "-97", "1"]);
+    assert_eq!(&row_b[7..], &["-98", "-97", "-97", "-97", "-97", "1"]);
 
     let jobs = request(
         s.addr,
@@ -189,7 +172,7 @@ fn export_streams_each_level_with_keys_versions_and_missing_codes() {
         .get("/api/v1/exports/worker/codebook.json", &w.researcher)
         .json();
     assert_eq!(codebook["missing_codes"]["-98"], "don't know");
-    let union = &codebook["levels"][0]["columns"][2];
+    let union = &codebook["levels"][0]["columns"][5];
     assert_eq!(union["variable"], "union_member");
     assert_eq!(union["versions"], json!(["3"]));
     assert_eq!(codebook["levels"][1]["level"], "jobs");
@@ -205,7 +188,7 @@ fn export_streams_each_level_with_keys_versions_and_missing_codes() {
     let text = csv.text();
     assert!(text.starts_with("level,variable,label_en,label_vi,type,choices,versions"));
     assert!(
-        text.contains("worker,sex,Sex,Giới tính,select_one,1=Male; 2=Female,2 3"),
+        text.contains("worker,sex,Sex,Giới tính,select_one,1=Male; 2=Female,1 2 3"),
         "{text}"
     );
 }

@@ -3,106 +3,11 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use chainsurvey::server::{
-    self, AppState, Config, Engine, EngineError, Finding, LintedDraft, Validated,
-};
+use chainsurvey::server::{self, AppState, Config, QuestionnaireEngine};
 use chainsurvey::store::{Role, Store};
 use serde_json::{Value, json};
 
 use crate::server::http::{Response, request};
-
-/// A stand-in for the questionnaire engine, used only by these HTTP tests while the real
-/// engine is being built on its own branch. It implements a tiny, explicit rule set so the
-/// server's plumbing (422 with findings, warnings stored, calculations returned) can be
-/// tested: a definition needs string `id` and `version` and an `items` array; an answer
-/// `age` must be an integer 15–99 (error), `hours` above 84 is a warning, and
-/// `double_hours` is calculated as `hours * 2`.
-pub struct TestEngine;
-
-fn finding(severity: &str, code: &str, path: &str, message: &str) -> Finding {
-    Finding {
-        severity: severity.into(),
-        code: code.into(),
-        path: path.into(),
-        message: message.into(),
-        column: None,
-    }
-}
-
-impl Engine for TestEngine {
-    fn lint(&self, definition: &Value) -> Result<LintedDraft, EngineError> {
-        let mut findings = Vec::new();
-        if !definition["items"].is_array() {
-            findings.push(finding(
-                "error",
-                "missing_items",
-                "/items",
-                "items must be an array",
-            ));
-        }
-        let id = definition["id"].as_str();
-        let version = definition["version"].as_str();
-        if id.is_none() {
-            findings.push(finding("error", "missing_id", "/id", "id is required"));
-        }
-        if version.is_none() {
-            findings.push(finding(
-                "error",
-                "missing_version",
-                "/version",
-                "version is required",
-            ));
-        }
-        match (id, version, findings.is_empty()) {
-            (Some(id), Some(version), true) => Ok(LintedDraft {
-                id: id.into(),
-                version: version.into(),
-                warnings: vec![],
-            }),
-            _ => Err(EngineError::Findings(findings)),
-        }
-    }
-
-    fn diff(&self, old: &Value, new: &Value) -> Result<Value, EngineError> {
-        Ok(json!({"changed": old != new}))
-    }
-
-    fn validate(
-        &self,
-        _hash: &str,
-        _definition: &str,
-        answers: &Value,
-        _lang: &str,
-    ) -> Result<Validated, EngineError> {
-        let mut errors = Vec::new();
-        let mut warnings = Vec::new();
-        // Like the real engine, rules apply only to answered values (not DK/refused).
-        if let Some(age) = answers.get("age").filter(|a| a.get("missing").is_none()) {
-            match age.as_i64() {
-                Some(a) if (15..=99).contains(&a) => {}
-                _ => errors.push(finding("error", "rule_failed", "/age", "Age must be 15-99")),
-            }
-        }
-        let hours = answers.get("hours").and_then(Value::as_f64);
-        if hours.is_some_and(|h| h > 84.0) {
-            warnings.push(finding(
-                "warning",
-                "rule_failed",
-                "/hours",
-                "More than 84 hours: please confirm",
-            ));
-        }
-        if errors.is_empty() {
-            Ok(Validated {
-                warnings,
-                calculations: json!({"double_hours": hours.map(|h| h * 2.0)}),
-            })
-        } else {
-            errors.extend(warnings);
-            Err(EngineError::Findings(errors))
-        }
-    }
-}
 
 /// A running server; dropping it shuts it down cleanly.
 pub struct TestServer {
@@ -130,7 +35,7 @@ impl TestServer {
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let state = AppState {
             store: store.clone(),
-            engine: Arc::new(TestEngine),
+            engine: Arc::new(QuestionnaireEngine::new()),
             config: Arc::new(config),
         };
         let thread = std::thread::spawn(move || {
@@ -228,8 +133,36 @@ pub struct World {
     pub other_assignment: String,
 }
 
+/// A small, lint-clean worker questionnaire: `age` (integer, 15–99 hard rule, don't know
+/// allowed), `sex`, `hours` (warning above 84, refusal allowed), `double_hours`
+/// (calculated), `note`, and a `jobs` roster. With `extra`, a `union_member` question.
+pub fn questionnaire_with(version: &str, extra: bool) -> Value {
+    fn t(en: &str, vi: &str) -> Value {
+        json!({"en": en, "vi": vi})
+    }
+    let mut items = vec![
+        json!({"kind": "question", "name": "age", "type": "integer", "label": t("Age", "Tuổi"), "allow_dont_know": true,
+               "rules": [{"check": ". >= 15 and . <= 99", "severity": "error", "message": t("Age must be 15-99", "Tuổi phải từ 15 đến 99")}]}),
+        json!({"kind": "question", "name": "sex", "type": "select_one", "choices": "sex", "label": t("Sex", "Giới tính")}),
+        json!({"kind": "question", "name": "hours", "type": "decimal", "label": t("Hours", "Số giờ"), "allow_refused": true,
+               "rules": [{"check": ". <= 84", "severity": "warning", "message": t("More than 84 hours: please confirm", "Trên 84 giờ: vui lòng xác nhận")}]}),
+        json!({"kind": "calculate", "name": "double_hours", "calculation": "${hours} * 2"}),
+        json!({"kind": "question", "name": "note", "type": "text", "label": t("Note", "Ghi chú")}),
+        json!({"kind": "roster", "name": "jobs", "label": t("Jobs", "Việc làm"), "items": [
+            {"kind": "question", "name": "job_title", "type": "text", "label": t("Title", "Chức danh")},
+            {"kind": "question", "name": "job_hours", "type": "decimal", "label": t("Hours", "Giờ"), "allow_refused": true}]}),
+    ];
+    if extra {
+        items.push(json!({"kind": "question", "name": "union_member", "type": "select_one", "choices": "sex", "label": t("Union", "Công đoàn")}));
+    }
+    json!({"schema_version": 1, "id": "worker", "version": version, "title": t("Worker", "Người lao động"), "languages": ["en", "vi"],
+           "choice_lists": {"sex": [{"value": "1", "label": t("Male", "Nam")}, {"value": "2", "label": t("Female", "Nữ")}]},
+           "items": items})
+}
+
+/// [`questionnaire_with`] without the extra question.
 pub fn questionnaire(version: &str) -> Value {
-    json!({"schema_version": 1, "id": "worker", "version": version, "title": {"en": "W"}, "languages": ["en"], "items": []})
+    questionnaire_with(version, false)
 }
 
 impl World {
