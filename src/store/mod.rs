@@ -67,6 +67,10 @@ use crate::store::tree::TreeId;
 const DB_DIR: &str = "db";
 /// The journal file inside a data directory.
 const JOURNAL_FILE: &str = "journal.jsonl";
+/// sled's page cache. sled's default is 1 GiB; the collection server's working set is
+/// small (recent assignments, counters, tokens), and a bounded cache keeps a streamed
+/// export of millions of interviews within a small, constant memory footprint.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// Meta key holding how far into the journal the database has applied.
 const APPLIED_KEY: &[u8] = b"applied";
 
@@ -133,6 +137,7 @@ impl Store {
         let journal_path = dir.join(JOURNAL_FILE);
         let db = sled::Config::new()
             .path(&db_dir)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|err| match err {
                 sled::Error::Io(io) => Error::io("open database (is another chainsurvey running?)", &db_dir, io),

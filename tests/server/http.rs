@@ -113,3 +113,85 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
         data = data.get(size + 2..)?;
     }
 }
+
+/// A keep-alive connection for many requests (the load generator). Responses must carry a
+/// Content-Length (every JSON answer of the API does).
+pub struct KeepAlive {
+    addr: SocketAddr,
+    stream: Option<std::io::BufReader<TcpStream>>,
+}
+
+impl KeepAlive {
+    pub fn new(addr: SocketAddr) -> KeepAlive {
+        KeepAlive { addr, stream: None }
+    }
+
+    /// Sends a request on the open connection (reconnecting if needed).
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        use std::io::BufRead;
+        if self.stream.is_none() {
+            let stream = TcpStream::connect(self.addr)?;
+            stream.set_nodelay(true)?;
+            stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+            self.stream = Some(std::io::BufReader::new(stream));
+        }
+        let reader = self
+            .stream
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("no connection"))?;
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nContent-Type: application/json\r\n",
+            self.addr,
+            body.len()
+        );
+        if let Some(token) = token {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        head.push_str("\r\n");
+        let mut message = head.into_bytes();
+        message.extend_from_slice(body);
+        let result = (|| {
+            reader.get_mut().write_all(&message)?;
+            let mut status_line = String::new();
+            reader.read_line(&mut status_line)?;
+            let status: u16 = status_line
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| std::io::Error::other(format!("bad status line {status_line:?}")))?;
+            let mut headers = Vec::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line)?;
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("content-length") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body)?;
+            Ok(Response {
+                status,
+                headers,
+                body,
+            })
+        })();
+        if result.is_err() {
+            self.stream = None;
+        }
+        result
+    }
+}
