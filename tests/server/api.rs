@@ -156,6 +156,12 @@ fn openapi_lists_every_route_and_errors_are_json() {
     let paths = doc["paths"].as_object().map(|m| m.len()).unwrap_or(0);
     let distinct: BTreeSet<&str> = ROUTES.iter().map(|r| r.path).collect();
     assert_eq!(paths, distinct.len());
+    // Many requests over one kept-alive connection (what devices and the load generator do).
+    let mut conn = crate::server::http::KeepAlive::new(server.addr);
+    for _ in 0..3 {
+        let r = conn.send("GET", "/api/v1/health", None, b"").expect("keep-alive request");
+        assert_eq!(r.json()["status"], "ok");
+    }
     let r = request(server.addr, "GET", "/api/v1/nope", None, None, b"").expect("request");
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"]["code"], "not_found");
