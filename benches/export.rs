@@ -134,6 +134,7 @@ fn load(data: &Path, n: usize) {
         ));
     }
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let mut tickets = Vec::new();
     for i in 0..n {
         let (answers, warnings, calculations) = &examples[i % examples.len()];
@@ -168,9 +169,11 @@ fn load(data: &Path, n: usize) {
     for t in tickets {
         t.wait_blocking().expect("durable");
     }
+    let seconds = started.elapsed().as_secs_f64();
     println!(
-        "loaded {n} interviews in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "loaded {n} interviews in {seconds:.1} s ({:.0}/s, {:.0} per CPU-second)",
+        n as f64 / seconds,
+        n as f64 / (cpu_seconds() - cpu_before).max(0.01)
     );
     store.close().expect("close");
 }
@@ -207,15 +210,18 @@ fn run(data: &Path) {
     let walk_rate = walked as f64 / started.elapsed().as_secs_f64();
 
     let mut sink = CountingSink(0);
+    let cpu_before = cpu_seconds();
     let started = Instant::now();
     let rows =
         write_level(&store, "dwscs-worker", level, &Filter::default(), &mut sink).expect("export");
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     let rate = rows as f64 / seconds;
     println!(
-        "export: {rows} rows x {} columns, {:.0} MB of CSV in {seconds:.1} s = {rate:.0} rows/s; baseline walk {walk_rate:.0} interviews/s (export/walk = {:.2}); peak RSS {} MB",
+        "export: {rows} rows x {} columns, {:.0} MB of CSV in {seconds:.1} s = {rate:.0} rows/s ({:.0} rows per CPU-second); baseline walk {walk_rate:.0} interviews/s (export/walk = {:.2}); peak RSS {} MB",
         level.columns.len() + 7,
         sink.0 as f64 / 1e6,
+        rows as f64 / cpu.max(0.01),
         rate / walk_rate,
         peak_rss_mb()
     );
@@ -243,4 +249,21 @@ fn peak_rss_mb() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// CPU time (user + system) this process has used, from /proc/self/stat (clock ticks of
+/// 1/100 s). On a shared machine, wall-clock rates depend on other people's load; CPU time
+/// per operation does not.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields 14 and 15 of the file are utime and stime; after the name they are 11 and 12.
+    (ticks(11) + ticks(12)) / 100.0
 }

@@ -111,6 +111,7 @@ fn main() {
     );
     for &n in &clients {
         let batches_before = store.commit_batches();
+        let cpu_before = cpu_seconds();
         let started = Instant::now();
         let deadline = started + Duration::from_secs(seconds);
         let workers: Vec<_> = (0..n)
@@ -158,8 +159,10 @@ fn main() {
         };
         let rate = count as f64 / elapsed;
         let batches = (store.commit_batches() - batches_before).max(1);
+        // Server and clients share this process, so this over-states the server's share.
+        let cpu_ms = (cpu_seconds() - cpu_before) * 1000.0 / count.max(1) as f64;
         println!(
-            "{n:>7}  {rate:>13.0}  {:>6.1}  {:>6.1}  {:>6.1}  {:>17.1}  {:>17.1}x  {:>10.1}x",
+            "{n:>7}  {rate:>13.0}  {:>6.1}  {:>6.1}  {:>6.1}  {:>17.1}  {cpu_ms:>17.2}  {:>17.1}x  {:>10.1}x",
             pct(0.50),
             pct(0.99),
             latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
@@ -241,4 +244,21 @@ fn start_server(
         });
     });
     (addr_rx.recv().expect("address"), tx, thread)
+}
+
+/// CPU time (user + system) this process has used, from /proc/self/stat (clock ticks of
+/// 1/100 s). On a shared machine, wall-clock rates depend on other people's load; CPU time
+/// per operation does not.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields 14 and 15 of the file are utime and stime; after the name they are 11 and 12.
+    (ticks(11) + ticks(12)) / 100.0
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
-use crate::server::{AppState, Config, QuestionnaireEngine};
+use crate::server::{AppState, Config, Engine, QuestionnaireEngine};
 use crate::store::{Role, Store};
 
 /// Arguments of `chainsurvey serve`.
@@ -70,7 +70,24 @@ async fn serve(args: ServeArgs, store: Store) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// On an empty database, create an `admin` account and print its token once.
+/// The DW-SCS questionnaires shipped in the binary and published on first start.
+const SHIPPED: [(&str, &str); 3] = [
+    (
+        "questionnaires/enterprise.json",
+        include_str!("../../questionnaires/enterprise.json"),
+    ),
+    (
+        "questionnaires/worker.json",
+        include_str!("../../questionnaires/worker.json"),
+    ),
+    (
+        "questionnaires/household_unit.json",
+        include_str!("../../questionnaires/household_unit.json"),
+    ),
+];
+
+/// On an empty database: create an `admin` account and print its token once, and publish
+/// the shipped DW-SCS questionnaires (each linted first, like any upload).
 fn first_start(store: &Store, data: &Path) -> anyhow::Result<()> {
     if !store.users()?.is_empty() {
         return Ok(());
@@ -79,6 +96,21 @@ fn first_start(store: &Store, data: &Path) -> anyhow::Result<()> {
         .add_user("admin", Role::Admin, None, None, "chainsurvey")?
         .wait_blocking()?;
     println!("first start in {}: created user `admin`", data.display());
+    let engine = QuestionnaireEngine::new();
+    for (name, text) in SHIPPED {
+        let definition: serde_json::Value =
+            serde_json::from_str(text).with_context(|| format!("parsing {name}"))?;
+        match engine.lint(&definition) {
+            Ok(linted) => {
+                store
+                    .put_draft(&linted.id, &linted.version, &definition, "chainsurvey")?
+                    .wait_blocking()?;
+                let published = store.publish(&linted.id, "chainsurvey")?.wait_blocking()?;
+                println!("published {} version {}", published.id, published.version);
+            }
+            Err(_) => eprintln!("warning: {name} does not lint clean; not published"),
+        }
+    }
     println!("admin token (shown once, keep it): {token}");
     Ok(())
 }

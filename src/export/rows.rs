@@ -1,8 +1,12 @@
 //! Writing one level's CSV, one interview at a time (constant memory).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Write;
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::export::{DONT_KNOW, Error, Level, REFUSED, SKIPPED};
 use crate::store::{InterviewStatus, Store, rfc3339};
@@ -16,6 +20,16 @@ pub struct Filter {
     pub from_ms: Option<i64>,
     /// Only interviews whose latest revision arrived before this time (ms).
     pub to_ms: Option<i64>,
+}
+
+/// A row of answers (or calculations) borrowed from the stored JSON text: values stay
+/// unparsed until their column is written, which keeps the export allocation-light.
+type Row<'a> = HashMap<&'a str, &'a RawValue>;
+
+#[derive(Deserialize)]
+struct Content<'a> {
+    #[serde(borrow)]
+    answers: Row<'a>,
 }
 
 /// Writes the CSV of `level` for every interview of `questionnaire` that `filter` keeps.
@@ -44,57 +58,51 @@ pub fn write_level(
     }
     header.extend(level.columns.iter().map(|c| c.name.as_str()));
     writer.write_record(&header).map_err(csv_error)?;
-    let mut record: Vec<String> = Vec::with_capacity(header.len());
     let mut rows = 0u64;
-    for interview in store.interviews_of(questionnaire) {
-        let interview = interview?;
+    for entry in store.latest_revisions(questionnaire) {
+        let (interview, revision) = entry?;
         if filter.status.is_some_and(|s| s != interview.status) {
             continue;
         }
-        let Some(revision) = store.revision(&interview.instance_id, interview.revision)? else {
-            return Err(Error::Corrupt(format!(
-                "interview {} has no revision {}",
-                interview.instance_id, interview.revision
-            )));
-        };
         if filter.from_ms.is_some_and(|t| revision.received_at_ms < t)
             || filter.to_ms.is_some_and(|t| revision.received_at_ms >= t)
         {
             continue;
         }
-        let content: Value = serde_json::from_str(revision.content.get())
-            .map_err(|e| Error::Corrupt(e.to_string()))?;
-        let calculations: Value =
-            serde_json::from_str(revision.calculations.get()).unwrap_or(Value::Null);
-        let answers = content.get("answers").unwrap_or(&Value::Null);
+        let content: Content<'_> = serde_json::from_str(revision.content.get())
+            .map_err(|e| Error::Corrupt(format!("interview {}: {e}", interview.instance_id)))?;
+        let calculations: Row<'_> =
+            serde_json::from_str(revision.calculations.get()).unwrap_or_default();
         if is_main {
-            record.clear();
-            record.push(interview.instance_id.clone());
-            record.push(interview.instance_id.clone());
-            record.push(revision.revision.to_string());
-            record.push(revision.version.clone());
-            record.push(interview.status.as_str().to_owned());
-            record.push(interview.enumerator.clone());
-            record.push(rfc3339(revision.received_at_ms));
-            push_values(&mut record, level, answers, &calculations);
-            writer.write_record(&record).map_err(csv_error)?;
+            let received = rfc3339(revision.received_at_ms);
+            let revision_number = revision.revision.to_string();
+            for field in [
+                interview.instance_id.as_str(),
+                interview.instance_id.as_str(),
+                revision_number.as_str(),
+                revision.version.as_str(),
+                interview.status.as_str(),
+                interview.enumerator.as_str(),
+                received.as_str(),
+            ] {
+                writer.write_field(field).map_err(csv_error)?;
+            }
+            write_values(&mut writer, level, &content.answers, &calculations)?;
             rows += 1;
         } else {
             let mut sink =
-                |key: &str, parent: &str, row: &Value, calc: &Value| -> Result<(), Error> {
-                    record.clear();
-                    record.push(key.to_owned());
-                    record.push(parent.to_owned());
-                    record.push(interview.instance_id.clone());
-                    push_values(&mut record, level, row, calc);
-                    writer.write_record(&record).map_err(csv_error)?;
+                |key: &str, parent: &str, row: &Row<'_>, calc: &Row<'_>| -> Result<(), Error> {
+                    for field in [key, parent, interview.instance_id.as_str()] {
+                        writer.write_field(field).map_err(csv_error)?;
+                    }
+                    write_values(&mut writer, level, row, calc)?;
                     rows += 1;
                     Ok(())
                 };
             descend(
                 &level.path,
                 &interview.instance_id,
-                answers,
+                &content.answers,
                 &calculations,
                 &mut sink,
             )?;
@@ -105,27 +113,32 @@ pub fn write_level(
 }
 
 /// Receives `(key, parent_key, row answers, row calculations)`.
-type RowSink<'a> = dyn FnMut(&str, &str, &Value, &Value) -> Result<(), Error> + 'a;
+type RowSink<'s> = dyn for<'a> FnMut(&str, &str, &Row<'a>, &Row<'a>) -> Result<(), Error> + 's;
 
 /// Walks down the roster path, calling `sink(key, parent_key, row, calculations)` for each
 /// row of the last roster. Keys follow the `parent/roster[n]` convention (1-based).
 fn descend(
     path: &[String],
     parent_key: &str,
-    answers: &Value,
-    calculations: &Value,
+    answers: &Row<'_>,
+    calculations: &Row<'_>,
     sink: &mut RowSink<'_>,
 ) -> Result<(), Error> {
     let Some((roster, rest)) = path.split_first() else {
         return Ok(());
     };
-    let Some(rows) = answers.get(roster).and_then(Value::as_array) else {
+    let Some(raw) = answers.get(roster.as_str()) else {
         return Ok(());
     };
-    let calc_rows = calculations.get(roster).and_then(Value::as_array);
+    let rows: Vec<Row<'_>> = serde_json::from_str(raw.get()).unwrap_or_default();
+    let calc_rows: Vec<Row<'_>> = calculations
+        .get(roster.as_str())
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or_default();
+    let empty = Row::new();
     for (i, row) in rows.iter().enumerate() {
         let key = format!("{parent_key}/{roster}[{}]", i + 1);
-        let calc = calc_rows.and_then(|c| c.get(i)).unwrap_or(&Value::Null);
+        let calc = calc_rows.get(i).unwrap_or(&empty);
         if rest.is_empty() {
             sink(&key, parent_key, row, calc)?;
         } else {
@@ -135,19 +148,44 @@ fn descend(
     Ok(())
 }
 
-fn push_values(record: &mut Vec<String>, level: &Level, row: &Value, calculations: &Value) {
+fn present<'a>(names: &[String], map: &Row<'a>) -> Option<&'a RawValue> {
+    names
+        .iter()
+        .find_map(|n| map.get(n.as_str()).copied().filter(|v| v.get() != "null"))
+}
+
+fn write_values<W: Write>(
+    writer: &mut csv::Writer<W>,
+    level: &Level,
+    row: &Row<'_>,
+    calculations: &Row<'_>,
+) -> Result<(), Error> {
     for column in &level.columns {
-        let value = column
-            .names
-            .iter()
-            .find_map(|n| row.get(n).filter(|v| !v.is_null()))
-            .or_else(|| {
-                column
-                    .names
-                    .iter()
-                    .find_map(|n| calculations.get(n).filter(|v| !v.is_null()))
-            });
-        record.push(encode(value));
+        let raw = present(&column.names, row).or_else(|| present(&column.names, calculations));
+        writer
+            .write_field(encode_raw(raw).as_bytes())
+            .map_err(csv_error)?;
+    }
+    writer.write_record(None::<&[u8]>).map_err(csv_error)
+}
+
+/// Encodes one unparsed answer, parsing only what needs it (strings with escapes, arrays,
+/// objects).
+fn encode_raw(raw: Option<&RawValue>) -> Cow<'_, str> {
+    let Some(raw) = raw else {
+        return Cow::Borrowed(SKIPPED);
+    };
+    let text = raw.get();
+    match text.as_bytes().first() {
+        None | Some(b'n') => Cow::Borrowed(SKIPPED),
+        Some(b't') => Cow::Borrowed("1"),
+        Some(b'f') => Cow::Borrowed("0"),
+        Some(b'"') => match serde_json::from_str::<&str>(text) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(serde_json::from_str::<String>(text).unwrap_or_default()),
+        },
+        Some(b'[' | b'{') => Cow::Owned(encode(serde_json::from_str::<Value>(text).ok().as_ref())),
+        Some(_) => Cow::Borrowed(text),
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Shared {
     failed: AtomicBool,
     /// Number of group commits done (for tests and the bench).
     batches: AtomicU64,
+    /// Fault injection for tests: the next group commit fails as if fsync had failed.
+    inject_failure: AtomicBool,
 }
 
 #[derive(Default)]
@@ -98,6 +100,7 @@ impl Committer {
             durable_seq: AtomicU64::new(durable_seq),
             failed: AtomicBool::new(false),
             batches: AtomicU64::new(0),
+            inject_failure: AtomicBool::new(false),
         });
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -128,6 +131,11 @@ impl Committer {
     /// True after a failed flush or fsync.
     pub fn failed(&self) -> bool {
         self.shared.failed.load(Ordering::Acquire)
+    }
+
+    /// Makes the next group commit fail as a failed fsync would (tests only).
+    pub fn inject_failure(&self) {
+        self.shared.inject_failure.store(true, Ordering::Release);
     }
 
     /// Marks the store failed (a journal write failed): every later write is refused.
@@ -189,6 +197,12 @@ fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf
         if !waiters.is_empty() || shutdown {
             let outcome = if shared.failed.load(Ordering::Acquire) {
                 Err(Error::Unavailable)
+            } else if shared.inject_failure.swap(false, Ordering::AcqRel) {
+                Err(Error::io(
+                    "fsync",
+                    &db_dir,
+                    std::io::Error::other("injected failure (test)"),
+                ))
             } else {
                 make_durable(&db, &db_dir, &journal_path, &journal)
             };

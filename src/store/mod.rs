@@ -223,6 +223,13 @@ impl Store {
         self.inner.committer.durable_seq()
     }
 
+    /// Makes the next group commit fail as a failed fsync would. For fault-injection tests;
+    /// after it the store refuses writes until reopened, exactly as after a real failure.
+    #[doc(hidden)]
+    pub fn inject_commit_failure(&self) {
+        self.inner.committer.inject_failure();
+    }
+
     /// Number of group commits since open.
     pub fn commit_batches(&self) -> u64 {
         self.inner.committer.batches()

@@ -314,6 +314,59 @@ impl Store {
             })
     }
 
+    /// Every interview of a questionnaire with its latest revision, in instance id order.
+    ///
+    /// Both trees are keyed by instance id, so this is a merge join of two sequential scans
+    /// (no random reads): the interview heads in order, and the revisions tree advanced to
+    /// each head's latest revision. Memory is constant.
+    pub fn latest_revisions(
+        &self,
+        questionnaire: &str,
+    ) -> impl Iterator<Item = Result<(Interview, Revision), Error>> + '_ {
+        let questionnaire = questionnaire.to_owned();
+        let mut revisions = self.tree(TreeId::Revisions).iter();
+        let mut pending: Option<(sled::IVec, sled::IVec)> = None;
+        self.tree(TreeId::Submissions)
+            .iter()
+            .filter_map(move |entry| {
+                let step = || -> Result<Option<(Interview, Revision)>, Error> {
+                    let (key, value) = entry?;
+                    let interview: Interview = codec::decode(TreeId::Submissions, &key, &value)?;
+                    if interview.questionnaire != questionnaire {
+                        return Ok(None);
+                    }
+                    let target = revision_key(&interview.instance_id, interview.revision);
+                    loop {
+                        let (rkey, rvalue) = match pending.take() {
+                            Some(kv) => kv,
+                            None => match revisions.next() {
+                                Some(kv) => kv?,
+                                None => break,
+                            },
+                        };
+                        match rkey.as_ref().cmp(target.as_bytes()) {
+                            std::cmp::Ordering::Less => continue,
+                            std::cmp::Ordering::Equal => {
+                                let revision: Revision =
+                                    codec::decode(TreeId::Revisions, &rkey, &rvalue)?;
+                                return Ok(Some((interview, revision)));
+                            }
+                            std::cmp::Ordering::Greater => {
+                                pending = Some((rkey, rvalue));
+                                break;
+                            }
+                        }
+                    }
+                    Err(Error::Corrupt {
+                        tree: "revisions",
+                        key: target,
+                        reason: "the interview's latest revision is missing".into(),
+                    })
+                };
+                step().transpose()
+            })
+    }
+
     /// Number of interviews of a questionnaire (from the counters: O(1)).
     pub fn count_interviews(&self, questionnaire: &str) -> Result<i64, Error> {
         let progress = self.progress()?;

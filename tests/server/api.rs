@@ -159,7 +159,9 @@ fn openapi_lists_every_route_and_errors_are_json() {
     // Many requests over one kept-alive connection (what devices and the load generator do).
     let mut conn = crate::server::http::KeepAlive::new(server.addr);
     for _ in 0..3 {
-        let r = conn.send("GET", "/api/v1/health", None, b"").expect("keep-alive request");
+        let r = conn
+            .send("GET", "/api/v1/health", None, b"")
+            .expect("keep-alive request");
         assert_eq!(r.json()["status"], "ok");
     }
     let r = request(server.addr, "GET", "/api/v1/nope", None, None, b"").expect("request");
@@ -699,4 +701,29 @@ fn sync_pages_never_skip_or_repeat_while_writes_happen() {
         seen, expected,
         "the incremental reader saw exactly the full feed"
     );
+}
+
+#[test]
+fn after_a_failed_fsync_writes_are_refused_with_503_and_nothing_is_acknowledged() {
+    let w = World::new();
+    let s = &w.server;
+    s.store.inject_commit_failure();
+    let body = w.submission(INSTANCE, &w.assignment, json!({"age": 30}));
+    let r = s.post("/api/v1/submissions", &w.enumerator, &body);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "unavailable");
+    // Every later write is refused too, without trying; reads still work.
+    let r = s.post(
+        &format!("/api/v1/assignments/{}/start", w.assignment),
+        &w.enumerator,
+        &json!({}),
+    );
+    assert_eq!(r.status, 503);
+    let r = s.post("/api/v1/submissions", &w.enumerator, &body);
+    assert_eq!(r.status, 503);
+    assert_eq!(
+        s.get("/api/v1/health", &w.admin).json()["status"],
+        "refusing_writes"
+    );
+    assert_eq!(s.get("/api/v1/assignments", &w.enumerator).status, 200);
 }

@@ -98,21 +98,32 @@ fn set_up(addr: SocketAddr, admin: String, clients: usize) -> Survey {
     assert_eq!(r.status, 201, "{}", r.text());
     let enumerator = r.json()["token"].as_str().expect("token").to_owned();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let definition: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(root.join("questionnaires/worker.json")).expect("worker.json"),
+    // The first start published the shipped DW-SCS questionnaires.
+    let list = request(
+        addr,
+        "GET",
+        "/api/v1/questionnaires",
+        Some(&admin),
+        None,
+        b"",
     )
-    .expect("json");
-    let r = call("POST", "/api/v1/questionnaires/drafts", &admin, &definition);
-    assert_eq!(r.status, 201, "{}", r.text());
-    let id = r.json()["id"].as_str().expect("id").to_owned();
-    let r = call(
-        "POST",
-        &format!("/api/v1/questionnaires/drafts/{id}/publish"),
-        &admin,
-        &json!({}),
+    .expect("list")
+    .json();
+    let worker = list["questionnaires"]
+        .as_array()
+        .and_then(|l| l.iter().find(|q| q["id"] == "dwscs-worker"))
+        .cloned()
+        .expect("dwscs-worker published on first start");
+    let ids: Vec<&str> = list["questionnaires"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|q| q["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        ids,
+        ["dwscs-enterprise", "dwscs-household-unit", "dwscs-worker"]
     );
-    assert_eq!(r.status, 201, "{}", r.text());
-    let version = r.json()["version"].as_str().expect("version").to_owned();
+    let id = "dwscs-worker".to_owned();
+    let version = worker["version"].as_str().expect("version").to_owned();
     let items: Vec<serde_json::Value> = (0..clients)
         .map(|c| json!({"questionnaire": id, "enumerator": "enum", "target": {"unit_id": format!("E{c}")}, "quantity": 1_000_000}))
         .collect();
