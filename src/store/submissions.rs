@@ -293,27 +293,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Instance ids of a questionnaire's interviews after `after`, in instance id order,
-    /// streamed (for export).
-    pub fn interviews_of(
-        &self,
-        questionnaire: &str,
-    ) -> impl Iterator<Item = Result<Interview, Error>> + '_ {
-        let prefix = format!("{questionnaire}\u{0}");
-        let prefix_len = prefix.len();
-        self.tree(TreeId::SubmissionsByQuestionnaire)
-            .scan_prefix(prefix.as_bytes())
-            .map(move |entry| {
-                let (key, _) = entry?;
-                let id = String::from_utf8_lossy(&key[prefix_len..]).into_owned();
-                self.interview(&id)?.ok_or(Error::Corrupt {
-                    tree: "submissions_by_questionnaire",
-                    key: id,
-                    reason: "index entry without its interview".into(),
-                })
-            })
-    }
-
     /// Every interview of a questionnaire with its latest revision, in instance id order.
     ///
     /// Both trees are keyed by instance id, so this is a merge join of two sequential scans
@@ -365,19 +344,6 @@ impl Store {
                 };
                 step().transpose()
             })
-    }
-
-    /// Number of interviews of a questionnaire (from the counters: O(1)).
-    pub fn count_interviews(&self, questionnaire: &str) -> Result<i64, Error> {
-        let progress = self.progress()?;
-        Ok(progress
-            .rows
-            .iter()
-            .filter(|r| {
-                r.kind == "interview" && r.dimension == "questionnaire" && r.value == questionnaire
-            })
-            .map(|r| r.count)
-            .sum())
     }
 }
 
