@@ -2,8 +2,8 @@
 //!
 //! Every questionnaire in `questionnaires/` must lint with no finding at all and compile.
 //! Every example under `tests/data/examples/<id>/` is validated: a `valid/` submission must
-//! produce no error (and, when it has a sibling `<name>.expect.json` array, each warning it
-//! lists); an `invalid/` submission must produce the finding of its `<name>.expect.json`
+//! produce no error and exactly the warnings listed in its sibling `<name>.expect.json` array
+//! (none when there is no such file); an `invalid/` submission must produce the finding of its `<name>.expect.json`
 //! (`{"code", "path", "severity"}`) and, for an error, be rejected. The examples are data, so
 //! adding a case is adding two files; `check_examples` is the one helper they all go through.
 //!
@@ -164,14 +164,26 @@ fn check_examples(id: &str, file: &str) -> BTreeSet<String> {
                 describe(&report)
             ));
         }
-        for expected in expectations(example) {
-            if !produces(&report, &expected) {
-                failures.push(format!(
-                    "{} should produce {expected:?}; it produced:\n{}",
-                    example.display(),
-                    describe(&report)
-                ));
-            }
+        // A valid example produces exactly the warnings it lists: a realistic clean interview
+        // must not trip a soft rule by accident.
+        let mut expected = expectations(example);
+        expected.sort();
+        let mut produced: Vec<Expected> = report
+            .findings
+            .iter()
+            .map(|d| Expected {
+                code: d.code.to_string(),
+                path: d.path.clone(),
+                severity: d.severity.as_str().to_string(),
+            })
+            .collect();
+        produced.sort();
+        if produced != expected {
+            failures.push(format!(
+                "{} should produce exactly {expected:?}; it produced:\n{}",
+                example.display(),
+                describe(&report)
+            ));
         }
     }
 

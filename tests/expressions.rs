@@ -668,6 +668,43 @@ fn nesting_at_the_limit_parses_and_evaluates() {
 }
 
 #[test]
+fn deepest_accepted_trees_check_and_evaluate_without_overflow() {
+    // The recursive walks (check, evaluate, print, drop) must fit the default 2 MB test
+    // thread stack at the deepest tree the parser accepts, even in a debug build.
+    struct Empty;
+    impl Symbols for Empty {
+        fn lookup(&self, _name: &str) -> Option<Symbol> {
+            Some(Symbol {
+                ty: Type::Number,
+                repeated: false,
+            })
+        }
+    }
+    let depth = expr::MAX_DEPTH - 2;
+    let sources = [
+        format!("{}${{x}}{}", "not(".repeat(depth), ")".repeat(depth)),
+        format!("{}${{x}}{}", "if(1, ".repeat(depth), ", 0)".repeat(depth)),
+        format!(
+            "{}${{x}}{}",
+            "concat(coalesce(".repeat(depth / 2),
+            ", 1))".repeat(depth / 2)
+        ),
+        format!("{}${{x}}", "-".repeat(depth)),
+        vec!["${x}"; depth].join(" + "),
+    ];
+    for src in sources {
+        let mut parsed = expr::parse(&src).unwrap_or_else(|e| panic!("{e}"));
+        assert!(expr::check(&parsed, &Empty).is_empty());
+        parsed
+            .resolve(&mut |_| Some(VarId(0)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let value = expr::evaluate(&parsed, &XY(2.0, "t")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!matches!(value, Value::Empty), "{value:?}");
+        assert!(expr::parse(&parsed.to_string()).is_ok());
+    }
+}
+
+#[test]
 fn error_columns_count_characters_not_bytes() {
     let err = expr::parse("'Hà Nội' = ${x").expect_err("unterminated reference");
     assert_eq!(err.code, ErrorCode::Parse);
@@ -979,4 +1016,14 @@ proptest! {
         prop_assert_eq!(eval(format!("'{a}' < '{b}'")), Some(Value::Bool(a < b)));
         prop_assert_eq!(eval(format!("'{a}' = {b}")), Some(Value::Bool(a == b)));
     }
+}
+
+#[test]
+fn compiled_expressions_can_be_shared_between_threads() {
+    // The server validates submissions concurrently against one compiled questionnaire.
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Expr>();
+    assert_send_sync::<Value>();
+    assert_send_sync::<expr::ExprError>();
+    assert_send_sync::<expr::EvalError>();
 }

@@ -1,7 +1,13 @@
 //! The one integration-test binary (one binary links the crate once).
 
 mod cli;
+mod estimate;
 mod examples;
 mod expressions;
+mod frame;
+mod indicators;
 mod questionnaire;
+mod sampling;
 mod server;
+mod synth;
+mod weighting;

@@ -5,9 +5,15 @@
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
 mod admin;
+mod analyze;
+mod estimate;
+mod frame;
 mod questionnaire;
+mod sample;
 mod serve;
+mod synth;
 mod user;
+mod weights;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +41,19 @@ pub enum Command {
     Restore(admin::RestoreArgs),
     /// Rebuild a damaged database from its journal.
     Recover(admin::RecoverArgs),
+    /// Design-based estimates (R `survey` semantics) for any survey's microdata.
+    Analyze(analyze::Args),
+    /// Import, check and summarise a business-register frame (units and supply links).
+    #[command(subcommand)]
+    Frame(frame::Command),
+    /// Draw samples, trace supply links to the next tier, select workers.
+    #[command(subcommand)]
+    Sample(sample::Command),
+    /// Decent-work indicator table (estimate, SE, CI, CV, n, flags) of a survey directory.
+    Estimate(estimate::Args),
+    /// Weights of a survey: base, GWSM sharing, subsampling, non-response, worker factors,
+    /// trimming, each as a column, with optional JK1 replicate weights.
+    Weights(weights::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -46,6 +65,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Backup(args)) => admin::backup(args),
         Some(Command::Restore(args)) => admin::restore(args),
         Some(Command::Recover(args)) => admin::recover(args),
+        Some(Command::Analyze(args)) => analyze::run(args),
+        Some(Command::Frame(cmd)) => frame::run(cmd),
+        Some(Command::Sample(cmd)) => sample::run(cmd),
+        Some(Command::Estimate(args)) => estimate::run(args),
+        Some(Command::Weights(args)) => weights::run(args),
         // DESIGN "The embedded default": no arguments starts the server.
         None => serve::run(serve::ServeArgs::defaults()),
     }

@@ -119,11 +119,46 @@ pub struct Link {
 }
 
 /// Units and links, with an index from register id to [`UnitIdx`].
+///
+/// Columns beyond the fixed [`Unit`] fields (extra CSV columns, computed tiers, permanent
+/// random numbers) live in [`Frame::attributes`], so that adding one never changes `Unit`.
 #[derive(Clone, Debug, Default)]
 pub struct Frame {
     pub units: Vec<Unit>,
     pub links: Vec<Link>,
     by_id: HashMap<String, UnitIdx>,
+    attributes: Attributes,
+}
+
+/// Extra string columns of the frame, one value per unit, in column order.
+///
+/// They are what makes "stratify by any attribute" possible without a schema change:
+/// a CSV column `region6` or a computed `tier` is stored here and looked up by name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Attributes {
+    names: Vec<String>,
+    /// `values[a][u]` is attribute `a` of unit `u`.
+    values: Vec<Vec<String>>,
+}
+
+impl Attributes {
+    /// Attribute names in the order they were added.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// All values of attribute `name` (one per unit), if it exists.
+    pub fn column(&self, name: &str) -> Option<&[String]> {
+        let pos = self.names.iter().position(|n| n == name)?;
+        Some(&self.values[pos])
+    }
+
+    /// Value of attribute `name` for unit `idx`.
+    pub fn get(&self, name: &str, idx: UnitIdx) -> Option<&str> {
+        self.column(name)
+            .and_then(|values| values.get(idx))
+            .map(String::as_str)
+    }
 }
 
 impl Frame {
@@ -139,7 +174,29 @@ impl Frame {
             units,
             links,
             by_id,
+            attributes: Attributes::default(),
         })
+    }
+
+    /// The extra attribute columns.
+    pub fn attributes(&self) -> &Attributes {
+        &self.attributes
+    }
+
+    /// Adds or replaces attribute column `name`. Returns `Err(values.len())` when the
+    /// column does not have exactly one value per unit.
+    pub fn set_attribute(&mut self, name: &str, values: Vec<String>) -> Result<(), usize> {
+        if values.len() != self.units.len() {
+            return Err(values.len());
+        }
+        match self.attributes.names.iter().position(|n| n == name) {
+            Some(pos) => self.attributes.values[pos] = values,
+            None => {
+                self.attributes.names.push(name.to_string());
+                self.attributes.values.push(values);
+            }
+        }
+        Ok(())
     }
 
     /// The index of the unit with register id `id`.

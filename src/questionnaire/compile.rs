@@ -7,10 +7,12 @@
 //! beyond one hash lookup per answer key.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::questionnaire::analysis::analyze;
 use crate::questionnaire::diagnostic::{Diagnostic, has_errors};
 use crate::questionnaire::expr::{Expr, VarId};
+use crate::questionnaire::fast_hash::FastHashMap;
 use crate::questionnaire::layout::Layout;
 use crate::questionnaire::lint::lint;
 use crate::questionnaire::model::{
@@ -62,7 +64,8 @@ pub(crate) struct CompiledRule {
 /// One item, flattened.
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    pub name: String,
+    /// Shared so that reports can carry names without copying them.
+    pub name: Arc<str>,
     pub kind: ItemKind,
     pub question_type: Option<QuestionType>,
     pub label: Option<Text>,
@@ -75,6 +78,9 @@ pub(crate) struct Node {
     pub own_scope: Option<usize>,
     pub roster_ordinal: usize,
     pub relevant: Option<Expr>,
+    /// Items of one scope whose `relevant` has the same text share one slot of the
+    /// per-row relevance cache, so the condition is evaluated once per row.
+    pub relevant_cache_slot: Option<usize>,
     pub required: CompiledRequired,
     pub required_message: Option<Text>,
     pub rules: Vec<CompiledRule>,
@@ -95,7 +101,7 @@ pub(crate) struct ScopeInfo {
     pub depth: usize,
     pub slots: usize,
     /// Answer key → node (questions, rosters and calculates of this scope).
-    pub keys: HashMap<String, usize>,
+    pub keys: FastHashMap<String, usize>,
     /// Roster nodes of this scope, by roster ordinal.
     pub rosters: Vec<usize>,
     /// The roster whose rows this scope describes.
@@ -104,12 +110,14 @@ pub(crate) struct ScopeInfo {
     pub calculations: Vec<usize>,
     /// Whether this scope or a nested one has calculations (for the output shape).
     pub has_calculations: bool,
+    /// Number of distinct `relevant` texts in this scope (size of the relevance cache).
+    pub relevance_cache_size: usize,
 }
 
 /// A choice list as a lookup table.
 #[derive(Debug, Clone)]
 pub(crate) struct ChoiceSet {
-    pub by_value: HashMap<String, usize>,
+    pub by_value: FastHashMap<String, usize>,
     pub choices: Vec<Choice>,
 }
 
@@ -157,13 +165,15 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
             parent: s.parent,
             depth: s.depth,
             slots: s.slots,
-            keys: HashMap::new(),
+            keys: FastHashMap::default(),
             rosters: Vec::new(),
             roster: s.roster,
             calculations: Vec::new(),
             has_calculations: false,
+            relevance_cache_size: 0,
         })
         .collect();
+    let mut relevance_texts: HashMap<(usize, &str), usize> = HashMap::new();
     let mut nodes = Vec::with_capacity(layout.nodes.len());
     for (index, (node, parsed)) in layout.nodes.iter().zip(analysis.exprs).enumerate() {
         let item = node.item;
@@ -201,8 +211,18 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
                 });
             }
         }
+        let relevant_cache_slot = item.relevant.as_ref().map(|e| {
+            let next = scopes[node.scope].relevance_cache_size;
+            let slot = *relevance_texts
+                .entry((node.scope, e.source.as_str()))
+                .or_insert(next);
+            if slot == next {
+                scopes[node.scope].relevance_cache_size += 1;
+            }
+            slot
+        });
         nodes.push(Node {
-            name: item.name.clone(),
+            name: Arc::from(item.name.as_str()),
             kind: item.kind,
             question_type: item.question_type,
             label: item.label.clone(),
@@ -212,6 +232,7 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
             own_scope: node.own_scope,
             roster_ordinal,
             relevant: resolve(parsed.relevant, &pointer("relevant")),
+            relevant_cache_slot,
             required,
             required_message: item.required_message.clone(),
             rules,

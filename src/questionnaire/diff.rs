@@ -411,7 +411,12 @@ impl<'q> Ctx<'q> {
             Required::Yes => "required".to_string(),
             Required::When(e) => format!("required when `{}`", e.source),
         };
-        if old.required == new.required {
+        // Compare what the designer wrote, not where it sits in the document.
+        let same = match (&old.required, &new.required) {
+            (Required::When(a), Required::When(b)) => a.source == b.source,
+            (a, b) => a == b,
+        };
+        if same {
             return;
         }
         let compatibility = match (&old.required, &new.required) {

@@ -8,19 +8,25 @@
 //!
 //! - [`Questionnaire::parse`] / [`Questionnaire::parse_bytes`]: JSON → typed model. Returns
 //!   every structural finding (malformed JSON with line and column, invalid UTF-8 with its
-//!   byte offset, nesting deeper than 128 levels, unknown keys with a "did you mean", missing
-//!   keys, wrong value types), never panics.
+//!   byte offset, nesting deeper than 128 levels, duplicate keys, unknown keys with a "did
+//!   you mean", missing keys, wrong value types), never panics.
 //! - [`lint`]: the whole-document checks (names, references, cycles, choices, languages,
 //!   roster bounds, expressions). [`lint_source`] parses and lints in one call, which is what
 //!   `questionnaire lint` and the server's upload use.
 //! - [`compile`]: a lint-clean questionnaire → [`CompiledQuestionnaire`], with every
 //!   expression parsed once, names resolved to slots, calculations in dependency order and
 //!   choice sets ready for lookup. Compile once per questionnaire version.
-//! - [`validate`]: compiled questionnaire + answers → [`ValidationReport`] (findings with
-//!   JSON Pointers into the answers, plus the recomputed calculations).
+//! - [`validate`] / [`validate_on`] (with a fixed date for `today()`): compiled
+//!   questionnaire + answers (a `serde_json::Value`, e.g. from [`parse_json_bytes`]) →
+//!   [`ValidationReport`]: findings with JSON Pointers into the answers, plus the recomputed
+//!   calculations as JSON shaped like the answers. `has_errors()` decides acceptance;
+//!   `to_json()` is the wire form. Validation never panics, whatever the JSON.
 //! - [`diff`]: two versions → [`DiffReport`] classifying each change as compatible or
 //!   breaking.
 //! - [`outline`]: a readable text outline for designers (`questionnaire show`).
+//!
+//! Every finding is a [`Diagnostic`] with a stable `code`; the codes are listed in
+//! `docs/questionnaire-format.md` ("Findings", "Version diff").
 //!
 //! What this module deliberately does not do: store versions, decide who may publish, or
 //! render forms for enumerators. Those belong to `store`, `server` and the web client.
@@ -31,6 +37,8 @@ mod analysis;
 mod compile;
 mod diagnostic;
 mod diff;
+mod duplicate_keys;
+mod fast_hash;
 mod json;
 mod layout;
 mod lint;
@@ -53,4 +61,4 @@ pub use model::{
 pub use outline::outline;
 pub use parse::{CHOICE_KEYS, ITEM_KEYS, RULE_KEYS, TOP_LEVEL_KEYS};
 pub use text::Text;
-pub use validate::{ValidationReport, validate, validate_on};
+pub use validate::{Calculations, ValidationReport, validate, validate_on};

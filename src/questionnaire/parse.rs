@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::questionnaire::diagnostic::{Diagnostic, pointer_index, pointer_push};
+use crate::questionnaire::duplicate_keys::check_duplicate_keys;
 use crate::questionnaire::json::{parse_json_bytes, parse_json_str};
 use crate::questionnaire::model::{
     Choice, ChoiceList, Expression, Item, ItemKind, QuestionType, Questionnaire, Required, Rule,
@@ -60,14 +61,22 @@ pub const RULE_KEYS: &[&str] = &["check", "severity", "message"];
 
 impl Questionnaire {
     /// Parses questionnaire JSON text. Never panics; returns every structural finding.
+    ///
+    /// A key repeated in one object is an error (`duplicate_key`), because JSON parsers keep
+    /// only one of the two silently.
     pub fn parse(json_text: &str) -> Result<Questionnaire, Vec<Diagnostic>> {
         let value = parse_json_str(json_text).map_err(|d| vec![d])?;
+        check_duplicate_keys(json_text).map_err(|d| vec![d])?;
         Questionnaire::from_value(&value)
     }
 
     /// Parses questionnaire JSON bytes; invalid UTF-8 is reported with its byte offset.
     pub fn parse_bytes(bytes: &[u8]) -> Result<Questionnaire, Vec<Diagnostic>> {
         let value = parse_json_bytes(bytes).map_err(|d| vec![d])?;
+        // Valid UTF-8 here: `parse_json_bytes` checked it.
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            check_duplicate_keys(text).map_err(|d| vec![d])?;
+        }
         Questionnaire::from_value(&value)
     }
 

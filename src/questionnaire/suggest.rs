@@ -2,15 +2,24 @@
 
 /// The closest candidate to `word`, if it is close enough to be a plausible typo.
 ///
-/// Closeness is the Levenshtein distance; a candidate qualifies when the distance is at most
-/// one third of the longer word's length (at least 1), so `lable` suggests `label` while `x`
-/// suggests nothing.
+/// Closeness is the edit distance (insertions, deletions, substitutions and transpositions
+/// of adjacent characters); a candidate qualifies when the distance is at most one third of
+/// the longer word's length (at least 1), so `lable` suggests `label` while `x` suggests
+/// nothing. Unknown keys are reported on the validation path, so this stays cheap: no
+/// allocation per candidate, and a candidate is abandoned as soon as it cannot qualify.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let word: Vec<char> = word.chars().collect();
+    let mut rows = Rows::default();
     let mut best: Option<(usize, &'a str)> = None;
     for &candidate in candidates {
-        let distance = levenshtein(word, candidate);
-        let limit = (word.chars().count().max(candidate.chars().count()) / 3).max(1);
-        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+        let other: Vec<char> = candidate.chars().collect();
+        let limit = (word.len().max(other.len()) / 3).max(1);
+        // The distance is at least the difference in length.
+        if word.len().abs_diff(other.len()) > limit {
+            continue;
+        }
+        let bound = best.map_or(limit, |(d, _)| limit.min(d.saturating_sub(1)));
+        if let Some(distance) = bounded_distance(&word, &other, bound, &mut rows) {
             best = Some((distance, candidate));
         }
     }
@@ -25,32 +34,46 @@ pub fn suggestion_suffix(word: &str, candidates: &[&str]) -> String {
     }
 }
 
-/// Edit distance counting insertions, deletions, substitutions and transpositions of
-/// adjacent characters (optimal string alignment), so `titel` is one edit from `title`.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+/// Three rolling rows of the distance matrix, reused across candidates.
+#[derive(Default)]
+struct Rows {
+    before: Vec<usize>,
+    previous: Vec<usize>,
+    current: Vec<usize>,
+}
+
+/// The optimal-string-alignment distance between `a` and `b` when it is at most `bound`,
+/// else `None` (stopping as soon as a whole row exceeds the bound).
+fn bounded_distance(a: &[char], b: &[char], bound: usize, rows: &mut Rows) -> Option<usize> {
     let width = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * width];
-    for i in 0..=a.len() {
-        d[i * width] = i;
-    }
-    for (j, cell) in d.iter_mut().enumerate().take(width) {
-        *cell = j;
-    }
+    rows.before.clear();
+    rows.before.resize(width, 0);
+    rows.previous.clear();
+    rows.previous.extend(0..width);
+    rows.current.clear();
+    rows.current.resize(width, 0);
     for i in 1..=a.len() {
-        for j in 1..=b.len() {
+        rows.current[0] = i;
+        let mut row_min = i;
+        for j in 1..width {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[(i - 1) * width + j] + 1)
-                .min(d[i * width + j - 1] + 1)
-                .min(d[(i - 1) * width + j - 1] + cost);
+            let mut best = (rows.previous[j] + 1)
+                .min(rows.current[j - 1] + 1)
+                .min(rows.previous[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[(i - 2) * width + j - 2] + 1);
+                best = best.min(rows.before[j - 2] + 1);
             }
-            d[i * width + j] = best;
+            rows.current[j] = best;
+            row_min = row_min.min(best);
         }
+        if row_min > bound {
+            return None;
+        }
+        std::mem::swap(&mut rows.before, &mut rows.previous);
+        std::mem::swap(&mut rows.previous, &mut rows.current);
     }
-    d[a.len() * width + b.len()]
+    let distance = rows.previous[width - 1];
+    (distance <= bound).then_some(distance)
 }
 
 #[cfg(test)]

@@ -220,3 +220,115 @@ fn loosening_is_compatible() {
         Compatible,
     );
 }
+
+#[test]
+fn other_change_kinds() {
+    check_diff(
+        |q| {
+            items_of(q, "/items").push(
+                json!({"kind": "note", "name": "outro", "label": {"en": "Bye", "vi": "Tạm biệt"}}),
+            )
+        },
+        "item_added",
+        "outro",
+        Compatible,
+        Compatible,
+    );
+    check_diff(
+        |q| {
+            items_of(q, "/items").remove(0);
+        },
+        "item_removed",
+        "intro",
+        Compatible,
+        Compatible,
+    );
+    check_diff(
+        |q| {
+            items_of(q, "/items").push(json!({"kind": "roster", "name": "pets", "min": 1,
+            "label": {"en": "Pets", "vi": "Thú nuôi"},
+            "items": [{"kind": "question", "name": "pet_name", "type": "text", "label": {"en": "Name", "vi": "Tên"}}]}))
+        },
+        "roster_added",
+        "pets",
+        Breaking,
+        Breaking,
+    );
+    check_diff(
+        |q| {
+            items_of(q, "/items/3/items").remove(2);
+            *at(q, "/items/3/items/2/calculation") = "0".into();
+        },
+        "roster_removed",
+        "jobs",
+        Breaking,
+        Breaking,
+    );
+    check_diff(
+        |q| {
+            items_of(q, "/items").remove(6);
+        },
+        "calculate_removed",
+        "long_hours",
+        Breaking,
+        Breaking,
+    );
+    check_diff(
+        |q| {
+            items_of(q, "/items/1/items/1/rules").remove(1);
+        },
+        "rule_removed",
+        "age",
+        Compatible,
+        Compatible,
+    );
+    check_diff(
+        |q| *at(q, "/items/1/items/1/rules/1/severity") = "error".into(),
+        "rule_severity_changed",
+        "age",
+        Breaking,
+        Breaking,
+    );
+    check_diff(
+        |q| *at(q, "/items/1/items/1/rules/0/severity") = "warning".into(),
+        "rule_severity_changed",
+        "age",
+        Compatible,
+        Compatible,
+    );
+    check_diff(
+        |q| *at(q, "/items/1/items/5/relevant") = "${consent} = '1' and ${age} >= 15".into(),
+        "relevance_changed",
+        "hours",
+        Compatible,
+        Compatible,
+    );
+    check_diff(
+        |q| *at(q, "/items/6/calculation") = "if(${hours} > 60, 1, 0)".into(),
+        "calculation_changed",
+        "long_hours",
+        Compatible,
+        Compatible,
+    );
+    check_diff(
+        |q| *at(q, "/items/3/count") = "${n_children} + 0".into(),
+        "roster_structure_changed",
+        "children",
+        Breaking,
+        Breaking,
+    );
+    check_diff(
+        |q| *at(q, "/languages") = json!(["vi", "en"]),
+        "languages_changed",
+        "",
+        Compatible,
+        Compatible,
+    );
+    check_diff(
+        |q| *at(q, "/id") = "other-survey".into(),
+        "id_changed",
+        "",
+        Breaking,
+        Breaking,
+    );
+}

@@ -33,14 +33,6 @@ fn push_item(q: &mut Value, pointer: &str, item: Value) {
     at(q, pointer).as_array_mut().expect("array").push(item);
 }
 
-fn note(name: &str) -> Value {
-    json!({"kind": "note", "name": name, "label": {"en": "N", "vi": "N"}})
-}
-
-fn question(name: &str, qtype: &str) -> Value {
-    json!({"kind": "question", "name": name, "type": qtype, "label": {"en": "Q", "vi": "Q"}})
-}
-
 #[test]
 fn the_clean_fixture_has_no_findings() {
     let text = clean_json().to_string();
@@ -337,6 +329,158 @@ fn parse_failures_come_back_from_lint_source() {
     let findings = lint_source(b"{\"schema_version\": 1,");
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].code, "json_syntax");
-    let _ = note("unused");
-    let _ = question("unused", "text");
+}
+
+/// Sets the expression at `pointer` (in the clean fixture) and asserts `code` at `column`.
+fn check_expression(pointer: &str, expression: &str, code: &str, column: Option<usize>) {
+    let expression = expression.to_string();
+    check_lint(
+        |q| *at(q, pointer) = Value::String(expression),
+        code,
+        Severity::Error,
+        pointer,
+        column,
+    );
+}
+
+#[test]
+fn expression_syntax_and_functions() {
+    let relevant = "/items/1/items/1/relevant";
+    check_expression(relevant, "(${consent} = '1'", "expression_syntax", Some(18));
+    check_expression(relevant, "${consent} = '1')", "expression_syntax", Some(17));
+    check_expression(relevant, "${consent} = ", "expression_syntax", Some(14));
+    check_expression(
+        relevant,
+        "lenght(${consent}) > 0",
+        "unknown_function",
+        Some(1),
+    );
+    check_expression(
+        relevant,
+        "string-length(${consent}, 2) > 0",
+        "arity",
+        Some(1),
+    );
+    check_expression(
+        relevant,
+        "regex(${consent}, '[a-') ",
+        "invalid_regex",
+        Some(19),
+    );
+    let deep = format!("{}1{}", "(".repeat(300), ")".repeat(300));
+    check_lint(
+        |q| *at(q, relevant) = Value::String(deep),
+        "expression_too_deep",
+        Severity::Error,
+        relevant,
+        None,
+    );
+}
+
+#[test]
+fn expression_references_and_types() {
+    let relevant = "/items/1/items/1/relevant";
+    check_expression(relevant, "${consnt} = '1'", "undefined_reference", Some(1));
+    let text = clean_with(|q| *at(q, relevant) = "${consnt} = '1'".into());
+    let findings = lint_source(text.as_bytes());
+    assert!(
+        findings[0].message.contains("did you mean `consent`?"),
+        "{findings:#?}"
+    );
+    check_expression(relevant, "consent = '1'", "undefined_reference", Some(1));
+    check_expression(relevant, "${intro} = '1'", "undefined_reference", Some(1));
+    check_expression(relevant, "${benefits} + 1 > 2", "type_mismatch", Some(1));
+    check_expression(relevant, "${children} > 0", "type_mismatch", Some(1));
+    // A roster variable read from outside its roster without an aggregate.
+    check_expression(
+        "/items/6/calculation",
+        "${child_age} + 1",
+        "roster_scope",
+        Some(1),
+    );
+    // The same variable inside an aggregate is fine, and inside its own roster too.
+    for (pointer, expression) in [
+        (
+            "/items/6/calculation",
+            "sum(${child_age}) + max(${job_hours})",
+        ),
+        (
+            "/items/3/items/1/relevant",
+            "${child_age} >= 6 and ${age} > 20",
+        ),
+        (
+            "/items/1/items/4/choice_filter",
+            "value != '79' and region = ${region}",
+        ),
+    ] {
+        let text = clean_with(|q| *at(q, pointer) = expression.into());
+        let findings = lint_source(text.as_bytes());
+        assert!(findings.is_empty(), "{expression}: {findings:#?}");
+    }
+    // `.` only means something in a question's own rules.
+    check_expression(relevant, ". > 3", "dot_outside_rule", Some(1));
+    check_expression("/items/6/calculation", ". + 1", "dot_outside_rule", Some(1));
+    check_expression(
+        "/items/1/items/4/choice_filter",
+        "regoin = ${region}",
+        "unknown_choice_column",
+        Some(1),
+    );
+}
+
+#[test]
+fn cycles() {
+    // A calculation reading itself.
+    check_expression("/items/6/calculation", "${long_hours} + 1", "cycle", None);
+    // Relevance and a calculation reading each other.
+    check_lint(
+        |q| {
+            *at(q, "/items/1/items/5/relevant") = "${long_hours} = 0".into();
+        },
+        "cycle",
+        Severity::Error,
+        "/items/1/items/5/relevant",
+        None,
+    );
+    // A group whose relevance reads one of its own questions.
+    check_lint(
+        |q| *at(q, "/items/1/relevant") = "${age} > 15".into(),
+        "cycle",
+        Severity::Error,
+        "/items/1/relevant",
+        None,
+    );
+    // A roster count read from inside the roster.
+    check_lint(
+        |q| *at(q, "/items/3/count") = "count(${child_age})".into(),
+        "cycle",
+        Severity::Error,
+        "/items/3/count",
+        None,
+    );
+    check_lint(
+        |q| *at(q, "/items/1/items/2/required") = "${sex} = ''".into(),
+        "cycle",
+        Severity::Error,
+        "/items/1/items/2/required",
+        None,
+    );
+}
+
+#[test]
+fn constant_false_relevance_is_unreachable() {
+    check_lint(
+        |q| *at(q, "/items/1/items/8/relevant") = "1 = 2".into(),
+        "unreachable",
+        Severity::Warning,
+        "/items/1/items/8/relevant",
+        None,
+    );
+    check_lint(
+        |q| *at(q, "/items/3/relevant") = "false()".into(),
+        "unreachable",
+        Severity::Warning,
+        "/items/3/relevant",
+        None,
+    );
 }

@@ -223,6 +223,27 @@ fn wrong_value_types_name_the_key() {
 }
 
 #[test]
+fn duplicate_keys_are_not_silently_dropped() {
+    let text = clean_json().to_string().replacen(
+        "\"relevant\":\"${consent} = '1'\"",
+        "\"relevant\":\"${consent} = '1'\",\"relevant\":\"1 = 1\"",
+        1,
+    );
+    check_parse_error(
+        text.as_bytes(),
+        "duplicate_key",
+        "",
+        "the key `relevant` appears twice",
+    );
+    check_parse_error(
+        b"{\"a\": {\"b\": 1, \"b\": 2}}",
+        "duplicate_key",
+        "",
+        "line 1, column",
+    );
+}
+
+#[test]
 fn schema_version_must_be_supported() {
     let text = clean_with(|q| *at(q, "/schema_version") = 2.into());
     check_parse_error(
@@ -241,4 +262,86 @@ fn json_pointer_tokens_are_escaped() {
             .insert("a/b~c".into(), 1.into());
     });
     check_parse_error(text.as_bytes(), "unknown_key", "/a~1b~0c", "unknown key");
+}
+
+mod properties {
+    use chainsurvey::questionnaire::{Questionnaire, compile, diff, lint, lint_source, outline};
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use crate::questionnaire::clean_json;
+
+    /// Every place in the fixture where a value can be replaced, as JSON Pointers.
+    fn pointers(value: &Value, prefix: &str, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    let pointer = format!("{prefix}/{}", key.replace('~', "~0").replace('/', "~1"));
+                    out.push(pointer.clone());
+                    pointers(child, &pointer, out);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    let pointer = format!("{prefix}/{index}");
+                    out.push(pointer.clone());
+                    pointers(child, &pointer, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn replacement() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            Just(Value::Bool(true)),
+            Just(Value::from(-1)),
+            Just(Value::from(2.5)),
+            Just(Value::from("")),
+            Just(Value::from("${age} + ")),
+            Just(Value::from("${children}")),
+            Just(Value::from("((")),
+            Just(Value::from("roster")),
+            Just(Value::from("select_one")),
+            Just(Value::from("age")),
+            Just(serde_json::json!([])),
+            Just(serde_json::json!({})),
+            Just(serde_json::json!({"en": "x"})),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Arbitrary bytes never panic the parser or the linter.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Questionnaire::parse_bytes(&bytes);
+            let _ = lint_source(&bytes);
+        }
+
+        /// Replacing any one value of the fixture never panics parse, lint, compile, diff or
+        /// outline, and a document that compiles has no lint error.
+        #[test]
+        fn mutated_fixture_never_panics(pick in any::<prop::sample::Index>(), new_value in replacement()) {
+            let original = clean_json();
+            let mut all = Vec::new();
+            pointers(&original, "", &mut all);
+            let pointer = &all[pick.index(all.len())];
+            let mut mutated = original.clone();
+            if let Some(slot) = mutated.pointer_mut(pointer) {
+                *slot = new_value;
+            }
+            let text = mutated.to_string();
+            if let Ok(questionnaire) = Questionnaire::parse(&text) {
+                let findings = lint(&questionnaire);
+                let compiled = compile(&questionnaire);
+                prop_assert_eq!(compiled.is_ok(), !findings.iter().any(|d| d.is_error()));
+                let base = Questionnaire::parse(&original.to_string()).expect("fixture parses");
+                let _ = diff(&base, &questionnaire);
+                let _ = outline(&questionnaire, "vi");
+            }
+        }
+    }
 }

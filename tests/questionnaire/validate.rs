@@ -183,6 +183,18 @@ fn wrong_types() {
         "/interview_date",
     );
     check_validate(
+        |a| a["start_time"] = json!("2026-03-01 09:30"),
+        "invalid_datetime",
+        Severity::Error,
+        "/start_time",
+    );
+    check_validate(
+        |a| a["start_time"] = json!("2026-03-01T09:30:00"),
+        "invalid_datetime",
+        Severity::Error,
+        "/start_time",
+    );
+    check_validate(
         |a| a["location"] = json!({"lat": 95.0, "lon": 105.8}),
         "invalid_geopoint",
         Severity::Error,
@@ -218,6 +230,21 @@ fn wrong_types() {
         Severity::Error,
         "/age",
     );
+}
+
+#[test]
+fn a_malformed_answer_is_reported_once() {
+    // `sex` is required: a wrong type must not also count as "required but missing", and
+    // a malformed answer to a skipped question is not also "not relevant".
+    let mut answers = clean_answers();
+    answers["sex"] = json!(2);
+    let report = run(&answers, "en");
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|d| (d.code, d.path.as_str()))
+        .collect();
+    assert_eq!(found, [("wrong_type", "/sex")]);
 }
 
 #[test]
@@ -385,6 +412,47 @@ fn rules_in_the_requested_language() {
 }
 
 #[test]
+fn group_rules() {
+    let message = check_validate(
+        |a| {
+            a["age"] = json!(16);
+            a["hours"] = json!(65);
+            a["children"] = json!([]);
+            a["n_children"] = json!(0);
+        },
+        "rule_failed",
+        Severity::Warning,
+        "",
+    );
+    assert_eq!(message, "A young worker with long hours: please confirm");
+}
+
+#[test]
+fn roster_min_needs_a_recompiled_definition() {
+    let mut definition = clean_json();
+    at(&mut definition, "/items/3")
+        .as_object_mut()
+        .expect("roster")
+        .remove("count");
+    *at(&mut definition, "/items/3/min") = json!(3);
+    let questionnaire = Questionnaire::parse(&definition.to_string()).expect("parses");
+    let compiled = compile(&questionnaire).expect("compiles");
+    let today = Date::from_ymd(2026, 3, 15).expect("a date");
+    let report = validate_on(&compiled, &clean_answers(), "en", today);
+    let found: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|d| (d.code, d.path.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [("roster_min", "/children")],
+        "{:#?}",
+        report.findings
+    );
+}
+
+#[test]
 fn roster_counts() {
     let message = check_validate(
         |a| a["n_children"] = json!(3),
@@ -473,4 +541,40 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
+}
+
+/// The server shares one compiled questionnaire between request handlers.
+#[test]
+fn compiled_questionnaires_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    assert_send_sync(compiled());
+    let handles: Vec<_> = (0..2)
+        .map(|_| std::thread::spawn(|| run(&clean_answers(), "en").findings.len()))
+        .collect();
+    for handle in handles {
+        assert_eq!(handle.join().expect("thread"), 0);
+    }
+}
+
+/// "Did you mean" costs an edit distance per name, so a submission stuffed with unknown keys
+/// gets suggestions for the first ten only (every key is still reported).
+#[test]
+fn suggestions_are_capped_per_submission() {
+    let mut answers = clean_answers();
+    for letter in 'a'..='l' {
+        answers[format!("age{letter}")] = json!(1);
+    }
+    let report = run(&answers, "en");
+    let unknown: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|d| d.code == "unknown_field")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(unknown.len(), 12);
+    let suggested = unknown
+        .iter()
+        .filter(|m| m.contains("did you mean `age`?"))
+        .count();
+    assert_eq!(suggested, 10, "{unknown:#?}");
 }

@@ -235,9 +235,14 @@ impl Node {
     }
 }
 
-/// Canonical printing: every binary operation and negation is parenthesised, numbers use
-/// the shortest round-trip form, and strings take whichever quote they do not contain.
-/// Reparsing the printed text gives the same tree (a property test holds us to it).
+/// Canonical printing: parentheses only where precedence and left-associativity need
+/// them, numbers in the shortest round-trip form, strings in whichever quote they do not
+/// contain. Reparsing the printed text gives the same tree (property tests and the fuzz
+/// target hold us to it).
+///
+/// Minimal parentheses matter for more than looks: any source text that parses to a tree
+/// has at least these parentheses, so the printed form never nests deeper than its source
+/// and a tree accepted under [`crate::questionnaire::expr::MAX_DEPTH`] always reparses.
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -249,8 +254,29 @@ impl fmt::Display for Node {
             NodeKind::Ref { name, .. } => write!(f, "${{{name}}}"),
             NodeKind::Dot => f.write_str("."),
             NodeKind::Ident(name) => f.write_str(name),
-            NodeKind::Neg(inner) => write!(f, "(-{inner})"),
-            NodeKind::Binary { op, lhs, rhs } => write!(f, "({lhs} {} {rhs})", op.symbol()),
+            NodeKind::Neg(inner) if matches!(inner.kind, NodeKind::Binary { .. }) => {
+                write!(f, "-({inner})")
+            }
+            NodeKind::Neg(inner) => write!(f, "-{inner}"),
+            NodeKind::Binary { op, lhs, rhs } => {
+                let precedence = |node: &Node| match &node.kind {
+                    NodeKind::Binary { op, .. } => Some(op.precedence()),
+                    _ => None,
+                };
+                // Operators are left-associative: a left operand needs parentheses only
+                // when it binds more loosely, a right operand also when it binds equally.
+                if precedence(lhs).is_some_and(|p| p < op.precedence()) {
+                    write!(f, "({lhs})")?;
+                } else {
+                    write!(f, "{lhs}")?;
+                }
+                write!(f, " {} ", op.symbol())?;
+                if precedence(rhs).is_some_and(|p| p <= op.precedence()) {
+                    write!(f, "({rhs})")
+                } else {
+                    write!(f, "{rhs}")
+                }
+            }
             NodeKind::Call { func, args, .. } => {
                 write!(f, "{}(", func.name())?;
                 for (i, arg) in args.iter().enumerate() {

@@ -223,7 +223,7 @@ impl Checker<'_> {
                 Type::Number
             }
             NodeKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
-            NodeKind::Call { func, args, .. } => self.call(*func, args, node.span),
+            NodeKind::Call { func, args, .. } => self.call(*func, args),
         }
     }
 
@@ -376,7 +376,8 @@ impl Checker<'_> {
     }
 
     fn expect_reference(&mut self, func: Func, arg: &Node, allow_dot: bool) -> bool {
-        let ok = matches!(arg.kind, NodeKind::Ref { .. }) || (allow_dot && arg.kind_is_dot());
+        let ok = matches!(arg.kind, NodeKind::Ref { .. })
+            || (allow_dot && matches!(arg.kind, NodeKind::Dot));
         if !ok {
             let what = if allow_dot {
                 "${name} or '.'"
@@ -389,8 +390,7 @@ impl Checker<'_> {
         ok
     }
 
-    fn call(&mut self, func: Func, args: &[Node], span: Span) -> Type {
-        let _ = span;
+    fn call(&mut self, func: Func, args: &[Node]) -> Type {
         match func {
             Func::Count => {
                 if self.expect_reference(func, &args[0], false) {
@@ -521,12 +521,6 @@ impl Checker<'_> {
             | Func::IsDontKnow
             | Func::IsRefused => Type::Any,
         }
-    }
-}
-
-impl Node {
-    fn kind_is_dot(&self) -> bool {
-        matches!(self.kind, NodeKind::Dot)
     }
 }
 

@@ -21,6 +21,11 @@ impl Date {
 
     /// The date `days` days after 1970-01-01, if its year is within 0001–9999.
     pub fn from_days(days: i64) -> Option<Date> {
+        // 0001-01-01 is day -719,162 and 9999-12-31 day 2,932,896; checking the range first
+        // also keeps the calendar arithmetic below far from overflow.
+        if !(-719_162..=2_932_896).contains(&days) {
+            return None;
+        }
         let (year, _, _) = civil_from_days(days);
         if (MIN_YEAR..=MAX_YEAR).contains(&year) {
             Some(Date { days: days as i32 })
@@ -284,6 +289,17 @@ mod tests {
         );
         assert_eq!(Date::parse("2023-02-29"), None);
         assert_eq!(Date::parse("2023-13-01"), None);
+        assert_eq!(Date::from_days(i64::MAX), None);
+        assert_eq!(Date::from_days(i64::MIN), None);
+        assert_eq!(
+            Date::from_days(2_932_896).map(|d| d.to_string()).as_deref(),
+            Some("9999-12-31")
+        );
+        assert_eq!(
+            Date::from_days(-719_162).map(|d| d.to_string()).as_deref(),
+            Some("0001-01-01")
+        );
+        assert_eq!(Date::from_days(2_932_897), None);
     }
 
     #[test]

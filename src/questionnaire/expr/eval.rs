@@ -74,25 +74,29 @@ pub trait Scope {
 /// Fails only when the expression was not resolved (see [`Expr::resolve`]) or when a
 /// `regex()` pattern computed at run time is invalid; answers alone never make it fail.
 pub fn evaluate(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
-    eval(&expr.root, scope).map(Val::into_owned)
+    eval(&expr.root, scope)
+        .map(Val::into_owned)
+        .map_err(|err| *err)
 }
 
 /// Evaluates `expr` and takes its truth value (as relevance, rules and `required` do).
 /// Cheaper than [`evaluate`] because no owned value is built.
 pub fn evaluate_bool(expr: &Expr, scope: &dyn Scope) -> Result<bool, EvalError> {
-    eval(&expr.root, scope).map(|v| v.to_bool())
+    eval(&expr.root, scope)
+        .map(|v| v.to_bool())
+        .map_err(|err| *err)
 }
 
-fn eval<'a>(node: &'a Node, scope: &'a dyn Scope) -> Result<Val<'a>, EvalError> {
+fn eval<'a>(node: &'a Node, scope: &'a dyn Scope) -> Result<Val<'a>, Box<EvalError>> {
     Ok(match &node.kind {
         NodeKind::Number(x) => Val::number(*x),
         NodeKind::Text(s) => Val::text(Cow::Borrowed(s)),
         NodeKind::Ref { name, var } => match var {
             Some(var) => scope.value(*var).to_val(),
             None => {
-                return Err(EvalError::Unresolved {
+                return Err(Box::new(EvalError::Unresolved {
                     name: name.to_string(),
-                });
+                }));
             }
         },
         NodeKind::Dot => scope.dot().to_val(),
@@ -118,7 +122,7 @@ fn binary<'a>(
     lhs: &'a Node,
     rhs: &'a Node,
     scope: &'a dyn Scope,
-) -> Result<Val<'a>, EvalError> {
+) -> Result<Val<'a>, Box<EvalError>> {
     // `and` and `or` short-circuit: the right side is not evaluated when the left decides.
     match op {
         BinOp::And => {
@@ -135,6 +139,25 @@ fn binary<'a>(
     }
     let left = eval(lhs, scope)?;
     let right = eval(rhs, scope)?;
+    // Fast path for the commonest case, two numbers (ages, hours, amounts): the same
+    // results as the general rules below, without their dispatch.
+    if let (Val::Number(a), Val::Number(b)) = (&left, &right) {
+        let (a, b) = (*a, *b);
+        return Ok(match op {
+            BinOp::Eq => Val::Bool(a == b),
+            BinOp::Ne => Val::Bool(a != b),
+            BinOp::Lt => Val::Bool(a < b),
+            BinOp::Le => Val::Bool(a <= b),
+            BinOp::Gt => Val::Bool(a > b),
+            BinOp::Ge => Val::Bool(a >= b),
+            BinOp::Add => Val::number(a + b),
+            BinOp::Sub => Val::number(a - b),
+            BinOp::Mul => Val::number(a * b),
+            BinOp::Div => Val::number(a / b),
+            BinOp::Mod => Val::number(a % b),
+            BinOp::And | BinOp::Or => Val::Empty,
+        });
+    }
     Ok(match op {
         BinOp::Eq => Val::Bool(equals(&left, &right)),
         BinOp::Ne => Val::Bool(!equals(&left, &right)),
@@ -262,10 +285,11 @@ fn arithmetic<'a>(op: BinOp, left: &Val<'a>, right: &Val<'a>) -> Val<'a> {
 /// of days (the date's day number plus the fraction).
 fn shift_date<'a>(date: Date, days: Option<f64>) -> Val<'a> {
     match days {
-        Some(n) if n.fract() == 0.0 && n.abs() < 1e7 => {
-            match Date::from_days(date.days() + n as i64) {
-                Some(shifted) => Val::Date(shifted),
-                None => Val::Empty,
+        // A whole number beyond ±10^7 days leaves 0001–9999 whatever the date: empty.
+        Some(n) if n.fract() == 0.0 => {
+            match (n.abs() < 1e7).then(|| Date::from_days(date.days() + n as i64)) {
+                Some(Some(shifted)) => Val::Date(shifted),
+                _ => Val::Empty,
             }
         }
         Some(n) => Val::number(date.days() as f64 + n),
@@ -284,15 +308,18 @@ fn shift_datetime<'a>(instant: DateTime, days: Option<f64>) -> Val<'a> {
     }
 }
 
+// Kept out of line: inlined into `eval`, its many locals would make every node's
+// evaluation pay for a large stack frame.
+#[inline(never)]
 fn call<'a>(
     func: Func,
     args: &'a [Node],
     compiled: Option<&'a Regex>,
     scope: &'a dyn Scope,
-) -> Result<Val<'a>, EvalError> {
+) -> Result<Val<'a>, Box<EvalError>> {
     let arg = |i: usize| eval(&args[i], scope);
-    let number_arg = |i: usize| -> Result<Option<f64>, EvalError> { Ok(arg(i)?.to_number()) };
-    let map_number = |i: usize, f: fn(f64) -> f64| -> Result<Val<'a>, EvalError> {
+    let number_arg = |i: usize| -> Result<Option<f64>, Box<EvalError>> { Ok(arg(i)?.to_number()) };
+    let map_number = |i: usize, f: fn(f64) -> f64| -> Result<Val<'a>, Box<EvalError>> {
         Ok(number_arg(i)?.map_or(Val::Empty, |x| Val::number(f(x))))
     };
     Ok(match func {
@@ -338,10 +365,10 @@ fn call<'a>(
                     match Regex::new(&pattern) {
                         Ok(regex) => Val::Bool(regex.is_match(&subject)),
                         Err(message) => {
-                            return Err(EvalError::Regex {
+                            return Err(Box::new(EvalError::Regex {
                                 pattern: pattern.into_owned(),
                                 message,
-                            });
+                            }));
                         }
                     }
                 }
@@ -436,15 +463,15 @@ fn for_each_value<'a>(
     node: &'a Node,
     scope: &'a dyn Scope,
     visit: &mut dyn FnMut(Val<'_>),
-) -> Result<(), EvalError> {
+) -> Result<(), Box<EvalError>> {
     match &node.kind {
         NodeKind::Ref { var: Some(var), .. } => {
             scope.for_each_instance(*var, &mut |v| visit(v.to_val()));
             Ok(())
         }
-        NodeKind::Ref { name, var: None } => Err(EvalError::Unresolved {
+        NodeKind::Ref { name, var: None } => Err(Box::new(EvalError::Unresolved {
             name: name.to_string(),
-        }),
+        })),
         _ => {
             visit(eval(node, scope)?);
             Ok(())
@@ -459,7 +486,7 @@ fn extreme<'a>(
     args: &'a [Node],
     scope: &'a dyn Scope,
     wanted: Ordering,
-) -> Result<Val<'a>, EvalError> {
+) -> Result<Val<'a>, Box<EvalError>> {
     let mut best: Option<(f64, Val<'static>)> = None;
     let mut dates: Option<bool> = None;
     for arg in args {

@@ -22,6 +22,9 @@
 #[derive(Debug, Clone)]
 pub struct Regex {
     program: Vec<Inst>,
+    /// The pattern starts with `^` (outside any alternation): a match can only start at
+    /// the beginning of the text, so the search stops as soon as no thread is alive.
+    anchored: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +94,7 @@ enum Ast {
 const MAX_GROUP_DEPTH: usize = 32;
 const MAX_REPEAT: u32 = 1000;
 const MAX_PROGRAM: usize = 20_000;
+const MAX_COMPILE_STEPS: usize = 100_000;
 
 impl Regex {
     /// Compiles `pattern`, or says what is wrong with it.
@@ -106,22 +110,43 @@ impl Regex {
             return Err(format!("unmatched ')' at character {}", parser.pos + 1));
         }
         let mut program = Vec::new();
-        compile(&ast, &mut program)?;
+        let mut budget = MAX_COMPILE_STEPS;
+        compile(&ast, &mut program, &mut budget)?;
         program.push(Inst::Match);
-        Ok(Regex { program })
+        let anchored = matches!(program.first(), Some(Inst::AssertStart));
+        Ok(Regex { program, anchored })
     }
 
     /// Whether the pattern matches anywhere in `text`.
     pub fn is_match(&self, text: &str) -> bool {
+        // The thread lists are reused from one match to the next on the same thread, so a
+        // rule like `regex(${tax_code}, …)` checked for every submission allocates nothing.
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.run(&mut scratch, text),
+            Err(_) => self.run(&mut Scratch::default(), text),
+        })
+    }
+
+    fn run(&self, scratch: &mut Scratch, text: &str) -> bool {
         let n = self.program.len();
-        let mut current = ThreadList::new(n);
-        let mut next = ThreadList::new(n);
+        let Scratch {
+            current,
+            next,
+            stack,
+        } = scratch;
+        current.reset(n);
+        next.reset(n);
+        stack.clear();
         let mut chars = text.chars().peekable();
         let mut at_start = true;
         loop {
             let at_end = chars.peek().is_none();
             // Unanchored search: a new thread starts at every position.
-            self.add_thread(&mut current, 0, at_start, at_end);
+            if at_start || !self.anchored {
+                self.add_thread(current, stack, 0, at_start, at_end);
+            } else if current.dense.is_empty() {
+                return false;
+            }
             let c = chars.next();
             for i in 0..current.dense.len() {
                 let pc = current.dense[i];
@@ -134,13 +159,13 @@ impl Regex {
                 };
                 if advance {
                     let next_at_end = chars.peek().is_none();
-                    self.add_thread(&mut next, pc + 1, false, next_at_end);
+                    self.add_thread(next, stack, pc + 1, false, next_at_end);
                 }
             }
             if c.is_none() {
                 return false;
             }
-            std::mem::swap(&mut current, &mut next);
+            std::mem::swap(current, next);
             next.clear();
             at_start = false;
         }
@@ -148,8 +173,16 @@ impl Regex {
 
     /// Adds the thread at `pc` and everything reachable from it without consuming input.
     /// Uses an explicit stack: patterns like `(a*)*` would otherwise recurse deeply.
-    fn add_thread(&self, list: &mut ThreadList, pc: usize, at_start: bool, at_end: bool) {
-        let mut stack = vec![pc];
+    fn add_thread(
+        &self,
+        list: &mut ThreadList,
+        stack: &mut Vec<usize>,
+        pc: usize,
+        at_start: bool,
+        at_end: bool,
+    ) {
+        stack.clear();
+        stack.push(pc);
         while let Some(pc) = stack.pop() {
             if !list.insert(pc) {
                 continue;
@@ -169,17 +202,30 @@ impl Regex {
 }
 
 /// A sparse set of program counters (threads), in insertion order.
+#[derive(Default)]
 struct ThreadList {
     dense: Vec<usize>,
     seen: Vec<bool>,
 }
 
+/// Per-thread working memory of [`Regex::is_match`].
+#[derive(Default)]
+struct Scratch {
+    current: ThreadList,
+    next: ThreadList,
+    stack: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
 impl ThreadList {
-    fn new(n: usize) -> ThreadList {
-        ThreadList {
-            dense: Vec::with_capacity(n),
-            seen: vec![false; n],
-        }
+    /// Empties the list and sizes it for a program of `n` instructions.
+    fn reset(&mut self, n: usize) {
+        self.dense.clear();
+        self.seen.clear();
+        self.seen.resize(n, false);
     }
 
     fn insert(&mut self, pc: usize) -> bool {
@@ -207,7 +253,12 @@ fn emit(program: &mut Vec<Inst>, inst: Inst) -> Result<usize, String> {
     Ok(program.len() - 1)
 }
 
-fn compile(ast: &Ast, program: &mut Vec<Inst>) -> Result<(), String> {
+fn compile(ast: &Ast, program: &mut Vec<Inst>, budget: &mut usize) -> Result<(), String> {
+    // Repetitions of parts that compile to nothing (`(){1000}`) emit no instructions, so
+    // the program size alone would not bound the work: count the steps too.
+    *budget = budget
+        .checked_sub(1)
+        .ok_or_else(|| "pattern is too large".to_string())?;
     match ast {
         Ast::Empty => {}
         Ast::Char(c) => {
@@ -227,7 +278,7 @@ fn compile(ast: &Ast, program: &mut Vec<Inst>) -> Result<(), String> {
         }
         Ast::Concat(parts) => {
             for part in parts {
-                compile(part, program)?;
+                compile(part, program, budget)?;
             }
         }
         Ast::Alternate(options) => {
@@ -236,11 +287,11 @@ fn compile(ast: &Ast, program: &mut Vec<Inst>) -> Result<(), String> {
             for (i, option) in options.iter().enumerate() {
                 if i + 1 < options.len() {
                     let split = emit(program, Inst::Split(0, 0))?;
-                    compile(option, program)?;
+                    compile(option, program, budget)?;
                     jumps.push(emit(program, Inst::Jump(0))?);
                     program[split] = Inst::Split(split + 1, program.len());
                 } else {
-                    compile(option, program)?;
+                    compile(option, program, budget)?;
                 }
             }
             let end = program.len();
@@ -250,13 +301,13 @@ fn compile(ast: &Ast, program: &mut Vec<Inst>) -> Result<(), String> {
         }
         Ast::Repeat { inner, min, max } => {
             for _ in 0..*min {
-                compile(inner, program)?;
+                compile(inner, program, budget)?;
             }
             match max {
                 None => {
                     // loop: split body, end; body; jump loop.
                     let split = emit(program, Inst::Split(0, 0))?;
-                    compile(inner, program)?;
+                    compile(inner, program, budget)?;
                     emit(program, Inst::Jump(split))?;
                     program[split] = Inst::Split(split + 1, program.len());
                 }
@@ -265,7 +316,7 @@ fn compile(ast: &Ast, program: &mut Vec<Inst>) -> Result<(), String> {
                     let mut splits = Vec::new();
                     for _ in *min..*max {
                         splits.push(emit(program, Inst::Split(0, 0))?);
-                        compile(inner, program)?;
+                        compile(inner, program, budget)?;
                     }
                     let end = program.len();
                     for split in splits {
@@ -576,6 +627,9 @@ mod tests {
         assert!(!matches("a{2,3}$", "a"));
         assert!(matches("^(a*)*$", "aaaa"));
         assert!(matches("^x{,2}$", "x{,2}"));
+        assert!(!matches("^ab", "xab"));
+        assert!(matches("^a|b", "xb"));
+        assert!(matches("^$|x", "ax"));
     }
 
     #[test]
@@ -588,6 +642,7 @@ mod tests {
         let deep = "(".repeat(100) + &")".repeat(100);
         assert!(Regex::new(&deep).is_err());
         assert!(Regex::new("(a{1000}){1000}").is_err());
+        assert!(Regex::new("((((){1000}){1000}){1000}){1000}").is_err());
     }
 
     #[test]

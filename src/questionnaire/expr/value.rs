@@ -87,7 +87,8 @@ pub(crate) enum Val<'a> {
     Date(Date),
     DateTime(DateTime),
     Multi(Cow<'a, [String]>),
-    GeoPoint(GeoPoint),
+    /// Boxed: geopoints are rare in expressions, and a small `Val` keeps evaluation fast.
+    GeoPoint(Box<GeoPoint>),
 }
 
 impl<'a> ValueRef<'a> {
@@ -106,7 +107,7 @@ impl<'a> ValueRef<'a> {
             ValueRef::DateTime(t) => Val::DateTime(t),
             ValueRef::Multi([]) => Val::Empty,
             ValueRef::Multi(items) => Val::Multi(Cow::Borrowed(items)),
-            ValueRef::GeoPoint(p) => Val::GeoPoint(p),
+            ValueRef::GeoPoint(p) => Val::GeoPoint(Box::new(p)),
         }
     }
 }
@@ -149,7 +150,7 @@ impl Value {
             Value::DateTime(t) => Val::DateTime(*t),
             Value::Multi(items) if items.is_empty() => Val::Empty,
             Value::Multi(items) => Val::Multi(Cow::Borrowed(items.as_slice())),
-            Value::GeoPoint(p) => Val::GeoPoint(*p),
+            Value::GeoPoint(p) => Val::GeoPoint(Box::new(*p)),
         }
     }
 }
@@ -241,7 +242,7 @@ impl<'a> Val<'a> {
             Val::Date(d) => Value::Date(d),
             Val::DateTime(t) => Value::DateTime(t),
             Val::Multi(items) => Value::Multi(items.into_owned()),
-            Val::GeoPoint(p) => Value::GeoPoint(p),
+            Val::GeoPoint(p) => Value::GeoPoint(*p),
         }
     }
 }

@@ -17,7 +17,6 @@ mod names;
 mod structure;
 
 use crate::questionnaire::diagnostic::Diagnostic;
-use crate::questionnaire::json::parse_json_bytes;
 use crate::questionnaire::model::{Item, Questionnaire};
 
 pub use names::{MAX_NAME_LEN, is_valid_id, is_valid_name};
@@ -47,11 +46,7 @@ pub fn lint(questionnaire: &Questionnaire) -> Vec<Diagnostic> {
 /// Parses questionnaire bytes and lints them: the parse findings when the document does not
 /// parse, else the lint findings. This is what `questionnaire lint` and uploads call.
 pub fn lint_source(bytes: &[u8]) -> Vec<Diagnostic> {
-    let value = match parse_json_bytes(bytes) {
-        Ok(value) => value,
-        Err(diagnostic) => return vec![diagnostic],
-    };
-    match Questionnaire::from_value(&value) {
+    match Questionnaire::parse_bytes(bytes) {
         Ok(questionnaire) => lint(&questionnaire),
         Err(diagnostics) => diagnostics,
     }

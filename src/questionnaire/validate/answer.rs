@@ -15,6 +15,10 @@ use crate::questionnaire::parse::describe;
 pub enum Slot<'a> {
     /// Skipped, not answered, not relevant, or not (yet) computed.
     Empty,
+    /// Present but unusable (wrong type, malformed): already reported, and empty for every
+    /// expression that reads it. Kept apart from `Empty` so that it does not also produce
+    /// `required_missing` or `not_relevant`.
+    Invalid,
     /// `{"missing": "dont_know"}`.
     DontKnow,
     /// `{"missing": "refused"}`.
@@ -39,7 +43,7 @@ impl Slot<'_> {
     /// The view the expression evaluator reads.
     pub fn as_value_ref(&self) -> ValueRef<'_> {
         match self {
-            Slot::Empty => ValueRef::Empty,
+            Slot::Empty | Slot::Invalid => ValueRef::Empty,
             Slot::DontKnow => ValueRef::DontKnow,
             Slot::Refused => ValueRef::Refused,
             Slot::Text(s) => ValueRef::Text(s),

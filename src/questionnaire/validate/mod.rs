@@ -18,6 +18,8 @@
 
 mod answer;
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value as Json};
 
 use crate::questionnaire::compile::{CompiledQuestionnaire, CompiledRequired, Node};
@@ -36,7 +38,7 @@ pub struct ValidationReport {
     /// Errors and warnings, in document order of the questionnaire per row.
     pub findings: Vec<Diagnostic>,
     /// The recomputed calculations, shaped like the answers: `{"name": value, "roster":
-    /// [{"name": value}, …]}`. Non-relevant calculations are `null`.
+    /// [{"name": value}, …]}`; empty values are `null` (see [`Calculations::to_json`]).
     pub calculations: Json,
 }
 
@@ -60,6 +62,50 @@ impl ValidationReport {
     }
 }
 
+/// The recomputed calculations of one level (the top level, or one roster row), typed.
+/// [`ValidationReport::calculations`] holds their JSON form.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Calculations {
+    /// Every calculation of this level in document order with its value
+    /// ([`Value::Empty`] when not relevant or not computable).
+    pub values: Vec<(Arc<str>, Value)>,
+    /// For each roster of this level that contains calculations (directly or in nested
+    /// rosters): its name and one entry per row.
+    pub rosters: Vec<(Arc<str>, Vec<Calculations>)>,
+}
+
+impl Calculations {
+    /// The value of the calculation `name` at this level.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.values
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The rows of roster `name` at this level.
+    pub fn rows(&self, name: &str) -> Option<&[Calculations]> {
+        self.rosters
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, rows)| rows.as_slice())
+    }
+
+    /// Shaped like the answers: `{"name": value, "roster": [{"name": value}, …]}`, with
+    /// empty values as `null`, whole numbers as JSON integers, dates as `YYYY-MM-DD`.
+    pub fn to_json(&self) -> Json {
+        let mut out = Map::new();
+        for (name, value) in &self.values {
+            out.insert(name.to_string(), value_to_json(value));
+        }
+        for (name, rows) in &self.rosters {
+            let rows: Vec<Json> = rows.iter().map(Calculations::to_json).collect();
+            out.insert(name.to_string(), Json::Array(rows));
+        }
+        Json::Object(out)
+    }
+}
+
 /// Validates `answers` with today's date (UTC) for `today()`. Rule messages are given in
 /// `lang`, falling back to the questionnaire's default language.
 pub fn validate(compiled: &CompiledQuestionnaire, answers: &Json, lang: &str) -> ValidationReport {
@@ -76,7 +122,7 @@ pub fn validate(compiled: &CompiledQuestionnaire, answers: &Json, lang: &str) ->
                 "",
                 "the system clock is outside the supported calendar range",
             )],
-            calculations: Json::Null,
+            calculations: Json::Object(Map::new()),
         },
     }
 }
@@ -99,7 +145,7 @@ pub fn validate_on(
                     describe(answers)
                 ),
             )],
-            calculations: Json::Null,
+            calculations: Json::Object(Map::new()),
         };
     };
     let fallback = compiled.questionnaire.default_language();
@@ -111,12 +157,13 @@ pub fn validate_on(
         lang,
         fallback,
         today,
+        suggestions_left: MAX_SUGGESTIONS,
     };
     run.decode_frame(0, None, String::new(), object);
     run.evaluate();
     run.check();
     let calculations = if compiled.scopes[0].has_calculations {
-        run.calculations_json(0)
+        run.calculations(0).to_json()
     } else {
         Json::Object(Map::new())
     };
@@ -126,6 +173,9 @@ pub fn validate_on(
     }
 }
 
+/// Unknown fields per submission that get a "did you mean" suggestion.
+const MAX_SUGGESTIONS: u32 = 10;
+
 /// The answers of one row (or of the top level) during validation.
 struct Frame<'a> {
     scope: usize,
@@ -134,6 +184,9 @@ struct Frame<'a> {
     pointer: String,
     slots: Vec<Slot<'a>>,
     relevant: Vec<bool>,
+    /// Values of the scope's distinct `relevant` conditions once evaluated in this row
+    /// (see `relevant_cache_slot`); `None` until first needed.
+    relevance_cache: Vec<Option<bool>>,
     /// Row frames per roster ordinal of the scope.
     rows: Vec<Vec<usize>>,
     /// False once the row was dropped because its roster is not relevant.
@@ -148,6 +201,8 @@ struct Run<'c, 'a> {
     lang: &'c str,
     fallback: &'c str,
     today: Date,
+    /// How many more unknown fields get a "did you mean" (see `unknown_field`).
+    suggestions_left: u32,
 }
 
 impl<'c, 'a> Run<'c, 'a> {
@@ -176,6 +231,7 @@ impl<'c, 'a> Run<'c, 'a> {
             pointer,
             slots: vec![Slot::Empty; info.slots],
             relevant: vec![true; info.slots],
+            relevance_cache: vec![None; info.relevance_cache_size],
             rows: vec![Vec::new(); info.rosters.len()],
             alive: true,
         });
@@ -208,7 +264,7 @@ impl<'c, 'a> Run<'c, 'a> {
         let pointer = pointer_push(&self.frames[frame].pointer, key);
         // A name that exists elsewhere (in a roster, or outside this roster) gets a precise
         // message; otherwise suggest a close name of this scope.
-        let elsewhere = self.compiled.nodes.iter().find(|n| n.name == key);
+        let elsewhere = self.compiled.nodes.iter().find(|n| &*n.name == key);
         let message = match elsewhere {
             Some(node) if matches!(node.kind, ItemKind::Group | ItemKind::Note) => format!(
                 "`{key}` is a {} and has no answer; put its questions' answers directly here",
@@ -222,10 +278,17 @@ impl<'c, 'a> Run<'c, 'a> {
                 format!("`{key}` is not answered here: it belongs {place}")
             }
             None => {
-                let names: Vec<&str> = info.keys.keys().map(String::as_str).collect();
-                format!(
-                    "unknown field `{key}`: the questionnaire has no such question here{}",
+                // Suggestions cost an edit distance against every name of the level, so a
+                // submission stuffed with unknown keys gets them only for the first few.
+                let suggestion = if self.suggestions_left > 0 {
+                    self.suggestions_left -= 1;
+                    let names: Vec<&str> = info.keys.keys().map(String::as_str).collect();
                     suggestion_suffix(key, &names)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "unknown field `{key}`: the questionnaire has no such question here{suggestion}"
                 )
             }
         };
@@ -244,7 +307,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 let pointer = self.answer_pointer(frame, &node.name);
                 self.findings
                     .push(Diagnostic::error(error.code, pointer, error.message));
-                return;
+                Slot::Invalid
             }
             None => {
                 let Some(question_type) = node.question_type else {
@@ -259,7 +322,7 @@ impl<'c, 'a> Run<'c, 'a> {
                             pointer,
                             format!("`{}`: {}", node.name, error.message),
                         ));
-                        return;
+                        Slot::Invalid
                     }
                 }
             }
@@ -320,24 +383,32 @@ impl<'c, 'a> Run<'c, 'a> {
                 if !self.frames[frame].alive {
                     continue;
                 }
-                self.evaluate_instance(index, node, frame);
+                self.evaluate_instance(node, frame);
             }
         }
     }
 
-    fn evaluate_instance(&mut self, index: usize, node: &'c Node, frame: usize) {
+    fn evaluate_instance(&mut self, node: &'c Node, frame: usize) {
         let inherited = self.inherited_relevance(node, frame);
         let relevant = inherited
-            && match &node.relevant {
-                None => true,
-                Some(expr) => {
-                    let ctx = Ctx::new(self, frame);
-                    evaluate_bool(expr, &ctx).unwrap_or(false)
+            && match (&node.relevant, node.relevant_cache_slot) {
+                (None, _) => true,
+                // Every variable a condition reads is final before the first item using it
+                // is evaluated (dependency order), so a cached result stays correct.
+                (Some(_), Some(slot)) if self.frames[frame].relevance_cache[slot].is_some() => {
+                    self.frames[frame].relevance_cache[slot].unwrap_or(false)
+                }
+                (Some(expr), slot) => {
+                    let value = evaluate_bool(expr, &Ctx::new(self, frame)).unwrap_or(false);
+                    if let Some(slot) = slot {
+                        self.frames[frame].relevance_cache[slot] = Some(value);
+                    }
+                    value
                 }
             };
         self.frames[frame].relevant[node.local] = relevant;
         if !relevant {
-            self.drop_answers(index, node, frame);
+            self.drop_answers(node, frame);
             return;
         }
         if let Some(calculation) = &node.calculation {
@@ -368,10 +439,11 @@ impl<'c, 'a> Run<'c, 'a> {
     }
 
     /// Reports and clears answers given for a non-relevant item.
-    fn drop_answers(&mut self, _index: usize, node: &'c Node, frame: usize) {
+    fn drop_answers(&mut self, node: &'c Node, frame: usize) {
         match node.kind {
             ItemKind::Question => {
-                if self.frames[frame].slots[node.local] != Slot::Empty {
+                let slot = &self.frames[frame].slots[node.local];
+                if !matches!(slot, Slot::Empty | Slot::Invalid) {
                     self.findings.push(Diagnostic::error(
                         "not_relevant",
                         self.answer_pointer(frame, &node.name),
@@ -438,6 +510,7 @@ impl<'c, 'a> Run<'c, 'a> {
     fn check_question(&mut self, node: &'c Node, frame: usize) {
         let slot = &self.frames[frame].slots[node.local];
         match slot {
+            Slot::Invalid => {}
             Slot::Empty => {
                 let required = match &node.required {
                     CompiledRequired::No => false,
@@ -501,17 +574,18 @@ impl<'c, 'a> Run<'c, 'a> {
             _ => Vec::new(),
         };
         let mut found = Vec::new();
+        // Pointers are built only for findings: most answers have none.
+        let pointer = |position: Option<usize>| match position {
+            Some(i) => pointer_index(&self.answer_pointer(frame, &node.name), i),
+            None => self.answer_pointer(frame, &node.name),
+        };
         for (position, value) in values {
-            let pointer = match position {
-                Some(i) => pointer_index(&self.answer_pointer(frame, &node.name), i),
-                None => self.answer_pointer(frame, &node.name),
-            };
             let Some(&choice_index) = set.by_value.get(value) else {
                 let mut valid: Vec<&str> = set.choices.iter().map(|c| c.value.as_str()).collect();
                 valid.truncate(20);
                 found.push(Diagnostic::error(
                     "invalid_choice",
-                    pointer,
+                    pointer(position),
                     format!(
                         "\"{value}\" is not a choice of `{}` (valid: {})",
                         node.name,
@@ -527,7 +601,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 if !evaluate_bool(filter, &ctx).unwrap_or(false) {
                     found.push(Diagnostic::error(
                         "choice_filtered",
-                        pointer,
+                        pointer(position),
                         format!(
                             "\"{value}\" is a choice of `{}` but is excluded here by its \
                              choice filter `{}`",
@@ -589,7 +663,6 @@ impl<'c, 'a> Run<'c, 'a> {
 
     fn check_roster(&mut self, node: &'c Node, frame: usize) {
         let rows = self.frames[frame].rows[node.roster_ordinal].len() as i64;
-        let pointer = self.answer_pointer(frame, &node.name);
         if let Some(count) = &node.count {
             let expected = evaluate(count, &Ctx::new(self, frame))
                 .ok()
@@ -600,7 +673,7 @@ impl<'c, 'a> Run<'c, 'a> {
                     if rows != expected_rows {
                         self.findings.push(Diagnostic::error(
                             "roster_count",
-                            pointer.clone(),
+                            self.answer_pointer(frame, &node.name),
                             format!(
                                 "roster `{}` has {rows} row(s) but its count `{}` is \
                                  {expected_rows}",
@@ -614,7 +687,7 @@ impl<'c, 'a> Run<'c, 'a> {
                 None => {}
                 Some(n) => self.findings.push(Diagnostic::error(
                     "roster_count",
-                    pointer.clone(),
+                    self.answer_pointer(frame, &node.name),
                     format!(
                         "the count `{}` of roster `{}` is {n}, not a whole number of rows",
                         count.source(),
@@ -628,7 +701,7 @@ impl<'c, 'a> Run<'c, 'a> {
         {
             self.findings.push(Diagnostic::error(
                 "roster_min",
-                pointer.clone(),
+                self.answer_pointer(frame, &node.name),
                 format!(
                     "roster `{}` needs at least {min} row(s), has {rows}",
                     node.name
@@ -640,7 +713,7 @@ impl<'c, 'a> Run<'c, 'a> {
         {
             self.findings.push(Diagnostic::error(
                 "roster_max",
-                pointer,
+                self.answer_pointer(frame, &node.name),
                 format!(
                     "roster `{}` allows at most {max} row(s), has {rows}",
                     node.name
@@ -652,30 +725,37 @@ impl<'c, 'a> Run<'c, 'a> {
 
     // ----- Output -----------------------------------------------------------------------
 
-    fn calculations_json(&self, frame: usize) -> Json {
-        let info = &self.compiled.scopes[self.frames[frame].scope];
-        let mut out = Map::new();
+    /// Moves the computed values out of the frames (they are not needed any more).
+    fn calculations(&mut self, frame: usize) -> Calculations {
+        let compiled = self.compiled;
+        let info = &compiled.scopes[self.frames[frame].scope];
+        let mut out = Calculations {
+            values: Vec::with_capacity(info.calculations.len()),
+            rosters: Vec::new(),
+        };
         for &index in &info.calculations {
-            let node = self.node(index);
-            let value = match &self.frames[frame].slots[node.local] {
-                Slot::Computed(value) => value_to_json(value),
-                _ => Json::Null,
-            };
-            out.insert(node.name.clone(), value);
+            let node = &compiled.nodes[index];
+            let value =
+                match std::mem::replace(&mut self.frames[frame].slots[node.local], Slot::Empty) {
+                    Slot::Computed(value) => value,
+                    _ => Value::Empty,
+                };
+            out.values.push((node.name.clone(), value));
         }
         for &roster in &info.rosters {
-            let node = self.node(roster);
+            let node = &compiled.nodes[roster];
             let Some(own) = node.own_scope else { continue };
-            if !self.compiled.scopes[own].has_calculations {
+            if !compiled.scopes[own].has_calculations {
                 continue;
             }
-            let rows: Vec<Json> = self.frames[frame].rows[node.roster_ordinal]
-                .iter()
-                .map(|&row| self.calculations_json(row))
+            let row_frames = self.frames[frame].rows[node.roster_ordinal].clone();
+            let rows: Vec<Calculations> = row_frames
+                .into_iter()
+                .map(|row| self.calculations(row))
                 .collect();
-            out.insert(node.name.clone(), Json::Array(rows));
+            out.rosters.push((node.name.clone(), rows));
         }
-        Json::Object(out)
+        out
     }
 }
 
@@ -716,8 +796,13 @@ impl<'r, 'c, 'a> Ctx<'r, 'c, 'a> {
 
     /// The frame of scope `scope` that encloses the context frame, if `scope` encloses it.
     fn enclosing_frame(&self, scope: usize) -> Option<usize> {
-        let scopes = &self.run.compiled.scopes;
         let frames = &self.run.frames;
+        // The common case: a variable of the context's own row (or of the top level when
+        // there are no rosters).
+        if frames[self.frame].scope == scope {
+            return Some(self.frame);
+        }
+        let scopes = &self.run.compiled.scopes;
         let mut frame = self.frame;
         let target_depth = scopes[scope].depth;
         while scopes[frames[frame].scope].depth > target_depth {

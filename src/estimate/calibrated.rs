@@ -1,0 +1,473 @@
+//! A calibration step inside a design: the calibrated weights and what the variance needs to
+//! account for it.
+//!
+//! The weights come from [`crate::weighting::calibration`]. For the variance, the linearized
+//! variable of an estimator is replaced by its residual from the calibration model, as R
+//! `survey:::svyrecvar` does for the `postStrata` of a design:
+//!
+//! - `calibrate` (GREG, raking and logit distances alike): `x'_k = x_k − g_k d_k m_kᵀβ`, with
+//!   `β = (Σ d m mᵀ)⁻¹ Σ m_k x_k / g_k`, i.e. the residual of the design-weighted regression of
+//!   `x/w` on the model matrix `m` (R `qr.resid(qr(m·√d), x/(g√d))·g√d`);
+//! - `poststratify`: `x'_k = x_k − w_k · (Σ_{c} x/g) / (Σ_{c} d)` within post-stratum c;
+//! - `rake`: ten sweeps of `x ← x − w · mean_c(x/w)` over the margins, where `mean_c` is the
+//!   unweighted mean within the margin cell (R's approximation for raked designs).
+//!
+//! Model matrices expand factor columns with treatment contrasts and an intercept, naming the
+//! columns `(Intercept)`, `<col><level>` as R's `model.matrix` does.
+
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+
+use nalgebra::DMatrix;
+
+use crate::estimate::Error;
+use crate::estimate::compensated::Sum;
+use crate::estimate::spec::CalibrationSpec;
+use crate::estimate::table::{Column, Table, format_number};
+use crate::weighting::calibration::{self, AuxMatrix, CalibrationConfig, Distance, Margin};
+
+/// A calibration step of a design.
+#[derive(Debug, Clone)]
+pub struct CalibrationStep {
+    /// Design weights before calibration (`d`).
+    pub base_weights: Vec<f64>,
+    /// g-factors (`w = d·g`).
+    pub g: Vec<f64>,
+    /// Iterations used by the algorithm.
+    pub iterations: usize,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Regression {
+        model: Vec<f64>,
+        columns: usize,
+        inverse: DMatrix<f64>,
+    },
+    PostStrata {
+        cell: Vec<u32>,
+        cells: usize,
+    },
+    /// Cell codes and cell sizes (row counts) of each margin.
+    Raking {
+        margins: Vec<(Vec<u32>, Vec<f64>)>,
+    },
+}
+
+impl CalibrationStep {
+    /// The calibrated weights `d·g`.
+    pub fn final_weights(&self) -> Vec<f64> {
+        self.base_weights
+            .iter()
+            .zip(&self.g)
+            .map(|(d, g)| d * g)
+            .collect()
+    }
+
+    /// Replaces the weighted linearized variable `x` (length = rows) by its calibration
+    /// residual, in place.
+    pub fn residualize(&self, x: &mut [f64]) {
+        let d = &self.base_weights;
+        let g = &self.g;
+        match &self.kind {
+            Kind::Regression {
+                model,
+                columns,
+                inverse,
+            } => {
+                let p = *columns;
+                let mut rhs = vec![Sum::default(); p];
+                for k in 0..x.len() {
+                    if x[k] == 0.0 || g[k] == 0.0 {
+                        continue;
+                    }
+                    let r = x[k] / g[k];
+                    for j in 0..p {
+                        rhs[j].add(model[k * p + j] * r);
+                    }
+                }
+                let beta: Vec<f64> = (0..p)
+                    .map(|i| (0..p).map(|j| inverse[(i, j)] * rhs[j].value()).sum())
+                    .collect();
+                for k in 0..x.len() {
+                    let fitted: f64 = (0..p).map(|j| model[k * p + j] * beta[j]).sum();
+                    x[k] -= g[k] * d[k] * fitted;
+                }
+            }
+            Kind::PostStrata { cell, cells } => {
+                let mut num = vec![Sum::default(); *cells];
+                let mut den = vec![Sum::default(); *cells];
+                for k in 0..x.len() {
+                    let c = cell[k] as usize;
+                    if g[k] != 0.0 {
+                        num[c].add(x[k] / g[k]);
+                    }
+                    den[c].add(d[k]);
+                }
+                for k in 0..x.len() {
+                    let c = cell[k] as usize;
+                    x[k] -= d[k] * g[k] * num[c].value() / den[c].value();
+                }
+            }
+            Kind::Raking { margins } => {
+                // Ten sweeps of x ← x − w·mean_c(x/w) over the margins (R's svyrecvar for
+                // raked designs). The pass that updates margin m also sums x/w for the next
+                // margin, so a sweep costs one pass per margin.
+                let w: Vec<f64> = self.final_weights();
+                let sums_of = |x: &[f64], cell: &[u32], cells: usize| {
+                    let mut sums = vec![Sum::default(); cells];
+                    for k in 0..x.len() {
+                        sums[cell[k] as usize].add(x[k] / w[k]);
+                    }
+                    sums
+                };
+                let mut sums = sums_of(x, &margins[0].0, margins[0].1.len());
+                for _ in 0..10 {
+                    for m in 0..margins.len() {
+                        let (cell, count) = &margins[m];
+                        let mean: Vec<f64> =
+                            sums.iter().zip(count).map(|(s, n)| s.value() / n).collect();
+                        let (next_cell, next_count) = &margins[(m + 1) % margins.len()];
+                        let mut next = vec![Sum::default(); next_count.len()];
+                        for k in 0..x.len() {
+                            x[k] -= w[k] * mean[cell[k] as usize];
+                            next[next_cell[k] as usize].add(x[k] / w[k]);
+                        }
+                        sums = next;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Builds the calibration step for `spec` on `table`, starting from `base_weights`.
+pub fn build(
+    table: &Table,
+    base_weights: &[f64],
+    spec: &CalibrationSpec,
+) -> Result<CalibrationStep, Error> {
+    match spec {
+        CalibrationSpec::Poststratify { strata, population } => {
+            let (cell, labels) = cells_of(table, strata)?;
+            let totals = population_cells(strata, population, &labels, "population")?;
+            let cal = calibration::poststratify(base_weights, &to_usize(&cell), &totals)?;
+            Ok(CalibrationStep {
+                base_weights: base_weights.to_vec(),
+                g: cal.g,
+                iterations: cal.iterations,
+                kind: Kind::PostStrata {
+                    cell,
+                    cells: labels.len(),
+                },
+            })
+        }
+        CalibrationSpec::Rake {
+            margins,
+            population,
+            epsilon,
+            maxit,
+        } => {
+            if margins.len() != population.len() {
+                return Err(Error::Spec(format!(
+                    "rake: {} margins but {} population tables",
+                    margins.len(),
+                    population.len()
+                )));
+            }
+            let mut cells = Vec::new();
+            let mut totals = Vec::new();
+            for (m, (columns, pop)) in margins.iter().zip(population).enumerate() {
+                let (cell, labels) = cells_of(table, columns)?;
+                totals.push(population_cells(
+                    columns,
+                    pop,
+                    &labels,
+                    &format!("population[{m}]"),
+                )?);
+                cells.push((to_usize(&cell), cell, labels.len()));
+            }
+            let margin_views: Vec<Margin<'_>> = cells
+                .iter()
+                .zip(&totals)
+                .map(|((category, _, _), t)| Margin {
+                    category,
+                    totals: t,
+                })
+                .collect();
+            let config = CalibrationConfig {
+                distance: Distance::Raking,
+                max_iter: maxit.unwrap_or(100),
+                tolerance: epsilon.unwrap_or(1e-10),
+            };
+            let cal = calibration::rake_ipf(base_weights, &margin_views, &config)?;
+            Ok(CalibrationStep {
+                base_weights: base_weights.to_vec(),
+                g: cal.g,
+                iterations: cal.iterations,
+                kind: Kind::Raking {
+                    margins: cells
+                        .into_iter()
+                        .map(|(_, cell, cells)| {
+                            let mut count = vec![0.0; cells];
+                            for &c in &cell {
+                                count[c as usize] += 1.0;
+                            }
+                            (cell, count)
+                        })
+                        .collect(),
+                },
+            })
+        }
+        CalibrationSpec::Calibrate {
+            terms,
+            population_totals,
+            calfun,
+            bounds,
+            epsilon,
+            maxit,
+        } => {
+            let (model, names) = model_matrix(table, terms)?;
+            let p = names.len();
+            let mut totals = Vec::with_capacity(p);
+            for name in &names {
+                match population_totals.get(name) {
+                    Some(&t) => totals.push(t),
+                    None => {
+                        return Err(Error::Spec(format!(
+                            "calibrate: population_totals has no entry `{name}` (model columns are {})",
+                            names.join(", ")
+                        )));
+                    }
+                }
+            }
+            if let Some(extra) = population_totals.keys().find(|k| !names.contains(k)) {
+                return Err(Error::Spec(format!(
+                    "calibrate: population total `{extra}` matches no model column (model columns are {})",
+                    names.join(", ")
+                )));
+            }
+            let distance = match (calfun.as_deref().unwrap_or("linear"), bounds) {
+                ("linear", None) => Distance::Linear,
+                ("linear", Some([lo, hi])) if lo.is_infinite() && hi.is_infinite() => {
+                    Distance::Linear
+                }
+                ("linear", Some([lo, hi])) => Distance::TruncatedLinear {
+                    lower: *lo,
+                    upper: *hi,
+                },
+                ("raking", None) => Distance::Raking,
+                ("raking", Some(_)) => {
+                    return Err(Error::Spec(
+                        "calibrate: bounds with calfun \"raking\" are not supported; use \"logit\""
+                            .into(),
+                    ));
+                }
+                ("logit", Some([lo, hi])) => Distance::Logit {
+                    lower: *lo,
+                    upper: *hi,
+                },
+                ("logit", None) => {
+                    return Err(Error::Spec(
+                        "calibrate: calfun \"logit\" needs \"bounds\": [lo, hi]".into(),
+                    ));
+                }
+                (other, _) => {
+                    return Err(Error::Spec(format!(
+                        "calibrate: unknown calfun `{other}` (expected linear, raking or logit)"
+                    )));
+                }
+            };
+            let config = CalibrationConfig {
+                distance,
+                max_iter: maxit.unwrap_or(50),
+                tolerance: epsilon.unwrap_or(1e-10),
+            };
+            let aux = AuxMatrix::new(&model, table.rows(), p)?;
+            let cal = calibration::calibrate(base_weights, &aux, &totals, &config)?;
+            // (Σ d m mᵀ)⁻¹ for the residual projection (pseudo-inverse when collinear).
+            let mut a = DMatrix::<f64>::zeros(p, p);
+            for k in 0..table.rows() {
+                let row = &model[k * p..(k + 1) * p];
+                for i in 0..p {
+                    for j in 0..p {
+                        a[(i, j)] += base_weights[k] * row[i] * row[j];
+                    }
+                }
+            }
+            let inverse = match a.clone().cholesky() {
+                Some(chol) => chol.inverse(),
+                None => a
+                    .pseudo_inverse(256.0 * f64::EPSILON)
+                    .map_err(|e| Error::Spec(format!("calibrate: singular model matrix: {e}")))?,
+            };
+            Ok(CalibrationStep {
+                base_weights: base_weights.to_vec(),
+                g: cal.g,
+                iterations: cal.iterations,
+                kind: Kind::Regression {
+                    model,
+                    columns: p,
+                    inverse,
+                },
+            })
+        }
+    }
+}
+
+/// R's `model.matrix(~ terms)`: an intercept, numeric columns as they are, factor columns as
+/// treatment dummies of every level but the first. Returns the row-major matrix and names.
+pub fn model_matrix(table: &Table, terms: &[String]) -> Result<(Vec<f64>, Vec<String>), Error> {
+    let rows = table.rows();
+    let mut names = vec!["(Intercept)".to_string()];
+    let mut blocks: Vec<Vec<Vec<f64>>> = Vec::new();
+    for term in terms {
+        let column = table.column(term)?;
+        if let Some(row) = (0..rows).find(|&k| column.is_missing(k)) {
+            return Err(Error::MissingDesignValue {
+                column: term.clone(),
+                row: row + 1,
+            });
+        }
+        match column {
+            Column::Numeric(values) => {
+                names.push(term.clone());
+                blocks.push(vec![values.clone()]);
+            }
+            Column::Factor { codes, levels } => {
+                let mut block = Vec::new();
+                for (l, level) in levels.iter().enumerate().skip(1) {
+                    names.push(format!("{term}{level}"));
+                    block.push(
+                        codes
+                            .iter()
+                            .map(|&c| f64::from(u8::from(c as usize == l)))
+                            .collect(),
+                    );
+                }
+                blocks.push(block);
+            }
+        }
+    }
+    let p = names.len();
+    let mut model = vec![0.0; rows * p];
+    for k in 0..rows {
+        model[k * p] = 1.0;
+    }
+    let mut j = 1;
+    for block in &blocks {
+        for col in block {
+            for k in 0..rows {
+                model[k * p + j] = col[k];
+            }
+            j += 1;
+        }
+    }
+    Ok((model, names))
+}
+
+/// Cell code of every row for the combination of `columns`, and each cell's labels.
+fn cells_of(table: &Table, columns: &[String]) -> Result<(Vec<u32>, Vec<Vec<String>>), Error> {
+    let cols: Vec<&Column> = columns
+        .iter()
+        .map(|c| table.column(c))
+        .collect::<Result<_, _>>()?;
+    let mut index: HashMap<Vec<String>, u32> = HashMap::new();
+    let mut labels = Vec::new();
+    let mut cell = Vec::with_capacity(table.rows());
+    for k in 0..table.rows() {
+        let key: Vec<String> = cols
+            .iter()
+            .zip(columns)
+            .map(|(c, name)| {
+                if c.is_missing(k) {
+                    Err(Error::MissingDesignValue {
+                        column: name.clone(),
+                        row: k + 1,
+                    })
+                } else {
+                    Ok(c.label(k))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let next = index.len() as u32;
+        let code = *index.entry(key.clone()).or_insert_with(|| {
+            labels.push(key);
+            next
+        });
+        cell.push(code);
+    }
+    Ok((cell, labels))
+}
+
+/// Population counts per sample cell from `[{col: value, …, "Freq": N}]`.
+fn population_cells(
+    columns: &[String],
+    population: &[BTreeMap<String, serde_json::Value>],
+    labels: &[Vec<String>],
+    place: &str,
+) -> Result<Vec<f64>, Error> {
+    let mut totals = vec![f64::NAN; labels.len()];
+    let position: HashMap<&Vec<String>, usize> =
+        labels.iter().enumerate().map(|(i, l)| (l, i)).collect();
+    for (i, entry) in population.iter().enumerate() {
+        let freq = entry
+            .get("Freq")
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| Error::Spec(format!("{place}[{i}] needs a numeric \"Freq\"")))?;
+        let mut key = Vec::with_capacity(columns.len());
+        for column in columns {
+            let value = entry
+                .get(column)
+                .ok_or_else(|| Error::Spec(format!("{place}[{i}] has no value for `{column}`")))?;
+            key.push(json_label(value));
+        }
+        if entry.len() != columns.len() + 1 {
+            return Err(Error::Spec(format!(
+                "{place}[{i}] has keys other than {} and Freq",
+                columns.join(", ")
+            )));
+        }
+        match position.get(&key) {
+            Some(&c) => totals[c] = freq,
+            None if freq == 0.0 => {}
+            None => {
+                return Err(Error::Spec(format!(
+                    "{place}[{i}]: cell {} has population {freq} but no sample rows",
+                    key.join(".")
+                )));
+            }
+        }
+    }
+    if let Some(c) = totals.iter().position(|t| t.is_nan()) {
+        return Err(Error::Spec(format!(
+            "{place}: sample cell {} has no population count",
+            labels[c].join(".")
+        )));
+    }
+    Ok(totals)
+}
+
+/// A JSON scalar as the label the data would show.
+pub(crate) fn json_label(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n
+            .as_f64()
+            .map(format_number)
+            .unwrap_or_else(|| n.to_string()),
+        serde_json::Value::Bool(b) => {
+            if *b {
+                "TRUE".into()
+            } else {
+                "FALSE".into()
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+fn to_usize(codes: &[u32]) -> Vec<usize> {
+    codes.iter().map(|&c| c as usize).collect()
+}

@@ -1,0 +1,185 @@
+//! Taylor-linearization (ultimate-cluster and multistage) variance of an estimated total.
+//!
+//! Input: the weighted linearized variable `x_k = w_k u_k` of every row (zero outside the
+//! domain) and which rows belong to the (sub)design. Output: the design-based variance of
+//! `Σ x_k`, computed exactly as R `survey:::svyrecvar` → `multistage` → `onestage` →
+//! `onestrat`:
+//!
+//! ```text
+//! v = Σ_stages Σ_parent-clusters a_parent · (n_strat / n_ok_strat) ·
+//!       Σ_h f_h · n_h/(n_h − 1) · Σ_i (z_hi − z̄_h)²
+//! ```
+//!
+//! with `z_hi` the cluster totals of stratum h, `f_h = (N_h − n_h)/N_h` (1 without fpc),
+//! `a_parent` the product of `n/N` of the enclosing clusters of earlier stages (later stages
+//! only count when an fpc is given, as in R), and the lonely-PSU rules:
+//!
+//! - a stratum with one sampled PSU contributes 0 (`certainty`, `remove`), `f·z²` with the
+//!   PSU centred at zero instead of its own mean (`adjust`), is left out and replaced by the
+//!   average of the others through `n_strat / n_ok_strat` (`average`), or is an error (`fail`);
+//! - a stratum with `f < 1e-7` (all PSUs taken) contributes 0 whatever the option;
+//! - a domain in which only one PSU of a multi-PSU stratum is present is centred as usual
+//!   (R's default `survey.adjust.domain.lonely = FALSE`).
+//!
+//! Strata with no row in the (sub)design do not count (R drops those rows when subsetting an
+//! uncalibrated design). Sums of squares are taken over cluster totals, so the cost is one pass
+//! over the rows per stage plus O(clusters).
+
+use crate::estimate::Error;
+use crate::estimate::compensated::Sum;
+use crate::estimate::design::Design;
+use crate::estimate::spec::LonelyPsu;
+
+/// Linearization variance of `Σ x` over the rows flagged in `present` (`x` has one value per
+/// data row).
+pub fn variance(design: &Design, x: &[f64], present: &[bool]) -> Result<f64, Error> {
+    let rows: Vec<u32> = (0..design.rows as u32)
+        .filter(|&k| present[k as usize])
+        .collect();
+    let values: Vec<f64> = rows.iter().map(|&k| x[k as usize]).collect();
+    variance_rows(design, &rows, &values)
+}
+
+/// Linearization variance of `Σ x` where `x[i]` belongs to data row `rows[i]`; the rows listed
+/// are the (sub)design. Cost: O(rows + clusters) per stage.
+pub fn variance_rows(design: &Design, rows: &[u32], x: &[f64]) -> Result<f64, Error> {
+    let n_stages = if design.multistage {
+        design.stages.len()
+    } else {
+        1
+    };
+    // Multiplier of each cluster of the previous stage (1 at the top).
+    let mut parent_factor: Vec<f64> = vec![1.0];
+    let mut total = 0.0;
+    for s in 0..n_stages {
+        let stage = &design.stages[s];
+        let n_clusters = stage.stratum_of_cluster.len();
+        let n_strata = stage.clusters_of_stratum.len();
+        let mut sums = vec![Sum::default(); n_clusters];
+        let mut cluster_present = vec![false; n_clusters];
+        for (&k, &v) in rows.iter().zip(x) {
+            let c = stage.cluster[k as usize] as usize;
+            sums[c].add(v);
+            cluster_present[c] = true;
+        }
+        let z: Vec<f64> = sums.iter().map(Sum::value).collect();
+
+        // Per parent cluster: Σ of non-NA stratum variances, strata present, strata not NA.
+        let n_parents = parent_factor.len();
+        let mut parent_sum = vec![0.0; n_parents];
+        let mut parent_strata = vec![0usize; n_parents];
+        let mut parent_ok = vec![0usize; n_parents];
+        for h in 0..n_strata {
+            let clusters = &stage.clusters_of_stratum[h];
+            let n_subset = clusters
+                .iter()
+                .filter(|&&c| cluster_present[c as usize])
+                .count();
+            if n_subset == 0 {
+                continue;
+            }
+            let parent = stage.parent_of_stratum[h] as usize;
+            parent_strata[parent] += 1;
+            match stratum_variance(
+                design.lonely,
+                stage.popsize.as_ref().map(|p| p[h]),
+                clusters,
+                n_subset,
+                &z,
+            ) {
+                StratumVariance::Value(v) => {
+                    parent_sum[parent] += v;
+                    parent_ok[parent] += 1;
+                }
+                StratumVariance::Missing => {}
+                StratumVariance::Lonely => {
+                    return Err(Error::LonelyPsu {
+                        stratum: stage.stratum_label[h].clone(),
+                        stage: s + 1,
+                    });
+                }
+            }
+        }
+        for p in 0..n_parents {
+            if parent_strata[p] == 0 {
+                continue;
+            }
+            let scaled = parent_sum[p] * parent_strata[p] as f64 / parent_ok[p] as f64;
+            total += parent_factor[p] * scaled;
+        }
+
+        // Multipliers for the next stage: a_cluster = a_parent · n_h / N_h.
+        if s + 1 < n_stages {
+            parent_factor = (0..n_clusters)
+                .map(|c| {
+                    let h = stage.stratum_of_cluster[c] as usize;
+                    let a = parent_factor[stage.parent_of_stratum[h] as usize];
+                    let n = stage.n_psu(h) as f64;
+                    let big_n = stage.popsize.as_ref().map_or(f64::INFINITY, |p| p[h]);
+                    if big_n.is_infinite() {
+                        0.0
+                    } else {
+                        a * n / big_n
+                    }
+                })
+                .collect();
+        }
+    }
+    Ok(total)
+}
+
+enum StratumVariance {
+    Value(f64),
+    /// `lonely_psu = "average"`: left out, replaced by the average of the others.
+    Missing,
+    /// `lonely_psu = "fail"` on a single-PSU stratum.
+    Lonely,
+}
+
+fn stratum_variance(
+    lonely: LonelyPsu,
+    popsize: Option<f64>,
+    clusters: &[u32],
+    n_subset: usize,
+    z: &[f64],
+) -> StratumVariance {
+    let n_psu = clusters.len();
+    let f = match popsize {
+        None => 1.0,
+        Some(big_n) if big_n.is_infinite() => 1.0,
+        Some(big_n) => (big_n - n_psu as f64) / big_n,
+    };
+    if f < 1e-7 {
+        return StratumVariance::Value(0.0);
+    }
+    let scale = if n_psu > 1 {
+        f * n_psu as f64 / (n_psu as f64 - 1.0)
+    } else {
+        f
+    };
+    let centre = lonely != LonelyPsu::Adjust || n_subset > 1 || n_psu > 1;
+    let mean = if centre {
+        let mut s = Sum::default();
+        for &c in clusters {
+            s.add(z[c as usize]);
+        }
+        s.value() / n_psu as f64
+    } else {
+        0.0
+    };
+    let mut ss = Sum::default();
+    for &c in clusters {
+        let d = z[c as usize] - mean;
+        ss.add(d * d);
+    }
+    if n_psu > 1 {
+        return StratumVariance::Value(scale * ss.value());
+    }
+    match lonely {
+        LonelyPsu::Certainty | LonelyPsu::Remove | LonelyPsu::Adjust => {
+            StratumVariance::Value(scale * ss.value())
+        }
+        LonelyPsu::Average => StratumVariance::Missing,
+        LonelyPsu::Fail => StratumVariance::Lonely,
+    }
+}
