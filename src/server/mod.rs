@@ -7,6 +7,7 @@
 //! - Each resource module owns its routes (`users.rs`, `questionnaires.rs`,
 //!   `assignments.rs`, `sync.rs`, `submissions.rs`, `review.rs`, `progress.rs`,
 //!   `exports.rs`, `admin.rs`); [`app`] merges them and adds the layers in one visible place.
+//! - `assets.rs` serves the browser client (`web/`) compiled into the binary.
 //! - `routes.rs` is the table of every endpoint with its roles; the OpenAPI document at
 //!   `/api/openapi.json` is generated from it, and the tests walk it for the role matrix.
 //! - Every handler returns `Result<_, ApiError>` (`error.rs`); a write answers only after
@@ -16,6 +17,7 @@
 //! TLS (put a reverse proxy in front for anything beyond a LAN).
 
 mod admin;
+pub mod assets;
 mod assignments;
 mod auth;
 mod body;
@@ -90,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(exports::router())
         .merge(openapi::router())
+        .merge(assets::router())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

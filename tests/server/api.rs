@@ -727,3 +727,32 @@ fn after_a_failed_fsync_writes_are_refused_with_503_and_nothing_is_acknowledged(
     );
     assert_eq!(s.get("/api/v1/assignments", &w.enumerator).status, 200);
 }
+
+#[test]
+fn every_web_file_is_served_from_the_binary() {
+    let server = TestServer::start();
+    let mut on_disk: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/web"))
+        .expect("web dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = chainsurvey::server::assets::ASSETS
+        .iter()
+        .map(|(n, _, _)| (*n).to_owned())
+        .collect();
+    embedded.sort();
+    assert_eq!(embedded, on_disk, "web/ and the embedded asset list differ");
+    for name in &on_disk {
+        let r = request(server.addr, "GET", &format!("/{name}"), None, None, b"").expect("request");
+        assert_eq!(r.status, 200, "{name}");
+        let disk =
+            std::fs::read(format!("{}/web/{name}", env!("CARGO_MANIFEST_DIR"))).expect("read");
+        assert_eq!(r.body, disk, "{name} served byte for byte");
+    }
+    let r = request(server.addr, "GET", "/", None, None, b"").expect("request");
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
+    let r = request(server.addr, "GET", "/secret.txt", None, None, b"").expect("request");
+    assert_eq!(r.status, 404);
+}
