@@ -8,5 +8,6 @@ mod frame;
 mod indicators;
 mod questionnaire;
 mod sampling;
+mod server;
 mod synth;
 mod weighting;

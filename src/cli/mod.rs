@@ -4,12 +4,15 @@
 //! Each area owns one file here (`questionnaire.rs`, `frame.rs`, …) with its clap `Args`
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
+mod admin;
 mod analyze;
 mod estimate;
 mod frame;
 mod questionnaire;
 mod sample;
+mod serve;
 mod synth;
+mod user;
 mod weights;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +30,17 @@ pub enum Command {
     /// Lint, show, diff and validate questionnaires.
     #[command(subcommand)]
     Questionnaire(questionnaire::Command),
+    /// Run the collection server (the default when no command is given).
+    Serve(serve::ServeArgs),
+    /// Manage user accounts (while the server is stopped).
+    #[command(subcommand)]
+    User(user::Command),
+    /// Write an online-consistent copy of a data directory.
+    Backup(admin::BackupArgs),
+    /// Copy a backup into a new data directory.
+    Restore(admin::RestoreArgs),
+    /// Rebuild a damaged database from its journal.
+    Recover(admin::RecoverArgs),
     /// Design-based estimates (R `survey` semantics) for any survey's microdata.
     Analyze(analyze::Args),
     /// Import, check and summarise a business-register frame (units and supply links).
@@ -46,16 +60,17 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Questionnaire(cmd)) => questionnaire::run(cmd),
+        Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::User(cmd)) => user::run(cmd),
+        Some(Command::Backup(args)) => admin::backup(args),
+        Some(Command::Restore(args)) => admin::restore(args),
+        Some(Command::Recover(args)) => admin::recover(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Frame(cmd)) => frame::run(cmd),
         Some(Command::Sample(cmd)) => sample::run(cmd),
         Some(Command::Estimate(args)) => estimate::run(args),
         Some(Command::Weights(args)) => weights::run(args),
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            println!();
-            Ok(0)
-        }
+        // DESIGN "The embedded default": no arguments starts the server.
+        None => serve::run(serve::ServeArgs::defaults()),
     }
 }

@@ -1,0 +1,116 @@
+//! `chainsurvey serve`: the default command.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::server::{AppState, Config, Engine, QuestionnaireEngine};
+use crate::store::{Role, Store};
+
+/// Arguments of `chainsurvey serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (sled database and journal).
+    #[arg(long, default_value = "chainsurvey-data")]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+}
+
+impl ServeArgs {
+    /// What `chainsurvey` with no subcommand runs.
+    pub fn defaults() -> ServeArgs {
+        ServeArgs {
+            data: PathBuf::from("chainsurvey-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
+    }
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
+    // Logs go to stderr; stdout carries the listening line and the first-start token.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .try_init();
+    // Opening (journal redo, fsync) and the first-start account are blocking work: done
+    // before the async runtime starts.
+    let store = Store::open(&args.data)
+        .with_context(|| format!("opening data directory {}", args.data.display()))?;
+    first_start(&store, &args.data)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve(args, store))
+}
+
+async fn serve(args: ServeArgs, store: Store) -> anyhow::Result<i32> {
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    // Tests and scripts read this line to find the port when listening on :0.
+    println!(
+        "chainsurvey listening on http://{addr}/ (data in {})",
+        args.data.display()
+    );
+    let state = AppState {
+        store,
+        engine: Arc::new(QuestionnaireEngine::new()),
+        config: Arc::new(Config::standard()),
+    };
+    crate::server::serve(listener, state, crate::server::shutdown_signal())
+        .await
+        .context("serving")?;
+    println!("chainsurvey stopped cleanly");
+    Ok(0)
+}
+
+/// The DW-SCS questionnaires shipped in the binary and published on first start.
+const SHIPPED: [(&str, &str); 3] = [
+    (
+        "questionnaires/enterprise.json",
+        include_str!("../../questionnaires/enterprise.json"),
+    ),
+    (
+        "questionnaires/worker.json",
+        include_str!("../../questionnaires/worker.json"),
+    ),
+    (
+        "questionnaires/household_unit.json",
+        include_str!("../../questionnaires/household_unit.json"),
+    ),
+];
+
+/// On an empty database: create an `admin` account and print its token once, and publish
+/// the shipped DW-SCS questionnaires (each linted first, like any upload).
+fn first_start(store: &Store, data: &Path) -> anyhow::Result<()> {
+    if !store.users()?.is_empty() {
+        return Ok(());
+    }
+    let token = store
+        .add_user("admin", Role::Admin, None, None, "chainsurvey")?
+        .wait_blocking()?;
+    println!("first start in {}: created user `admin`", data.display());
+    let engine = QuestionnaireEngine::new();
+    for (name, text) in SHIPPED {
+        let definition: serde_json::Value =
+            serde_json::from_str(text).with_context(|| format!("parsing {name}"))?;
+        match engine.lint(&definition) {
+            Ok(linted) => {
+                store
+                    .put_draft(&linted.id, &linted.version, &definition, "chainsurvey")?
+                    .wait_blocking()?;
+                let published = store.publish(&linted.id, "chainsurvey")?.wait_blocking()?;
+                println!("published {} version {}", published.id, published.version);
+            }
+            Err(_) => eprintln!("warning: {name} does not lint clean; not published"),
+        }
+    }
+    println!("admin token (shown once, keep it): {token}");
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! Writing one level's CSV, one interview at a time (constant memory).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Write;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::export::{DONT_KNOW, Error, Level, REFUSED, SKIPPED};
+use crate::store::{InterviewStatus, Store, rfc3339};
+
+/// Which interviews to export.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only interviews in this status.
+    pub status: Option<InterviewStatus>,
+    /// Only interviews whose latest revision arrived at or after this time (ms).
+    pub from_ms: Option<i64>,
+    /// Only interviews whose latest revision arrived before this time (ms).
+    pub to_ms: Option<i64>,
+}
+
+/// A row of answers (or calculations) borrowed from the stored JSON text: values stay
+/// unparsed until their column is written, which keeps the export allocation-light.
+type Row<'a> = HashMap<&'a str, &'a RawValue>;
+
+#[derive(Deserialize)]
+struct Content<'a> {
+    #[serde(borrow)]
+    answers: Row<'a>,
+}
+
+/// Writes the CSV of `level` for every interview of `questionnaire` that `filter` keeps.
+/// Returns the number of data rows written.
+pub fn write_level(
+    store: &Store,
+    questionnaire: &str,
+    level: &Level,
+    filter: &Filter,
+    out: impl Write,
+) -> Result<u64, Error> {
+    let mut writer = csv::WriterBuilder::new().from_writer(out);
+    let mut header: Vec<&str> = vec!["KEY"];
+    let is_main = level.path.is_empty();
+    if is_main {
+        header.extend([
+            "instance_id",
+            "revision",
+            "version",
+            "status",
+            "enumerator",
+            "received_at",
+        ]);
+    } else {
+        header.extend(["PARENT_KEY", "instance_id"]);
+    }
+    header.extend(level.columns.iter().map(|c| c.name.as_str()));
+    writer.write_record(&header).map_err(csv_error)?;
+    let mut rows = 0u64;
+    for entry in store.latest_revisions(questionnaire) {
+        let (interview, revision) = entry?;
+        if filter.status.is_some_and(|s| s != interview.status) {
+            continue;
+        }
+        if filter.from_ms.is_some_and(|t| revision.received_at_ms < t)
+            || filter.to_ms.is_some_and(|t| revision.received_at_ms >= t)
+        {
+            continue;
+        }
+        let content: Content<'_> = serde_json::from_str(revision.content.get())
+            .map_err(|e| Error::Corrupt(format!("interview {}: {e}", interview.instance_id)))?;
+        let calculations: Row<'_> =
+            serde_json::from_str(revision.calculations.get()).unwrap_or_default();
+        if is_main {
+            let received = rfc3339(revision.received_at_ms);
+            let revision_number = revision.revision.to_string();
+            for field in [
+                interview.instance_id.as_str(),
+                interview.instance_id.as_str(),
+                revision_number.as_str(),
+                revision.version.as_str(),
+                interview.status.as_str(),
+                interview.enumerator.as_str(),
+                received.as_str(),
+            ] {
+                writer.write_field(field).map_err(csv_error)?;
+            }
+            write_values(&mut writer, level, &content.answers, &calculations)?;
+            rows += 1;
+        } else {
+            let mut sink =
+                |key: &str, parent: &str, row: &Row<'_>, calc: &Row<'_>| -> Result<(), Error> {
+                    for field in [key, parent, interview.instance_id.as_str()] {
+                        writer.write_field(field).map_err(csv_error)?;
+                    }
+                    write_values(&mut writer, level, row, calc)?;
+                    rows += 1;
+                    Ok(())
+                };
+            descend(
+                &level.path,
+                &interview.instance_id,
+                &content.answers,
+                &calculations,
+                &mut sink,
+            )?;
+        }
+    }
+    writer.flush()?;
+    Ok(rows)
+}
+
+/// Receives `(key, parent_key, row answers, row calculations)`.
+type RowSink<'s> = dyn for<'a> FnMut(&str, &str, &Row<'a>, &Row<'a>) -> Result<(), Error> + 's;
+
+/// Walks down the roster path, calling `sink(key, parent_key, row, calculations)` for each
+/// row of the last roster. Keys follow the `parent/roster[n]` convention (1-based).
+fn descend(
+    path: &[String],
+    parent_key: &str,
+    answers: &Row<'_>,
+    calculations: &Row<'_>,
+    sink: &mut RowSink<'_>,
+) -> Result<(), Error> {
+    let Some((roster, rest)) = path.split_first() else {
+        return Ok(());
+    };
+    let Some(raw) = answers.get(roster.as_str()) else {
+        return Ok(());
+    };
+    let rows: Vec<Row<'_>> = serde_json::from_str(raw.get()).unwrap_or_default();
+    let calc_rows: Vec<Row<'_>> = calculations
+        .get(roster.as_str())
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        .unwrap_or_default();
+    let empty = Row::new();
+    for (i, row) in rows.iter().enumerate() {
+        let key = format!("{parent_key}/{roster}[{}]", i + 1);
+        let calc = calc_rows.get(i).unwrap_or(&empty);
+        if rest.is_empty() {
+            sink(&key, parent_key, row, calc)?;
+        } else {
+            descend(rest, &key, row, calc, sink)?;
+        }
+    }
+    Ok(())
+}
+
+fn present<'a>(names: &[String], map: &Row<'a>) -> Option<&'a RawValue> {
+    names
+        .iter()
+        .find_map(|n| map.get(n.as_str()).copied().filter(|v| v.get() != "null"))
+}
+
+fn write_values<W: Write>(
+    writer: &mut csv::Writer<W>,
+    level: &Level,
+    row: &Row<'_>,
+    calculations: &Row<'_>,
+) -> Result<(), Error> {
+    for column in &level.columns {
+        let raw = present(&column.names, row).or_else(|| present(&column.names, calculations));
+        writer
+            .write_field(encode_raw(raw).as_bytes())
+            .map_err(csv_error)?;
+    }
+    writer.write_record(None::<&[u8]>).map_err(csv_error)
+}
+
+/// Encodes one unparsed answer, parsing only what needs it (strings with escapes, arrays,
+/// objects).
+fn encode_raw(raw: Option<&RawValue>) -> Cow<'_, str> {
+    let Some(raw) = raw else {
+        return Cow::Borrowed(SKIPPED);
+    };
+    let text = raw.get();
+    match text.as_bytes().first() {
+        None | Some(b'n') => Cow::Borrowed(SKIPPED),
+        Some(b't') => Cow::Borrowed("1"),
+        Some(b'f') => Cow::Borrowed("0"),
+        Some(b'"') => match serde_json::from_str::<&str>(text) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => Cow::Owned(serde_json::from_str::<String>(text).unwrap_or_default()),
+        },
+        Some(b'[' | b'{') => Cow::Owned(encode(serde_json::from_str::<Value>(text).ok().as_ref())),
+        Some(_) => Cow::Borrowed(text),
+    }
+}
+
+/// Encodes one answer for CSV, with the documented missing-value codes.
+pub fn encode(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => SKIPPED.to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Bool(b)) => if *b { "1" } else { "0" }.to_owned(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(Value::Object(map)) => match map.get("missing").and_then(Value::as_str) {
+            Some("dont_know") => DONT_KNOW.to_owned(),
+            Some("refused") => REFUSED.to_owned(),
+            _ if map.contains_key("lat") => ["lat", "lon", "alt", "accuracy"]
+                .iter()
+                .filter_map(|k| map.get(*k))
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            _ => Value::Object(map.clone()).to_string(),
+        },
+    }
+}
+
+fn csv_error(err: csv::Error) -> Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => Error::Write(io),
+        other => Error::Write(std::io::Error::other(format!("{other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn encodes_missing_states_and_types() {
+        assert_eq!(encode(None), "-97");
+        assert_eq!(encode(Some(&json!(null))), "-97");
+        assert_eq!(encode(Some(&json!({"missing": "dont_know"}))), "-98");
+        assert_eq!(encode(Some(&json!({"missing": "refused"}))), "-99");
+        assert_eq!(encode(Some(&json!(["a", "c"]))), "a c");
+        assert_eq!(encode(Some(&json!(12.5))), "12.5");
+        assert_eq!(
+            encode(Some(&json!({"lat": 21.0, "lon": 105.8}))),
+            "21.0 105.8"
+        );
+    }
+}

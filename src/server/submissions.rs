@@ -1,0 +1,265 @@
+//! `POST /api/v1/submissions` and reading interviews back.
+//!
+//! The order of checks is chosen so that an enumerator gets the most useful answer first:
+//! a replay of stored content is answered 201 before anything else (a retry after a lost
+//! response must succeed even if the assignment was closed since); then ownership (403),
+//! closed assignment or disallowed version (409 with what to do), then validation by the
+//! engine (422 with findings). The store re-checks state under its write lock, and the 201
+//! is sent only after the group commit.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::server::auth::Caller;
+use crate::server::body::JsonBody;
+use crate::server::questionnaires::engine_error;
+use crate::server::{ApiError, AppState};
+use crate::store::canonical::content_hash;
+use crate::store::{AssignmentStatus, Interview, Role, Submission, SubmitOutcome, rfc3339};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/submissions", post(submit))
+        .route("/api/v1/submissions/{instance_id}", get(one))
+}
+
+/// The body of a submission.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmissionBody {
+    instance_id: String,
+    questionnaire: String,
+    version: String,
+    assignment_id: String,
+    answers: Map<String, Value>,
+    #[serde(default)]
+    paradata: Paradata,
+}
+
+/// Facts about how the interview was taken.
+#[derive(Deserialize, Default, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct Paradata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    started_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ended_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    app_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+}
+
+fn accepted(
+    interview: &Interview,
+    revision: u32,
+    replayed: bool,
+    warnings: Value,
+    calculations: Value,
+) -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "instance_id": interview.instance_id,
+            "revision": revision,
+            "status": interview.status,
+            "replayed": replayed,
+            "warnings": warnings,
+            "calculations": calculations,
+        })),
+    )
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<SubmissionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Enumerator])?;
+    let instance_id = uuid::Uuid::parse_str(&body.instance_id)
+        .map_err(|_| {
+            ApiError::bad_request(format!("instance_id {:?} is not a UUID", body.instance_id))
+        })?
+        .to_string();
+    let language = body
+        .paradata
+        .language
+        .clone()
+        .unwrap_or_else(|| "en".to_owned());
+    let answers = Value::Object(body.answers);
+    let content = json!({
+        "questionnaire": body.questionnaire,
+        "version": body.version,
+        "assignment_id": body.assignment_id,
+        "answers": answers,
+        "paradata": body.paradata,
+    });
+    let hash = content_hash(&content);
+
+    if let Some((interview, revision)) = state.store.find_replay(&instance_id, &hash)? {
+        if interview.enumerator != caller.name() {
+            return Err(ApiError::conflict(format!(
+                "instance id {instance_id} is already used by another interview; generate a new instance id"
+            )));
+        }
+        // The original may still be waiting for its group commit: answer only once it is
+        // durable.
+        state.store.barrier().wait().await?;
+        let stored = state
+            .store
+            .revisions(&instance_id)?
+            .into_iter()
+            .find(|r| r.revision == revision);
+        let (warnings, calculations) = match stored {
+            Some(r) => (
+                serde_json::from_str(r.warnings.get()).unwrap_or(Value::Null),
+                serde_json::from_str(r.calculations.get()).unwrap_or(Value::Null),
+            ),
+            None => (Value::Null, Value::Null),
+        };
+        return Ok(accepted(&interview, revision, true, warnings, calculations));
+    }
+
+    let assignment = state
+        .store
+        .assignment(&body.assignment_id)?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("assignment {} not found", body.assignment_id))
+        })?;
+    if assignment.enumerator != caller.name() {
+        return Err(ApiError::forbidden(format!(
+            "assignment {} is not yours",
+            assignment.id
+        )));
+    }
+    if assignment.status == AssignmentStatus::Closed {
+        return Err(ApiError::conflict(
+            "this assignment is closed and takes no more interviews; ask your supervisor to reopen it or to give you a new assignment",
+        ));
+    }
+    if assignment.questionnaire != body.questionnaire
+        || !assignment.allowed_versions.contains(&body.version)
+    {
+        return Err(ApiError::conflict(format!(
+            "questionnaire {} version {} is not allowed for this assignment (it takes {} version {}); \
+             sync to get the right version, then re-enter the interview in it",
+            body.questionnaire,
+            body.version,
+            assignment.questionnaire,
+            assignment.allowed_versions.join(" or ")
+        ))
+        .with_details(json!({"allowed_versions": assignment.allowed_versions, "questionnaire": assignment.questionnaire})));
+    }
+    let published = state
+        .store
+        .published(&body.questionnaire, &body.version)?
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "version {} of {} is not published",
+                body.version, body.questionnaire
+            ))
+        })?;
+    let validated = state
+        .engine
+        .validate(
+            &published.hash,
+            published.definition.get(),
+            &answers,
+            &language,
+        )
+        .map_err(|err| {
+            engine_error(
+                err,
+                "validation_failed",
+                "the interview has errors; correct every finding and submit again",
+            )
+        })?;
+    let warnings = serde_json::to_value(&validated.warnings).unwrap_or_default();
+    let submission = Submission {
+        instance_id,
+        assignment_id: body.assignment_id,
+        questionnaire: body.questionnaire,
+        version: body.version,
+        definition_hash: published.hash,
+        content,
+        content_hash: hash,
+        warnings: warnings.clone(),
+        calculations: validated.calculations.clone(),
+    };
+    let outcome = state.store.submit(submission, &caller.0)?.wait().await?;
+    Ok(match outcome {
+        SubmitOutcome::Created {
+            interview,
+            revision,
+        } => accepted(
+            &interview,
+            revision,
+            false,
+            warnings,
+            validated.calculations,
+        ),
+        SubmitOutcome::Replayed {
+            interview,
+            revision,
+        } => accepted(&interview, revision, true, warnings, validated.calculations),
+    })
+}
+
+/// True when `caller` may read `interview`.
+pub fn can_read(caller: &Caller, interview: &Interview) -> bool {
+    match caller.role() {
+        Role::Admin | Role::Manager | Role::Researcher => true,
+        Role::Supervisor => interview.supervisor.as_deref() == Some(caller.name()),
+        Role::Enumerator => interview.enumerator == caller.name(),
+        Role::Designer => false,
+    }
+}
+
+async fn one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(instance_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[
+        Role::Admin,
+        Role::Manager,
+        Role::Supervisor,
+        Role::Enumerator,
+        Role::Researcher,
+    ])?;
+    let interview = match state.store.interview(&instance_id)? {
+        Some(i) if can_read(&caller, &i) => i,
+        _ => {
+            return Err(ApiError::not_found(format!(
+                "interview {instance_id} not found"
+            )));
+        }
+    };
+    let revisions: Vec<Value> = state
+        .store
+        .revisions(&instance_id)?
+        .into_iter()
+        .map(|r| {
+            json!({
+                "revision": r.revision,
+                "version": r.version,
+                "definition_hash": r.definition_hash,
+                "content_hash": r.content_hash,
+                "content": r.content,
+                "warnings": r.warnings,
+                "calculations": r.calculations,
+                "received_at": rfc3339(r.received_at_ms),
+            })
+        })
+        .collect();
+    let decisions = state.store.decisions(&instance_id)?;
+    Ok(Json(
+        json!({"interview": interview, "revisions": revisions, "decisions": decisions}),
+    ))
+}

@@ -1,0 +1,10 @@
+//! Tests of the collection server and its store, with real parts: sled in a temp
+//! directory, a server on 127.0.0.1:0, HTTP over real sockets, and the real binary killed
+//! with SIGKILL.
+
+mod api;
+mod crash;
+mod durability;
+mod export;
+mod harness;
+mod http;
