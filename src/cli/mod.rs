@@ -5,8 +5,10 @@
 //! and a `run(args) -> anyhow::Result<i32>` that returns the process exit code.
 
 mod analyze;
+mod demo;
 mod estimate;
 mod frame;
+mod montecarlo;
 mod questionnaire;
 mod sample;
 mod synth;
@@ -40,6 +42,10 @@ pub enum Command {
     /// Weights of a survey: base, GWSM sharing, subsampling, non-response, worker factors,
     /// trimming, each as a column, with optional JK1 replicate weights.
     Weights(weights::Args),
+    /// One whole survey round on the synthetic population, estimates next to the truth.
+    Demo(demo::Args),
+    /// Repeated demo rounds: bias, empirical vs estimated SE and 95 % coverage by tier.
+    Montecarlo(montecarlo::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -51,6 +57,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Sample(cmd)) => sample::run(cmd),
         Some(Command::Estimate(args)) => estimate::run(args),
         Some(Command::Weights(args)) => weights::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
+        Some(Command::Montecarlo(args)) => montecarlo::run(args),
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;
