@@ -88,20 +88,23 @@ pub struct EstimateRow {
     pub covers: Option<bool>,
 }
 
+/// An interviewed worker as the estimator sees it: frame tier, sex, and the (numerator,
+/// denominator) terms of every demo indicator (`None` outside the universe).
+struct Scored {
+    tier: u32,
+    sex: Sex,
+    terms: Vec<Option<(f64, f64)>>,
+}
+
 /// Σ w·a and Σ w·b per (indicator, domain) for one set of weights.
-fn sums(
-    scored: &[(u32, Sex, Vec<Option<(f64, f64)>>)],
-    weights: &[f64],
-    n_ind: usize,
-    domains: &[Domain],
-) -> Vec<(Sum, Sum)> {
+fn sums(scored: &[Scored], weights: &[f64], n_ind: usize, domains: &[Domain]) -> Vec<(Sum, Sum)> {
     let mut acc = vec![(Sum::default(), Sum::default()); n_ind * domains.len()];
-    for ((tier, sex, t), &w) in scored.iter().zip(weights) {
+    for (worker, &w) in scored.iter().zip(weights) {
         for (d, dom) in domains.iter().enumerate() {
-            if !dom.contains(*tier, *sex) {
+            if !dom.contains(worker.tier, worker.sex) {
                 continue;
             }
-            for (i, term) in t.iter().enumerate() {
+            for (i, term) in worker.terms.iter().enumerate() {
                 if let Some((a, b)) = term {
                     let cell = &mut acc[i * domains.len() + d];
                     cell.0.add(w * a);
@@ -126,17 +129,20 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
     let threshold = setting.truth.low_pay_threshold;
     let indicators = demo_indicators();
     let domains = Domain::all();
-    let scored: Vec<(u32, Sex, Vec<Option<(f64, f64)>>)> = sample
+    let scored: Vec<Scored> = sample
         .workers
         .iter()
         .filter_map(|w| {
             let worker = synth::worker(pop, w.unit, w.index)?;
             let facts = pop.unit_facts(w.unit);
-            let t = indicators
-                .iter()
-                .map(|&ind| terms(ind, &worker, &facts, &pop.config.legal, threshold))
-                .collect();
-            Some((w.tier, worker.sex, t))
+            Some(Scored {
+                tier: w.tier,
+                sex: worker.sex,
+                terms: indicators
+                    .iter()
+                    .map(|&ind| terms(ind, &worker, &facts, &pop.config.legal, threshold))
+                    .collect(),
+            })
         })
         .collect();
     let full = sums(&scored, &sample.weights, indicators.len(), &domains);
@@ -153,7 +159,7 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
             let cell = i * domains.len() + d;
             let n = scored
                 .iter()
-                .filter(|(tier, sex, t)| dom.contains(*tier, *sex) && t[i].is_some())
+                .filter(|w| dom.contains(w.tier, w.sex) && w.terms[i].is_some())
                 .count();
             if n == 0 {
                 continue;
