@@ -131,3 +131,19 @@ fn demo_command_text_shows_the_table() {
         assert!(text.contains(needle), "missing {needle} in {text}");
     }
 }
+
+#[test]
+fn without_a_sampled_tier0_stratum_no_standard_error_is_claimed() {
+    // Scale 0.03 leaves one lead firm: taken with certainty, so no replicate exists.
+    let result = demo::run_round(&RoundConfig::default_for(0.03, 1, 1)).expect("round");
+    assert_eq!(result.replicates, 0);
+    let overall = result
+        .estimates
+        .iter()
+        .find(|r| r.indicator == "dw01_employment" && r.table == "overall")
+        .expect("overall employment");
+    assert!(overall.estimate > 0.0);
+    assert!(overall.se.is_nan(), "{overall:?}");
+    assert_eq!(overall.covers, None);
+    assert_eq!(overall.flag, "suppress");
+}

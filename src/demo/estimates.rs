@@ -76,6 +76,7 @@ pub struct EstimateRow {
     pub table: &'static str,
     pub domain: String,
     pub estimate: f64,
+    /// NaN (JSON `null`) when the round has no replicate (no sampled tier-0 stratum).
     pub se: f64,
     pub ci_low: f64,
     pub ci_high: f64,
@@ -84,7 +85,7 @@ pub struct EstimateRow {
     /// `publish`, `caution` or `suppress` (METHODOLOGY reliability rules).
     pub flag: &'static str,
     pub truth: Option<f64>,
-    /// Whether the 95 % interval covers the truth.
+    /// Whether the 95 % interval covers the truth (`None` without truth or without SE).
     pub covers: Option<bool>,
 }
 
@@ -177,7 +178,13 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
                     (n_h - 1.0) / n_h * (theta - estimate).powi(2)
                 })
                 .sum();
-            let se = variance.sqrt();
+            // Without a sampled tier-0 stratum (every lead firm taken, or a single one) the
+            // design gives no variance estimate: report none rather than 0.
+            let se = if sample.replicates.is_empty() {
+                f64::NAN
+            } else {
+                variance.sqrt()
+            };
             let (ci_low, ci_high) = wald(estimate, se, 0.95, df);
             let reliability = Reliability {
                 estimate,
@@ -209,9 +216,15 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
                 ci_low,
                 ci_high,
                 n,
-                flag: flag(&rules, &reliability).as_str(),
+                flag: if se.is_finite() {
+                    flag(&rules, &reliability).as_str()
+                } else {
+                    "suppress"
+                },
                 truth,
-                covers: truth.map(|v| ci_low <= v && v <= ci_high),
+                covers: truth
+                    .filter(|_| se.is_finite())
+                    .map(|v| ci_low <= v && v <= ci_high),
             });
         }
     }

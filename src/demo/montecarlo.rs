@@ -91,7 +91,8 @@ pub fn montecarlo(
             if !codes.contains(&row.indicator) || row.table == "sex" {
                 continue;
             }
-            let (Some(truth), true) = (row.truth, row.estimate.is_finite()) else {
+            let (Some(truth), true) = (row.truth, row.estimate.is_finite() && row.se.is_finite())
+            else {
                 continue;
             };
             let key = (row.indicator, row.table, row.domain.clone());
