@@ -147,3 +147,20 @@ fn without_a_sampled_tier0_stratum_no_standard_error_is_claimed() {
     assert_eq!(overall.covers, None);
     assert_eq!(overall.flag, "suppress");
 }
+
+#[test]
+fn demo_output_into_a_closed_pipe_does_not_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+        .args(["demo", "--scale", "0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run chainsurvey demo");
+    // Close the read end at once, as `chainsurvey demo | head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert!(out.status.success(), "stderr: {stderr}");
+}

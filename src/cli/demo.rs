@@ -32,14 +32,27 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let started = Instant::now();
     let config = RoundConfig::default_for(args.scale, args.seed, args.seed);
     let result = run_round(&config)?;
-    match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
-        Format::Text => {
-            print!("{}", render_text(&result));
-            println!("({:.1} s)", started.elapsed().as_secs_f64());
-        }
-    }
+    let text = match args.format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&result)?),
+        Format::Text => format!(
+            "{}({:.1} s)\n",
+            render_text(&result),
+            started.elapsed().as_secs_f64()
+        ),
+    };
+    emit(&text)?;
     Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`demo | head`) ends the output quietly instead of
+/// panicking as `print!` would.
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// Formats a value with the precision its size calls for (proportions to 4 decimals,

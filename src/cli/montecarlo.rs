@@ -34,12 +34,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     config.check()?;
     let setting = prepare(args.scale, args.seed)?;
     let mc = montecarlo(&setting, &config, args.reps, args.seed)?;
-    print!("{}", render_text(&mc));
-    println!(
-        "({:.1} s for {} rounds)",
+    super::demo::emit(&format!(
+        "{}({:.1} s for {} rounds)\n",
+        render_text(&mc),
         started.elapsed().as_secs_f64(),
         args.reps
-    );
+    ))?;
     if let Some(path) = &args.out {
         std::fs::write(path, to_csv(&mc)).with_context(|| format!("writing {}", path.display()))?;
     }
