@@ -11,6 +11,8 @@
 //! - [`weighting`]: base weights, GWSM link sharing, non-response, calibration, trimming.
 //! - [`estimate`]: estimators, linearization and replicate variance, domains, reliability
 //!   flags, decent-work indicators.
+//! - [`demo`]: one whole survey round (sample, trace, interview, weight, estimate) on the
+//!   synthetic population against its truth, and the Monte Carlo of repeated rounds.
 //! - [`store`]: the sled database with group-commit durability (only module that knows sled).
 //! - [`server`]: the axum HTTP API and the embedded web client.
 //! - [`export`]: streaming CSV export and codebooks.
@@ -27,6 +29,8 @@ pub mod sampling;
 pub mod weighting;
 
 pub mod estimate;
+
+pub mod demo;
 
 pub mod export;
 pub mod server;

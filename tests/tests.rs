@@ -1,6 +1,7 @@
 //! The one integration-test binary (one binary links the crate once).
 
 mod cli;
+mod demo;
 mod estimate;
 mod examples;
 mod expressions;

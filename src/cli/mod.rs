@@ -6,8 +6,10 @@
 
 mod admin;
 mod analyze;
+mod demo;
 mod estimate;
 mod frame;
+mod montecarlo;
 mod questionnaire;
 mod sample;
 mod serve;
@@ -54,6 +56,10 @@ pub enum Command {
     /// Weights of a survey: base, GWSM sharing, subsampling, non-response, worker factors,
     /// trimming, each as a column, with optional JK1 replicate weights.
     Weights(weights::Args),
+    /// One whole survey round on the synthetic population, estimates next to the truth.
+    Demo(demo::Args),
+    /// Repeated demo rounds: bias, empirical vs estimated SE and 95 % coverage by tier.
+    Montecarlo(montecarlo::Args),
 }
 
 /// Runs a parsed command line and returns the process exit code.
@@ -70,6 +76,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Sample(cmd)) => sample::run(cmd),
         Some(Command::Estimate(args)) => estimate::run(args),
         Some(Command::Weights(args)) => weights::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
+        Some(Command::Montecarlo(args)) => montecarlo::run(args),
         // DESIGN "The embedded default": no arguments starts the server.
         None => serve::run(serve::ServeArgs::defaults()),
     }
