@@ -22,7 +22,7 @@ use nalgebra::DMatrix;
 
 use crate::estimate::Error;
 use crate::estimate::compensated::Sum;
-use crate::estimate::design::interact;
+use crate::estimate::design::{interact, key_codes};
 use crate::estimate::spec::CalibrationSpec;
 use crate::estimate::table::{Column, Table, format_number};
 use crate::weighting::calibration::{self, AuxMatrix, CalibrationConfig, Distance, Margin};
@@ -403,34 +403,22 @@ pub fn model_matrix(table: &Table, terms: &[String]) -> Result<(Vec<f64>, Vec<St
 
 /// Cell code of every row for the combination of `columns`, and each cell's labels.
 fn cells_of(table: &Table, columns: &[String]) -> Result<(Vec<u32>, Vec<Vec<String>>), Error> {
+    // Codes per column, crossed; labels are formatted once per cell, not per row.
+    let mut cell: Vec<u32> = vec![0; table.rows()];
+    for name in columns {
+        cell = interact(&cell, &key_codes(table, name)?);
+    }
+    let cells = cell.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut labels: Vec<Vec<String>> = vec![Vec::new(); cells];
     let cols: Vec<&Column> = columns
         .iter()
         .map(|c| table.column(c))
         .collect::<Result<_, _>>()?;
-    let mut index: HashMap<Vec<String>, u32> = HashMap::new();
-    let mut labels = Vec::new();
-    let mut cell = Vec::with_capacity(table.rows());
-    for k in 0..table.rows() {
-        let key: Vec<String> = cols
-            .iter()
-            .zip(columns)
-            .map(|(c, name)| {
-                if c.is_missing(k) {
-                    Err(Error::MissingDesignValue {
-                        column: name.clone(),
-                        row: k + 1,
-                    })
-                } else {
-                    Ok(c.label(k))
-                }
-            })
-            .collect::<Result<_, _>>()?;
-        let next = index.len() as u32;
-        let code = *index.entry(key.clone()).or_insert_with(|| {
-            labels.push(key);
-            next
-        });
-        cell.push(code);
+    for (k, &c) in cell.iter().enumerate() {
+        let slot = &mut labels[c as usize];
+        if slot.is_empty() && !cols.is_empty() {
+            *slot = cols.iter().map(|col| col.label(k)).collect();
+        }
     }
     Ok((cell, labels))
 }
