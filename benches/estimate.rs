@@ -13,7 +13,7 @@
 //!    agree; the SE ratio is printed).
 //!
 //! Timings exclude reading the CSV in both languages (printed separately). Rust figures are
-//! the median of three runs; R runs once.
+//! the median of three runs; R runs once. `CHAINSURVEY_BENCH_SKIP_R=1` skips R.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -82,7 +82,11 @@ fn main() {
         "\nRust: CSV read {read_seconds:.3} s ({} rows)",
         table.rows()
     );
-    let r = run_r(&csv_path, &margins_path, &dir);
+    let r = if std::env::var_os("CHAINSURVEY_BENCH_SKIP_R").is_some() {
+        None
+    } else {
+        run_r(&csv_path, &margins_path, &dir)
+    };
     println!(
         "\n{:<14} {:>10} {:>10} {:>9}  agreement with R (max relative difference)",
         "operation", "Rust s", "R s", "R/Rust"

@@ -329,35 +329,57 @@ fn domains_of(table: &Table, by: &[String], base: &Domain) -> Result<Vec<(String
             Column::Factor { codes, .. } => f64::from(codes[k]),
         }
     };
-    // Domain code per row from the cell codes (labels are formatted once per domain).
-    let mut keys: Vec<(Vec<f64>, String)> = Vec::new();
-    let mut domain_of_row: Vec<Option<usize>> = vec![None; table.rows()];
-    let mut index: FastMap<Vec<u64>, usize> = FastMap::default();
-    let mut cell: Vec<u64> = Vec::with_capacity(columns.len());
-    for k in 0..table.rows() {
-        if !base.mask()[k] || columns.iter().any(|c| c.is_missing(k)) {
-            continue;
-        }
-        cell.clear();
-        cell.extend(columns.iter().map(|c| match c {
-            Column::Numeric(v) => v[k].to_bits(),
-            Column::Factor { codes, .. } => u64::from(codes[k]),
-        }));
-        let d = match index.get(&cell) {
-            Some(&d) => d,
-            None => {
-                let label = by
+    // Domain code per row: each by-column as dense codes (u32::MAX when missing), crossed
+    // pairwise; labels are formatted once per domain.
+    let rows = table.rows();
+    let mut joint: Vec<u32> = vec![0; rows];
+    let mut missing = vec![false; rows];
+    for column in &columns {
+        let codes: Vec<u32> = match column {
+            Column::Factor { codes, .. } => codes.clone(),
+            Column::Numeric(values) => {
+                let mut index: FastMap<u64, u32> = FastMap::default();
+                values
                     .iter()
-                    .zip(&columns)
-                    .map(|(name, c)| format!("{name}={}", c.label(k)))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                keys.push((columns.iter().map(|c| sort_key(c, k)).collect(), label));
-                index.insert(cell.clone(), keys.len() - 1);
-                keys.len() - 1
+                    .map(|v| {
+                        if v.is_nan() {
+                            Column::MISSING
+                        } else {
+                            let next = index.len() as u32;
+                            *index
+                                .entry(if *v == 0.0 { 0 } else { v.to_bits() })
+                                .or_insert(next)
+                        }
+                    })
+                    .collect()
             }
         };
-        domain_of_row[k] = Some(d);
+        for (m, &c) in missing.iter_mut().zip(&codes) {
+            *m |= c == Column::MISSING;
+        }
+        joint = crate::estimate::design::interact(&joint, &codes);
+    }
+    let n_joint = joint.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut domain_of_joint: Vec<usize> = vec![usize::MAX; n_joint];
+    let mut keys: Vec<(Vec<f64>, String)> = Vec::new();
+    let mut domain_of_row: Vec<u32> = vec![u32::MAX; rows];
+    for &k in base.rows() {
+        let k = k as usize;
+        if missing[k] {
+            continue;
+        }
+        let slot = &mut domain_of_joint[joint[k] as usize];
+        if *slot == usize::MAX {
+            let label = by
+                .iter()
+                .zip(&columns)
+                .map(|(name, c)| format!("{name}={}", c.label(k)))
+                .collect::<Vec<_>>()
+                .join(",");
+            keys.push((columns.iter().map(|c| sort_key(c, k)).collect(), label));
+            *slot = keys.len() - 1;
+        }
+        domain_of_row[k] = *slot as u32;
     }
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|&a, &b| {
@@ -372,7 +394,7 @@ fn domains_of(table: &Table, by: &[String], base: &Domain) -> Result<Vec<(String
     Ok(order
         .into_iter()
         .map(|d| {
-            let mask = domain_of_row.iter().map(|&x| x == Some(d)).collect();
+            let mask = domain_of_row.iter().map(|&x| x == d as u32).collect();
             (keys[d].1.clone(), Domain::from_mask(mask))
         })
         .collect())

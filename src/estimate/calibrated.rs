@@ -22,6 +22,7 @@ use nalgebra::DMatrix;
 
 use crate::estimate::Error;
 use crate::estimate::compensated::Sum;
+use crate::estimate::design::{interact, key_codes};
 use crate::estimate::spec::CalibrationSpec;
 use crate::estimate::table::{Column, Table, format_number};
 use crate::weighting::calibration::{self, AuxMatrix, CalibrationConfig, Distance, Margin};
@@ -50,8 +51,13 @@ enum Kind {
         cells: usize,
     },
     /// Cell codes and cell sizes (row counts) of each margin.
+    /// Raking margins summarised by joint cell (the crossing of all margins): the joint cell
+    /// of each row, its row count, and its cell in each margin (with the margin's cell count).
     Raking {
-        margins: Vec<(Vec<u32>, Vec<f64>)>,
+        joint: Vec<u32>,
+        joint_rows: Vec<f64>,
+        margin_cell: Vec<Vec<u32>>,
+        margin_cells: Vec<usize>,
     },
 }
 
@@ -110,32 +116,41 @@ impl CalibrationStep {
                     x[k] -= d[k] * g[k] * num[c].value() / den[c].value();
                 }
             }
-            Kind::Raking { margins } => {
-                // Ten sweeps of x ← x − w·mean_c(x/w) over the margins (R's svyrecvar for
-                // raked designs). The pass that updates margin m also sums x/w for the next
-                // margin, so a sweep costs one pass per margin.
+            Kind::Raking {
+                joint,
+                joint_rows,
+                margin_cell,
+                margin_cells,
+            } => {
+                // R's svyrecvar for raked designs: ten sweeps of x ← x − w·mean_c(x/w) over the
+                // margins, with unweighted means over the rows of margin cell c. With u = x/w
+                // this is alternating centring of u; every row of a joint cell receives the
+                // same correction A_j, so the sweeps run on joint-cell totals.
                 let w: Vec<f64> = self.final_weights();
-                let sums_of = |x: &[f64], cell: &[u32], cells: usize| {
-                    let mut sums = vec![Sum::default(); cells];
-                    for k in 0..x.len() {
-                        sums[cell[k] as usize].add(x[k] / w[k]);
-                    }
-                    sums
-                };
-                let mut sums = sums_of(x, &margins[0].0, margins[0].1.len());
+                let cells = joint_rows.len();
+                let mut total = vec![Sum::default(); cells];
+                for k in 0..x.len() {
+                    total[joint[k] as usize].add(x[k] / w[k]);
+                }
+                let total: Vec<f64> = total.iter().map(Sum::value).collect();
+                let mut correction = vec![0.0; cells];
                 for _ in 0..10 {
-                    for m in 0..margins.len() {
-                        let (cell, count) = &margins[m];
-                        let mean: Vec<f64> =
-                            sums.iter().zip(count).map(|(s, n)| s.value() / n).collect();
-                        let (next_cell, next_count) = &margins[(m + 1) % margins.len()];
-                        let mut next = vec![Sum::default(); next_count.len()];
-                        for k in 0..x.len() {
-                            x[k] -= w[k] * mean[cell[k] as usize];
-                            next[next_cell[k] as usize].add(x[k] / w[k]);
+                    for (cell_of, &n_cells) in margin_cell.iter().zip(margin_cells) {
+                        let mut num = vec![Sum::default(); n_cells];
+                        let mut den = vec![0.0; n_cells];
+                        for j in 0..cells {
+                            let c = cell_of[j] as usize;
+                            num[c].add(total[j] - joint_rows[j] * correction[j]);
+                            den[c] += joint_rows[j];
                         }
-                        sums = next;
+                        for j in 0..cells {
+                            let c = cell_of[j] as usize;
+                            correction[j] += num[c].value() / den[c];
+                        }
                     }
+                }
+                for k in 0..x.len() {
+                    x[k] -= w[k] * correction[joint[k] as usize];
                 }
             }
         }
@@ -206,18 +221,12 @@ pub fn build(
                 base_weights: base_weights.to_vec(),
                 g: cal.g,
                 iterations: cal.iterations,
-                kind: Kind::Raking {
-                    margins: cells
+                kind: raking_kind(
+                    &cells
                         .into_iter()
-                        .map(|(_, cell, cells)| {
-                            let mut count = vec![0.0; cells];
-                            for &c in &cell {
-                                count[c as usize] += 1.0;
-                            }
-                            (cell, count)
-                        })
-                        .collect(),
-                },
+                        .map(|(_, c, n)| (c, n))
+                        .collect::<Vec<_>>(),
+                ),
             })
         }
         CalibrationSpec::Calibrate {
@@ -316,6 +325,31 @@ pub fn build(
     }
 }
 
+/// Joint cells of the raking margins (each margin: cell code per row and number of cells).
+fn raking_kind(margins: &[(Vec<u32>, usize)]) -> Kind {
+    let rows = margins.first().map_or(0, |m| m.0.len());
+    let mut joint: Vec<u32> = vec![0; rows];
+    for (cell, _) in margins {
+        joint = interact(&joint, cell);
+    }
+    let cells = joint.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut joint_rows = vec![0.0; cells];
+    let mut margin_cell = vec![vec![0u32; cells]; margins.len()];
+    for k in 0..rows {
+        let j = joint[k] as usize;
+        joint_rows[j] += 1.0;
+        for (m, (cell, _)) in margins.iter().enumerate() {
+            margin_cell[m][j] = cell[k];
+        }
+    }
+    Kind::Raking {
+        joint,
+        joint_rows,
+        margin_cell,
+        margin_cells: margins.iter().map(|m| m.1).collect(),
+    }
+}
+
 /// R's `model.matrix(~ terms)`: an intercept, numeric columns as they are, factor columns as
 /// treatment dummies of every level but the first. Returns the row-major matrix and names.
 pub fn model_matrix(table: &Table, terms: &[String]) -> Result<(Vec<f64>, Vec<String>), Error> {
@@ -369,34 +403,22 @@ pub fn model_matrix(table: &Table, terms: &[String]) -> Result<(Vec<f64>, Vec<St
 
 /// Cell code of every row for the combination of `columns`, and each cell's labels.
 fn cells_of(table: &Table, columns: &[String]) -> Result<(Vec<u32>, Vec<Vec<String>>), Error> {
+    // Codes per column, crossed; labels are formatted once per cell, not per row.
+    let mut cell: Vec<u32> = vec![0; table.rows()];
+    for name in columns {
+        cell = interact(&cell, &key_codes(table, name)?);
+    }
+    let cells = cell.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut labels: Vec<Vec<String>> = vec![Vec::new(); cells];
     let cols: Vec<&Column> = columns
         .iter()
         .map(|c| table.column(c))
         .collect::<Result<_, _>>()?;
-    let mut index: HashMap<Vec<String>, u32> = HashMap::new();
-    let mut labels = Vec::new();
-    let mut cell = Vec::with_capacity(table.rows());
-    for k in 0..table.rows() {
-        let key: Vec<String> = cols
-            .iter()
-            .zip(columns)
-            .map(|(c, name)| {
-                if c.is_missing(k) {
-                    Err(Error::MissingDesignValue {
-                        column: name.clone(),
-                        row: k + 1,
-                    })
-                } else {
-                    Ok(c.label(k))
-                }
-            })
-            .collect::<Result<_, _>>()?;
-        let next = index.len() as u32;
-        let code = *index.entry(key.clone()).or_insert_with(|| {
-            labels.push(key);
-            next
-        });
-        cell.push(code);
+    for (k, &c) in cell.iter().enumerate() {
+        let slot = &mut labels[c as usize];
+        if slot.is_empty() && !cols.is_empty() {
+            *slot = cols.iter().map(|col| col.label(k)).collect();
+        }
     }
     Ok((cell, labels))
 }

@@ -107,11 +107,19 @@ impl Design {
         }
         if let (Some(strata), false) = (&spec.strata, spec.nest) {
             // R check.strata: a first-stage cluster may not appear in two strata.
-            let mut stratum_of: FastMap<u32, u32> = FastMap::default();
+            // Cluster keys are dense codes, so a vector indexes them.
+            let size = cluster_keys[0]
+                .iter()
+                .copied()
+                .max()
+                .map_or(0, |m| m as usize + 1);
+            let mut stratum_of: Vec<u32> = vec![u32::MAX; size];
             for k in 0..rows {
-                let h = *stratum_of
-                    .entry(cluster_keys[0][k])
-                    .or_insert(strata_key[k]);
+                let slot = &mut stratum_of[cluster_keys[0][k] as usize];
+                if *slot == u32::MAX {
+                    *slot = strata_key[k];
+                }
+                let h = *slot;
                 if h != strata_key[k] {
                     return Err(Error::NotNested {
                         ids: spec.ids.first().cloned().unwrap_or_default(),

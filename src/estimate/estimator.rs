@@ -141,6 +141,15 @@ pub fn total(design: &Design, y: &[f64], domain: &Domain, deff: bool) -> Result<
 
 /// `Σ_D w y / Σ_D w`.
 pub fn mean(design: &Design, y: &[f64], domain: &Domain, deff: bool) -> Result<Estimate, Error> {
+    if design.replicates.is_none() && design.calibration.is_none() {
+        let w = design.weights();
+        let mut e = ratio_by_cluster_totals(design, domain, |k| w[k] * y[k], |k| w[k])?;
+        if deff {
+            let (n, big_n, s2) = srs_parts(w, |k| y[k], domain.rows());
+            e.deff = Some(e.variance / (s2 * (big_n - n) / (big_n * n)));
+        }
+        return Ok(e);
+    }
     let w = design.weights();
     let rows = domain.rows();
     let mut sw = Sum::default();
@@ -180,6 +189,65 @@ pub fn mean(design: &Design, y: &[f64], domain: &Domain, deff: bool) -> Result<E
     })
 }
 
+/// `Σ a / Σ b` with its Taylor variance from cluster totals, in one pass over the domain rows
+/// per stage: the cluster total of the linearized variable is `(A_c − θ B_c) / B` (no
+/// calibration, no replicates). The degrees of freedom come from the same pass.
+fn ratio_by_cluster_totals(
+    design: &Design,
+    domain: &Domain,
+    a: impl Fn(usize) -> f64,
+    b: impl Fn(usize) -> f64,
+) -> Result<Estimate, Error> {
+    let w = design.weights();
+    let sums = taylor::stage_sums(design, domain.rows(), |_, k| a(k), |_, k| b(k));
+    let mut na = Sum::default();
+    let mut nb = Sum::default();
+    for (x, y) in sums.a[0].iter().zip(&sums.b[0]) {
+        na.add(x.value());
+        nb.add(y.value());
+    }
+    let (numerator, denominator) = (na.value(), nb.value());
+    let estimate = numerator / denominator;
+    let z: Vec<Vec<f64>> = sums
+        .a
+        .iter()
+        .zip(&sums.b)
+        .map(|(sa, sb)| {
+            sa.iter()
+                .zip(sb)
+                .map(|(x, y)| (x.value() - estimate * y.value()) / denominator)
+                .collect()
+        })
+        .collect();
+    let variance = taylor::variance_of_cluster_totals(design, &sums.present, &z)?;
+    // R's degf: PSUs minus strata among rows with non-zero weight.
+    let df = if domain.rows().iter().all(|&k| w[k as usize] != 0.0) {
+        let stage = &design.stages[0];
+        let mut strata_seen = vec![false; stage.clusters_of_stratum.len()];
+        let (mut psus, mut strata) = (0usize, 0usize);
+        for (c, &p) in sums.present[0].iter().enumerate() {
+            if p {
+                psus += 1;
+                let h = stage.stratum_of_cluster[c] as usize;
+                if !strata_seen[h] {
+                    strata_seen[h] = true;
+                    strata += 1;
+                }
+            }
+        }
+        psus as f64 - strata as f64
+    } else {
+        design.degrees_of_freedom_of(domain)
+    };
+    Ok(Estimate {
+        estimate,
+        variance,
+        deff: None,
+        n: domain.count(),
+        df,
+    })
+}
+
 /// `Σ_D w y / Σ_D w z`.
 pub fn ratio(
     design: &Design,
@@ -188,6 +256,17 @@ pub fn ratio(
     domain: &Domain,
     deff: bool,
 ) -> Result<Estimate, Error> {
+    if design.replicates.is_none() && design.calibration.is_none() {
+        let w = design.weights();
+        let mut e = ratio_by_cluster_totals(design, domain, |k| w[k] * y[k], |k| w[k] * z[k])?;
+        if deff {
+            let denominator = weighted_sum(w, z, domain.rows());
+            let r = e.estimate;
+            let (n, big_n, s2) = srs_parts(w, |k| (y[k] - r * z[k]) / denominator, domain.rows());
+            e.deff = Some(e.variance / (s2 * big_n * big_n * (big_n - n) / (big_n * n)));
+        }
+        return Ok(e);
+    }
     let w = design.weights();
     let rows = domain.rows();
     let numerator = weighted_sum(w, y, rows);

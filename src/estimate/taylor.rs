@@ -43,11 +43,68 @@ pub fn variance(design: &Design, x: &[f64], present: &[bool]) -> Result<f64, Err
 /// Linearization variance of `Σ x` where `x[i]` belongs to data row `rows[i]`; the rows listed
 /// are the (sub)design. Cost: O(rows + clusters) per stage.
 pub fn variance_rows(design: &Design, rows: &[u32], x: &[f64]) -> Result<f64, Error> {
+    let sums = stage_sums(design, rows, |i, _| x[i], |_, _| 0.0);
+    let z: Vec<Vec<f64>> = sums
+        .a
+        .iter()
+        .map(|s| s.iter().map(Sum::value).collect())
+        .collect();
+    variance_of_cluster_totals(design, &sums.present, &z)
+}
+
+/// Per stage and cluster: totals of two row quantities `a(i, k)` and `b(i, k)` (`i` the
+/// position in `rows`, `k` the data row), cluster presence, and whether a first-stage cluster
+/// has a row with non-zero weight (for the degrees of freedom). One pass over the rows per
+/// stage: estimators whose linearized variable is `a − θ b` combine the totals afterwards.
+pub(crate) struct StageSums {
+    pub a: Vec<Vec<Sum>>,
+    pub b: Vec<Vec<Sum>>,
+    pub present: Vec<Vec<bool>>,
+}
+
+pub(crate) fn stage_sums(
+    design: &Design,
+    rows: &[u32],
+    a: impl Fn(usize, usize) -> f64,
+    b: impl Fn(usize, usize) -> f64,
+) -> StageSums {
     let n_stages = if design.multistage {
         design.stages.len()
     } else {
         1
     };
+    let mut out = StageSums {
+        a: Vec::new(),
+        b: Vec::new(),
+        present: Vec::new(),
+    };
+    for stage in &design.stages[..n_stages] {
+        let n_clusters = stage.stratum_of_cluster.len();
+        let mut sa = vec![Sum::default(); n_clusters];
+        let mut sb = vec![Sum::default(); n_clusters];
+        let mut present = vec![false; n_clusters];
+        for (i, &k) in rows.iter().enumerate() {
+            let k = k as usize;
+            let c = stage.cluster[k] as usize;
+            sa[c].add(a(i, k));
+            sb[c].add(b(i, k));
+            present[c] = true;
+        }
+        out.a.push(sa);
+        out.b.push(sb);
+        out.present.push(present);
+    }
+    out
+}
+
+/// The multistage variance from cluster totals `z[stage][cluster]` of the linearized variable
+/// and the clusters present in the (sub)design.
+pub(crate) fn variance_of_cluster_totals(
+    design: &Design,
+    present: &[Vec<bool>],
+    z: &[Vec<f64>],
+) -> Result<f64, Error> {
+    let n_stages = z.len();
     // Multiplier of each cluster of the previous stage (1 at the top).
     let mut parent_factor: Vec<f64> = vec![1.0];
     let mut total = 0.0;
@@ -55,14 +112,8 @@ pub fn variance_rows(design: &Design, rows: &[u32], x: &[f64]) -> Result<f64, Er
         let stage = &design.stages[s];
         let n_clusters = stage.stratum_of_cluster.len();
         let n_strata = stage.clusters_of_stratum.len();
-        let mut sums = vec![Sum::default(); n_clusters];
-        let mut cluster_present = vec![false; n_clusters];
-        for (&k, &v) in rows.iter().zip(x) {
-            let c = stage.cluster[k as usize] as usize;
-            sums[c].add(v);
-            cluster_present[c] = true;
-        }
-        let z: Vec<f64> = sums.iter().map(Sum::value).collect();
+        let cluster_present = &present[s];
+        let z = &z[s];
 
         // Per parent cluster: Σ of non-NA stratum variances, strata present, strata not NA.
         let n_parents = parent_factor.len();
@@ -85,7 +136,7 @@ pub fn variance_rows(design: &Design, rows: &[u32], x: &[f64]) -> Result<f64, Er
                 stage.popsize.as_ref().map(|p| p[h]),
                 clusters,
                 n_subset,
-                &z,
+                z,
             ) {
                 StratumVariance::Value(v) => {
                     parent_sum[parent] += v;

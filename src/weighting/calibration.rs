@@ -401,6 +401,70 @@ pub fn rake_ipf(
         )?;
         cell_ratios(m, &sums, margin.totals)?;
     }
+    // Every row of one joint cell (the crossing of all margins) gets the same factor, so IPF
+    // runs on the joint-cell totals when there are not too many possible cells: two passes
+    // over the rows instead of one per margin and cycle.
+    let n = design_weights.len();
+    let joint_size = margins
+        .iter()
+        .try_fold(1usize, |acc, m| acc.checked_mul(m.totals.len().max(1)));
+    if let Some(size) = joint_size
+        && margins.len() > 1
+        && size <= 4 * n + 1024
+    {
+        let mut joint = vec![0usize; n];
+        let mut stride = 1usize;
+        for margin in margins {
+            for (j, &c) in joint.iter_mut().zip(margin.category) {
+                *j += c * stride;
+            }
+            stride *= margin.totals.len().max(1);
+        }
+        // Occupied joint cells, their design-weight totals and their category per margin.
+        let mut slot = vec![usize::MAX; size];
+        let mut cell_weight: Vec<f64> = Vec::new();
+        let mut cell_comp: Vec<f64> = Vec::new();
+        let mut first_row: Vec<usize> = Vec::new();
+        for (k, &j) in joint.iter().enumerate() {
+            if slot[j] == usize::MAX {
+                slot[j] = cell_weight.len();
+                cell_weight.push(0.0);
+                cell_comp.push(0.0);
+                first_row.push(k);
+            }
+            let s = slot[j];
+            neumaier_add(&mut cell_weight[s], &mut cell_comp[s], design_weights[k]);
+        }
+        let cell_weight: Vec<f64> = cell_weight
+            .iter()
+            .zip(&cell_comp)
+            .map(|(s, c)| s + c)
+            .collect();
+        let categories: Vec<Vec<usize>> = margins
+            .iter()
+            .map(|m| first_row.iter().map(|&k| m.category[k]).collect())
+            .collect();
+        let aggregated: Vec<Margin<'_>> = margins
+            .iter()
+            .zip(&categories)
+            .map(|(m, category)| Margin {
+                category,
+                totals: m.totals,
+            })
+            .collect();
+        let cal = rake_rows(&cell_weight, &aggregated, config)?;
+        let g = joint.iter().map(|&j| cal.g[slot[j]]).collect();
+        return Ok(Calibrated { g, ..cal });
+    }
+    rake_rows(design_weights, margins, config)
+}
+
+/// IPF over the rows given (rows may be joint cells with their weight totals).
+fn rake_rows(
+    design_weights: &[f64],
+    margins: &[Margin<'_>],
+    config: &CalibrationConfig,
+) -> Result<Calibrated, Error> {
     let n = design_weights.len();
     let mut g = vec![1.0; n];
     if margins.is_empty() {
