@@ -14,6 +14,7 @@ use crate::estimate::indicators::forced_labour::{
 };
 use crate::estimate::indicators::legal::{LegalParameters, Region};
 use crate::estimate::indicators::record::{Records, Value};
+use crate::questionnaire::dwscs::EARNINGS_COMPONENTS;
 
 /// Survey-level settings the derivations need.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,15 +132,10 @@ pub fn derive(
     let col_status_in_employment = records.schema.get("status_in_employment");
     let col_unit_type = records.schema.get("unit_type");
     let col_usual_hours = records.schema.get("usual_hours");
-    let col_components: Vec<Option<usize>> = [
-        "earn_basic",
-        "earn_overtime",
-        "earn_allowances",
-        "earn_bonus",
-    ]
-    .iter()
-    .map(|c| records.schema.get(c))
-    .collect();
+    let col_components: Vec<Option<usize>> = EARNINGS_COMPONENTS
+        .iter()
+        .map(|c| records.schema.get(c))
+        .collect();
     let col_involuntariness: Vec<Option<usize>> = INVOLUNTARINESS_ITEMS
         .iter()
         .map(|c| records.schema.get(c))

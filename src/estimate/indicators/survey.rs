@@ -10,6 +10,7 @@ use crate::estimate::indicators::date::CivilDate;
 use crate::estimate::indicators::derived::DerivationSettings;
 use crate::estimate::indicators::error::Error;
 use crate::estimate::indicators::record::{Records, Schema, Value};
+use crate::questionnaire::dwscs;
 
 /// The parsed `survey.json`.
 #[derive(Clone, Debug)]
@@ -116,63 +117,9 @@ pub fn read_records(bytes: &[u8], file: &str) -> Result<Records, Error> {
 }
 
 /// The worker variables of VARIABLES.md and the unit columns merged onto worker rows that
-/// the shipped catalog and the derivations read.
-pub const KNOWN_COLUMNS: &[&str] = &[
-    "consent",
-    "age",
-    "birth_year",
-    "sex",
-    "migrant",
-    "ethnicity",
-    "education",
-    "status_in_employment",
-    "occupation",
-    "tenure_months",
-    "agency_hired",
-    "contract_type",
-    "contract_copy",
-    "usual_hours",
-    "actual_hours_7d",
-    "other_job_hours",
-    "overtime_hours_month",
-    "night_work",
-    "can_refuse_ot",
-    "pay_form",
-    "earn_basic",
-    "earn_overtime",
-    "earn_allowances",
-    "earn_bonus",
-    "paid_on_time",
-    "si_paid",
-    "hi_paid",
-    "ui_paid",
-    "paid_annual_leave",
-    "paid_sick_leave",
-    "injury_12m",
-    "injury_days_lost",
-    "ppe_provided",
-    "union_member",
-    "cba_covered",
-    "fl_deceived",
-    "fl_forced_ot",
-    "fl_other_employer",
-    "fl_live_premises",
-    "fl_wages_withheld",
-    "fl_id_retained",
-    "fl_debt",
-    "fl_threats",
-    "fl_restricted_movement",
-    "fl_penalty_leaving",
-    "fl_cannot_leave",
-    "hazardous_work",
-    "tier",
-    "ownership",
-    "unit_type",
-    "registered",
-    "mw_region",
-    "cba_in_force",
-    "ot_regime_300h",
-];
+/// the shipped catalog and the derivations read (the contract's one home is
+/// [`crate::questionnaire::dwscs`]).
+pub const KNOWN_COLUMNS: &[&str] = &dwscs::WORKER_ROW_COLUMNS;
 
 /// Adds every known column absent from the data as an all-missing column, so indicators
 /// whose inputs were not collected come out empty instead of failing; returns the names
