@@ -29,7 +29,7 @@ const WORKER_COLUMNS: &[&str] = &chainsurvey::questionnaire::dwscs::WORKER_ROW_C
 fn records(rows: &[Vec<(&str, &str)>]) -> Records {
     let names: Vec<String> = WORKER_COLUMNS.iter().map(|s| s.to_string()).collect();
     let schema = Schema::new(&names);
-    let rows = rows
+    let rows: Vec<Vec<Value>> = rows
         .iter()
         .map(|cells| {
             let mut row = vec![Value::Missing; schema.len()];
@@ -42,7 +42,7 @@ fn records(rows: &[Vec<(&str, &str)>]) -> Records {
             row
         })
         .collect();
-    Records { schema, rows }
+    Records::from_rows(schema, &rows).expect("rows fit the schema")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -470,10 +470,10 @@ fn expressions_compile_and_errors_name_the_column() {
         "t",
     )
     .expect("compiles");
-    let row = &recs.rows[1];
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &ok,
-        row,
+        &recs,
+        1,
         &[]
     ));
     match compile(
@@ -521,13 +521,15 @@ fn expressions_compile_and_errors_name_the_column() {
     .expect("compiles");
     assert!(!chainsurvey::estimate::indicators::expr::holds(
         &missing,
-        row,
+        &recs,
+        1,
         &[]
     ));
     let empty = compile("${ppe_provided} = ''", &recs.schema, &[], "t").expect("compiles");
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &empty,
-        row,
+        &recs,
+        1,
         &[]
     ));
     let div = compile(
@@ -539,7 +541,8 @@ fn expressions_compile_and_errors_name_the_column() {
     .expect("compiles");
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &div,
-        row,
+        &recs,
+        1,
         &[]
     ));
 }
@@ -849,12 +852,14 @@ fn cells_keep_code_labels_and_compare_as_numbers() {
         compile("${age} > 35.0 and ${mw_region} = 2", &recs.schema, &[], "t").expect("compiles");
     assert!(!chainsurvey::estimate::indicators::expr::holds(
         &expr,
-        &recs.rows[0],
+        &recs,
+        0,
         &[]
     ));
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &expr,
-        &recs.rows[1],
+        &recs,
+        1,
         &[]
     ));
 }

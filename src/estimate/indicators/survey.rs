@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::estimate::indicators::date::CivilDate;
 use crate::estimate::indicators::derived::DerivationSettings;
 use crate::estimate::indicators::error::Error;
-use crate::estimate::indicators::record::{Records, Schema, Value};
+use crate::estimate::indicators::record::{Column, Records, Schema};
 use crate::questionnaire::dwscs;
 
 /// The parsed `survey.json`.
@@ -89,7 +89,7 @@ impl SurveyConfig {
     }
 }
 
-/// Reads a worker CSV into records (every cell through [`Value::from_cell`]). Errors name
+/// Reads a worker CSV into records (every cell as [`crate::estimate::indicators::record::Value::from_cell`] reads it). Errors name
 /// the file and line.
 pub fn read_records(bytes: &[u8], file: &str) -> Result<Records, Error> {
     let mut reader = csv::ReaderBuilder::new()
@@ -108,12 +108,21 @@ pub fn read_records(bytes: &[u8], file: &str) -> Result<Records, Error> {
             "{file}: a column name appears twice in the header"
         )));
     }
-    let mut rows = Vec::new();
-    for (idx, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::Record(format!("{file}: line {}: {e}", idx + 2)))?;
-        rows.push(record.iter().map(Value::from_cell).collect());
+    let mut columns: Vec<Column> = (0..schema.len()).map(|_| Column::default()).collect();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(Error::Record(format!("{file}: line {line}: {e}"))),
+        }
+        for (column, cell) in columns.iter_mut().zip(record.iter()) {
+            column.push_cell(cell);
+        }
     }
-    Ok(Records { schema, rows })
+    Records::from_columns(schema, columns)
 }
 
 /// The worker variables of VARIABLES.md and the unit columns merged onto worker rows that
@@ -131,7 +140,7 @@ pub fn add_missing_known_columns(records: &mut Records) -> Vec<String> {
         .map(|c| c.to_string())
         .collect();
     for name in &missing {
-        records.set_column(name, vec![Value::Missing; records.len()]);
+        records.put_column(name, Column::missing(records.len()));
     }
     missing
 }
