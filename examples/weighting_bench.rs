@@ -162,7 +162,8 @@ fn main() {
         rows.push(row);
         weights.push(10.0 + 90.0 * uniform(&mut rng));
     }
-    let mut records = Records { schema, rows };
+    let mut records = Records::from_rows(schema, &rows).expect("rows fit the schema");
+    drop(rows);
     let legal = LegalParameters::vietnam().expect("legal");
     let settings = DerivationSettings {
         reference_date: CivilDate::new(2025, 6, 30).expect("date"),
@@ -193,9 +194,11 @@ fn main() {
     let mut direct_value = 0.0;
     for _ in 0..10 {
         let (mut num, mut den) = (0.0, 0.0);
-        for (row, w) in records.rows.iter().zip(&weights) {
-            if let Some(h) = row[c_hours].as_number() {
-                let total = h + row[c_other].as_number().unwrap_or(0.0);
+        let hours = records.column(c_hours).expect("usual_hours");
+        let other = records.column(c_other).expect("other_job_hours");
+        for (k, w) in weights.iter().enumerate() {
+            if let Some(h) = hours.value(k).as_number() {
+                let total = h + other.value(k).as_number().unwrap_or(0.0);
                 den += w;
                 if total > 48.0 {
                     num += w;

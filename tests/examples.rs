@@ -14,6 +14,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use chainsurvey::questionnaire::dwscs;
 use chainsurvey::questionnaire::expr::Date;
 use chainsurvey::questionnaire::{
     CompiledQuestionnaire, Item, ItemKind, QuestionType, Questionnaire, Severity, ValidationReport,
@@ -323,36 +324,11 @@ fn assert_items(questionnaire: &Questionnaire, names: &[&str], ty: Option<Questi
 #[test]
 fn worker_variables_follow_the_shared_contract() {
     let q = load("worker.json");
-    let yes_no = [
-        "consent",
-        "migrant",
-        "agency_hired",
-        "contract_copy",
-        "night_work",
-        "can_refuse_ot",
-        "paid_on_time",
-        "si_paid",
-        "hi_paid",
-        "ui_paid",
-        "paid_annual_leave",
-        "paid_sick_leave",
-        "injury_12m",
-        "ppe_provided",
-        "union_member",
-        "cba_covered",
-        "fl_deceived",
-        "fl_forced_ot",
-        "fl_other_employer",
-        "fl_live_premises",
-        "fl_wages_withheld",
-        "fl_id_retained",
-        "fl_debt",
-        "fl_threats",
-        "fl_restricted_movement",
-        "fl_penalty_leaving",
-        "fl_cannot_leave",
-        "hazardous_work",
-    ];
+    // Every collected variable of the shared contract is a question of worker.json.
+    for name in dwscs::WORKER_VARIABLES {
+        assert_eq!(find(&q, name).kind, ItemKind::Question, "`{name}` kind");
+    }
+    let yes_no = dwscs::YES_NO_ITEMS;
     assert_items(&q, &yes_no, Some(QuestionType::SelectOne));
     for name in yes_no {
         assert_eq!(
@@ -361,14 +337,7 @@ fn worker_variables_follow_the_shared_contract() {
             "`{name}` codes"
         );
     }
-    for name in [
-        "si_paid",
-        "hi_paid",
-        "ui_paid",
-        "paid_annual_leave",
-        "paid_sick_leave",
-        "cba_covered",
-    ] {
+    for name in dwscs::DONT_KNOW_ALLOWED {
         assert!(
             find(&q, name).allow_dont_know,
             "`{name}` must allow don't know"
@@ -393,7 +362,7 @@ fn worker_variables_follow_the_shared_contract() {
         ],
         Some(QuestionType::Decimal),
     );
-    assert_items(&q, &["earn_total", "hourly_earnings"], None);
+    assert_items(&q, &dwscs::EARNINGS_CALCULATED, None);
     assert_eq!(choice_values(&q, find(&q, "sex")), ["1", "2"]);
     assert_eq!(
         choice_values(&q, find(&q, "status_in_employment")),

@@ -23,67 +23,13 @@ fn vn() -> LegalParameters {
 }
 
 /// Every worker variable of VARIABLES.md plus the unit columns merged onto worker rows.
-const WORKER_COLUMNS: &[&str] = &[
-    "consent",
-    "age",
-    "birth_year",
-    "sex",
-    "migrant",
-    "ethnicity",
-    "education",
-    "status_in_employment",
-    "occupation",
-    "tenure_months",
-    "agency_hired",
-    "contract_type",
-    "contract_copy",
-    "usual_hours",
-    "actual_hours_7d",
-    "other_job_hours",
-    "overtime_hours_month",
-    "night_work",
-    "can_refuse_ot",
-    "pay_form",
-    "earn_basic",
-    "earn_overtime",
-    "earn_allowances",
-    "earn_bonus",
-    "paid_on_time",
-    "si_paid",
-    "hi_paid",
-    "ui_paid",
-    "paid_annual_leave",
-    "paid_sick_leave",
-    "injury_12m",
-    "injury_days_lost",
-    "ppe_provided",
-    "union_member",
-    "cba_covered",
-    "fl_deceived",
-    "fl_forced_ot",
-    "fl_other_employer",
-    "fl_live_premises",
-    "fl_wages_withheld",
-    "fl_id_retained",
-    "fl_debt",
-    "fl_threats",
-    "fl_restricted_movement",
-    "fl_penalty_leaving",
-    "fl_cannot_leave",
-    "hazardous_work",
-    "tier",
-    "ownership",
-    "unit_type",
-    "registered",
-    "mw_region",
-    "cba_in_force",
-];
+const WORKER_COLUMNS: &[&str] = &chainsurvey::questionnaire::dwscs::WORKER_ROW_COLUMNS;
 
 /// Records from rows of (column, cell) pairs; unlisted columns are missing.
 fn records(rows: &[Vec<(&str, &str)>]) -> Records {
     let names: Vec<String> = WORKER_COLUMNS.iter().map(|s| s.to_string()).collect();
     let schema = Schema::new(&names);
-    let rows = rows
+    let rows: Vec<Vec<Value>> = rows
         .iter()
         .map(|cells| {
             let mut row = vec![Value::Missing; schema.len()];
@@ -96,7 +42,7 @@ fn records(rows: &[Vec<(&str, &str)>]) -> Records {
             row
         })
         .collect();
-    Records { schema, rows }
+    Records::from_rows(schema, &rows).expect("rows fit the schema")
 }
 
 // ---------------------------------------------------------------------------------------
@@ -524,10 +470,10 @@ fn expressions_compile_and_errors_name_the_column() {
         "t",
     )
     .expect("compiles");
-    let row = &recs.rows[1];
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &ok,
-        row,
+        &recs,
+        1,
         &[]
     ));
     match compile(
@@ -575,13 +521,15 @@ fn expressions_compile_and_errors_name_the_column() {
     .expect("compiles");
     assert!(!chainsurvey::estimate::indicators::expr::holds(
         &missing,
-        row,
+        &recs,
+        1,
         &[]
     ));
     let empty = compile("${ppe_provided} = ''", &recs.schema, &[], "t").expect("compiles");
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &empty,
-        row,
+        &recs,
+        1,
         &[]
     ));
     let div = compile(
@@ -593,7 +541,8 @@ fn expressions_compile_and_errors_name_the_column() {
     .expect("compiles");
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &div,
-        row,
+        &recs,
+        1,
         &[]
     ));
 }
@@ -903,12 +852,14 @@ fn cells_keep_code_labels_and_compare_as_numbers() {
         compile("${age} > 35.0 and ${mw_region} = 2", &recs.schema, &[], "t").expect("compiles");
     assert!(!chainsurvey::estimate::indicators::expr::holds(
         &expr,
-        &recs.rows[0],
+        &recs,
+        0,
         &[]
     ));
     assert!(chainsurvey::estimate::indicators::expr::holds(
         &expr,
-        &recs.rows[1],
+        &recs,
+        1,
         &[]
     ));
 }

@@ -31,6 +31,7 @@
 //! What this module deliberately does not do: store versions, decide who may publish, or
 //! render forms for enumerators. Those belong to `store`, `server` and the web client.
 
+pub mod dwscs;
 pub mod expr;
 
 mod analysis;

@@ -10,31 +10,9 @@ use crate::sampling::error::SamplingError;
 use crate::sampling::srswor::srswor;
 use crate::sampling::uniform::{derive_seed, rng_from_seed};
 
-/// Worker sex, as in the worker questionnaire (`"1"` male, `"2"` female).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Sex {
-    Male,
-    Female,
-}
-
-impl Sex {
-    /// The questionnaire code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Sex::Male => "1",
-            Sex::Female => "2",
-        }
-    }
-
-    /// Parses `1`/`2`/`male`/`female`/`M`/`F`.
-    pub fn parse(text: &str) -> Option<Sex> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "1" | "m" | "male" => Some(Sex::Male),
-            "2" | "f" | "female" => Some(Sex::Female),
-            _ => None,
-        }
-    }
-}
+/// Worker sex, as in the worker questionnaire (`"1"` male, `"2"` female): the shared
+/// contract's type.
+pub use crate::questionnaire::dwscs::Sex;
 
 /// One worker of a unit's roster.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,28 +15,8 @@ use super::config::{WorkerParams, WorkforceClass};
 use super::draw::{Stream, mix};
 use super::population::{FirmEffects, Population, TAG_WORKERS};
 
-/// Sex (`sex`: "1" male, "2" female).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Sex {
-    Male,
-    Female,
-}
-
-impl Sex {
-    pub fn code(self) -> &'static str {
-        match self {
-            Sex::Male => "1",
-            Sex::Female => "2",
-        }
-    }
-    /// Label used in truth tables.
-    pub fn label(self) -> &'static str {
-        match self {
-            Sex::Male => "male",
-            Sex::Female => "female",
-        }
-    }
-}
+/// Sex (`sex`: "1" male, "2" female): the shared contract's type.
+pub use crate::questionnaire::dwscs::Sex;
 
 /// A yes/no answer that allows "don't know".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@ use super::population::Population;
 use super::truth::PopulationTruth;
 use super::workers::{YesNoDk, workers_of};
 use crate::frame::{write_links_csv, write_units_csv};
+use crate::questionnaire::dwscs;
 
 fn create(path: &Path) -> Result<BufWriter<File>, Error> {
     File::create(path)
@@ -111,56 +112,26 @@ pub fn write_calibration_csv(checks: &[Check], path: &Path) -> Result<(), Error>
 }
 
 /// Column names of the workers file: `unit_id`, `worker` (index within the unit), then the
-/// `VARIABLES.md` names.
-pub const WORKER_COLUMNS: [&str; 47] = [
-    "unit_id",
-    "worker",
-    "sex",
-    "age",
-    "birth_year",
-    "migrant",
-    "status_in_employment",
-    "tenure_months",
-    "agency_hired",
-    "contract_type",
-    "contract_copy",
-    "usual_hours",
-    "actual_hours_7d",
-    "other_job_hours",
-    "overtime_hours_month",
-    "night_work",
-    "can_refuse_ot",
-    "pay_form",
-    "earn_basic",
-    "earn_overtime",
-    "earn_allowances",
-    "earn_bonus",
-    "earn_total",
-    "hourly_earnings",
-    "paid_on_time",
-    "si_paid",
-    "hi_paid",
-    "ui_paid",
-    "paid_annual_leave",
-    "paid_sick_leave",
-    "injury_12m",
-    "injury_days_lost",
-    "ppe_provided",
-    "union_member",
-    "cba_covered",
-    "fl_deceived",
-    "fl_forced_ot",
-    "fl_other_employer",
-    "fl_live_premises",
-    "fl_wages_withheld",
-    "fl_id_retained",
-    "fl_debt",
-    "fl_threats",
-    "fl_restricted_movement",
-    "fl_penalty_leaving",
-    "fl_cannot_leave",
-    "hazardous_work",
-];
+/// `VARIABLES.md` names (from [`crate::questionnaire::dwscs`]; no consent, ethnicity,
+/// education or occupation, which the population does not model).
+pub const WORKER_COLUMNS: [&str; 47] = dwscs::join(&[
+    &[
+        "unit_id",
+        "worker",
+        "sex",
+        "age",
+        "birth_year",
+        "migrant",
+        "status_in_employment",
+    ],
+    &dwscs::JOB_AND_HOURS,
+    &dwscs::EARNINGS_COMPONENTS,
+    &dwscs::EARNINGS_CALCULATED,
+    &dwscs::PROTECTION,
+    &dwscs::INVOLUNTARINESS_ITEMS,
+    &dwscs::COERCION_ITEMS,
+    &[dwscs::HAZARDOUS_WORK],
+]);
 
 /// Streams every worker to a CSV file (codes as in `VARIABLES.md`; "don't know" written as
 /// `dk`; items not asked left empty). Memory stays constant: one worker at a time.

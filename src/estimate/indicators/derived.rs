@@ -13,7 +13,8 @@ use crate::estimate::indicators::forced_labour::{
     COERCION_ITEMS, INVOLUNTARINESS_ITEMS, forced_labour,
 };
 use crate::estimate::indicators::legal::{LegalParameters, Region};
-use crate::estimate::indicators::record::{Records, Value};
+use crate::estimate::indicators::record::{Column, Records, Value};
+use crate::questionnaire::dwscs::EARNINGS_COMPONENTS;
 
 /// Survey-level settings the derivations need.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,7 +87,7 @@ pub fn derive(
 ) -> Result<DerivationReport, Error> {
     let n = records.len();
     let mut report = DerivationReport::default();
-    let mut columns: Vec<(&str, Vec<Value>)> = [
+    let mut columns: Vec<(&str, Column)> = [
         "earn_total",
         "hourly_earnings",
         "employee",
@@ -109,7 +110,7 @@ pub fn derive(
         "forced_labour",
     ]
     .into_iter()
-    .map(|name| (name, Vec::with_capacity(n)))
+    .map(|name| (name, Column::with_capacity(n)))
     .collect();
     let has_total = records.schema.get("earn_total").is_some();
     // Column positions are resolved once; the loop reads rows by index.
@@ -131,15 +132,10 @@ pub fn derive(
     let col_status_in_employment = records.schema.get("status_in_employment");
     let col_unit_type = records.schema.get("unit_type");
     let col_usual_hours = records.schema.get("usual_hours");
-    let col_components: Vec<Option<usize>> = [
-        "earn_basic",
-        "earn_overtime",
-        "earn_allowances",
-        "earn_bonus",
-    ]
-    .iter()
-    .map(|c| records.schema.get(c))
-    .collect();
+    let col_components: Vec<Option<usize>> = EARNINGS_COMPONENTS
+        .iter()
+        .map(|c| records.schema.get(c))
+        .collect();
     let col_involuntariness: Vec<Option<usize>> = INVOLUNTARINESS_ITEMS
         .iter()
         .map(|c| records.schema.get(c))
@@ -149,9 +145,11 @@ pub fn derive(
         .map(|c| records.schema.get(c))
         .collect();
     for row in 0..n {
-        let values = &records.rows[row];
-        let v =
-            |column: Option<usize>| -> &Value { column.map_or(&Value::Missing, |i| &values[i]) };
+        let v = |column: Option<usize>| -> Value {
+            column.map_or(Value::Missing, |i| {
+                records.column(i).map_or(Value::Missing, |c| c.value(row))
+            })
+        };
         let mut out: Vec<Value> = Vec::with_capacity(columns.len());
         // Earnings.
         let components: Vec<Option<f64>> =
@@ -201,7 +199,7 @@ pub fn derive(
             _ => None,
         }));
         // Overtime.
-        let regime = yes_no(v(col_ot_regime_300h)).unwrap_or(settings.overtime_300h_regime);
+        let regime = yes_no(&v(col_ot_regime_300h)).unwrap_or(settings.overtime_300h_regime);
         let cap = legal.overtime_cap_month(settings.reference_date, regime);
         out.push(Value::Number(cap));
         out.push(flag(v(col_overtime_hours_month).as_number().map(|h| {
@@ -215,7 +213,7 @@ pub fn derive(
             Some(matches!(contract.as_str(), "3" | "4" | "5"))
         }));
         let household = v(col_unit_type).is_code("5");
-        let registered = yes_no(v(col_registered));
+        let registered = yes_no(&v(col_registered));
         let informal_sector = match registered {
             Some(r) => Some(household && !r),
             None if !household && !v(col_unit_type).as_text().is_empty() => Some(false),
@@ -223,11 +221,11 @@ pub fn derive(
         };
         out.push(flag(informal_sector));
         let informal_job = if employee {
-            match yes_no(v(col_si_paid)) {
+            match yes_no(&v(col_si_paid)) {
                 Some(paid) => Some(!paid),
                 None => match (
-                    yes_no(v(col_paid_annual_leave)),
-                    yes_no(v(col_paid_sick_leave)),
+                    yes_no(&v(col_paid_annual_leave)),
+                    yes_no(&v(col_paid_sick_leave)),
                 ) {
                     (Some(false), Some(false)) => Some(true),
                     (Some(true), _) | (_, Some(true)) => Some(false),
@@ -240,7 +238,7 @@ pub fn derive(
         out.push(flag(informal_job));
         // Child labour (reference-week hours in all jobs) and minors' legal hours.
         let week_hours = v(col_actual_hours_7d).as_number().or(all_jobs);
-        let hazardous = yes_no(v(col_hazardous_work)).unwrap_or(false);
+        let hazardous = yes_no(&v(col_hazardous_work)).unwrap_or(false);
         let child = match age {
             Some(a) if a >= 0.0 => {
                 let band = classify_child_labour(a as u32, 0.0, false, legal.child_labour_bands());
@@ -264,18 +262,18 @@ pub fn derive(
         }));
         // Forced labour.
         let involuntariness: Vec<Option<bool>> =
-            col_involuntariness.iter().map(|&c| yes_no(v(c))).collect();
-        let coercion: Vec<Option<bool>> = col_coercion.iter().map(|&c| yes_no(v(c))).collect();
+            col_involuntariness.iter().map(|&c| yes_no(&v(c))).collect();
+        let coercion: Vec<Option<bool>> = col_coercion.iter().map(|&c| yes_no(&v(c))).collect();
         out.push(flag(forced_labour(&involuntariness, &coercion)));
         for (column, value) in columns.iter_mut().zip(out) {
-            column.1.push(value);
+            column.1.push(&value);
         }
     }
     for (name, values) in columns {
         if name == "earn_total" && has_total {
             continue;
         }
-        records.set_column(name, values);
+        records.put_column(name, values);
     }
     Ok(report)
 }

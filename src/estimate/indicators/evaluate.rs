@@ -35,7 +35,7 @@ pub struct Prepared {
     parameters: Vec<(Vec<f64>, f64)>,
 }
 
-fn number(value: std::borrow::Cow<'_, Value>) -> f64 {
+fn number(value: Value) -> f64 {
     value.as_number().unwrap_or(f64::NAN)
 }
 
@@ -48,12 +48,10 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
         .parameters
         .iter()
         .map(|p| {
-            let values = records
-                .rows
-                .iter()
+            let values = (0..n)
                 .map(|row| {
-                    if holds(&p.universe, row, &no_params) {
-                        number(evaluate(&p.value, row, &no_params))
+                    if holds(&p.universe, records, row, &no_params) {
+                        number(evaluate(&p.value, records, row, &no_params))
                     } else {
                         f64::NAN
                     }
@@ -71,20 +69,21 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
             let mut b = vec![1.0; n];
             let mut group = vec![0u8; n];
             let mut dependent = None;
-            for (k, row) in records.rows.iter().enumerate() {
-                if !holds(&ind.universe, row, &no_params) {
+            for k in 0..n {
+                let row = k;
+                if !holds(&ind.universe, records, row, &no_params) {
                     continue;
                 }
                 match &ind.kind {
                     Kind::Total { value } => {
                         let v = value
                             .as_ref()
-                            .map_or(1.0, |e| number(evaluate(e, row, &no_params)));
+                            .map_or(1.0, |e| number(evaluate(e, records, row, &no_params)));
                         universe[k] = v.is_finite();
                         a[k] = v;
                     }
                     Kind::Mean { value } | Kind::Quantile { value, .. } => {
-                        let v = number(evaluate(value, row, &no_params));
+                        let v = number(evaluate(value, records, row, &no_params));
                         universe[k] = v.is_finite();
                         a[k] = v;
                     }
@@ -93,7 +92,7 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
                         if uses_parameters(numerator) {
                             dependent = Some(numerator.clone());
                         } else {
-                            a[k] = if holds(numerator, row, &no_params) {
+                            a[k] = if holds(numerator, records, row, &no_params) {
                                 1.0
                             } else {
                                 0.0
@@ -104,8 +103,8 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
                         numerator,
                         denominator,
                     } => {
-                        let x = number(evaluate(numerator, row, &no_params));
-                        let z = number(evaluate(denominator, row, &no_params));
+                        let x = number(evaluate(numerator, records, row, &no_params));
+                        let z = number(evaluate(denominator, records, row, &no_params));
                         universe[k] = x.is_finite() && z.is_finite();
                         a[k] = x;
                         b[k] = z;
@@ -117,8 +116,8 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
                         comparison,
                         ..
                     } => {
-                        let v = number(evaluate(value, row, &no_params));
-                        let label = evaluate(g, row, &no_params).as_text();
+                        let v = number(evaluate(value, records, row, &no_params));
+                        let label = evaluate(g, records, row, &no_params).as_text();
                         group[k] = if label == *reference {
                             1
                         } else if label == *comparison {
@@ -199,12 +198,10 @@ pub fn numerator_column(
     let ind = &prepared.indicators[idx];
     match &ind.dependent {
         None => ind.a.clone(),
-        Some(expr) => records
-            .rows
-            .iter()
+        Some(expr) => (0..records.len())
             .zip(&ind.universe)
             .map(|(row, &in_universe)| {
-                if in_universe && holds(expr, row, params) {
+                if in_universe && holds(expr, records, row, params) {
                     1.0
                 } else {
                     0.0

@@ -1,7 +1,7 @@
 //! The indicator expressions of `questionnaires/indicators.json`, compiled with the shared
 //! questionnaire expression language (`crate::questionnaire::expr`): the catalog is parsed,
 //! its `${names}` resolved once to record columns (and to survey-level parameters such as
-//! the low-pay median), and evaluated per row through a [`Scope`] over the row.
+//! the low-pay median), and evaluated per row through a [`Scope`] over one row of the column store.
 //!
 //! Semantics are the questionnaire language's (docs/questionnaire-format.md,
 //! "Expressions"): one empty value; arithmetic with an empty operand is empty; `= ''` tests
@@ -11,10 +11,8 @@
 //! This module only adapts: record values ↔ the language's values, and parse/resolve
 //! errors → [`Error::Expression`] with the catalog field and the column.
 
-use std::borrow::Cow;
-
 use crate::estimate::indicators::error::Error;
-use crate::estimate::indicators::record::{Schema, Value};
+use crate::estimate::indicators::record::{Cell, Records, Schema, Value};
 use crate::questionnaire::expr::{self as shared, Date, Scope, ValueRef, VarId};
 
 /// A compiled expression: the shared syntax tree with every name resolved to a slot
@@ -67,7 +65,8 @@ pub fn compile(
 
 /// One record row plus the parameters, as the evaluator's scope.
 struct RowScope<'a> {
-    row: &'a [Value],
+    records: &'a Records,
+    row: usize,
     params: &'a [f64],
     n_columns: usize,
 }
@@ -81,11 +80,11 @@ impl Scope for RowScope<'_> {
                 _ => ValueRef::Empty,
             };
         }
-        match self.row.get(idx) {
-            Some(Value::Number(n)) => ValueRef::Number(*n),
-            Some(Value::Text(t)) => ValueRef::Text(t),
-            Some(Value::Bool(b)) => ValueRef::Bool(*b),
-            Some(Value::Missing) | None => ValueRef::Empty,
+        match self.records.cell(self.row, idx) {
+            Cell::Number(n) => ValueRef::Number(n),
+            Cell::Text(t) => ValueRef::Text(t),
+            Cell::Bool(b) => ValueRef::Bool(b),
+            Cell::Missing => ValueRef::Empty,
         }
     }
 
@@ -95,25 +94,28 @@ impl Scope for RowScope<'_> {
     }
 }
 
-/// Evaluates a compiled expression on one row (an evaluation failure, which the shared
-/// language reserves for unresolved names and computed regexes, is empty).
-pub fn evaluate<'a>(expr: &'a Expr, row: &'a [Value], params: &[f64]) -> Cow<'a, Value> {
+/// Evaluates a compiled expression on row `row` of `records` (an evaluation failure, which
+/// the shared language reserves for unresolved names and computed regexes, is empty).
+pub fn evaluate(expr: &Expr, records: &Records, row: usize, params: &[f64]) -> Value {
     let scope = RowScope {
+        records,
         row,
         params,
         n_columns: expr.n_columns,
     };
-    Cow::Owned(match shared::evaluate(&expr.inner, &scope) {
+    match shared::evaluate(&expr.inner, &scope) {
         Ok(shared::Value::Number(n)) => Value::Number(n),
         Ok(shared::Value::Bool(b)) => Value::Bool(b),
         Ok(shared::Value::Empty) | Err(_) => Value::Missing,
         Ok(other) => Value::Text(other.to_text()),
-    })
+    }
 }
 
-/// Evaluates a condition: empty (and an evaluation failure) is false.
-pub fn holds(expr: &Expr, row: &[Value], params: &[f64]) -> bool {
+/// Evaluates a condition on row `row` of `records`: empty (and an evaluation failure) is
+/// false.
+pub fn holds(expr: &Expr, records: &Records, row: usize, params: &[f64]) -> bool {
     let scope = RowScope {
+        records,
         row,
         params,
         n_columns: expr.n_columns,

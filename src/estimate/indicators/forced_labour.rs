@@ -1,25 +1,8 @@
 //! The forced-labour flag (METHODOLOGY §4.2 #17; 20th ICLS guidelines [S22]): at least one
 //! *involuntariness* item AND at least one *coercion* item true.
 
-/// Worker-questionnaire items of the involuntariness dimension (VARIABLES.md).
-pub const INVOLUNTARINESS_ITEMS: [&str; 4] = [
-    "fl_deceived",
-    "fl_forced_ot",
-    "fl_other_employer",
-    "fl_live_premises",
-];
-
-/// Worker-questionnaire items of the coercion (menace of penalty) dimension.
-/// `fl_cannot_leave = "1"` means the worker cannot leave when they want.
-pub const COERCION_ITEMS: [&str; 7] = [
-    "fl_wages_withheld",
-    "fl_id_retained",
-    "fl_debt",
-    "fl_threats",
-    "fl_restricted_movement",
-    "fl_penalty_leaving",
-    "fl_cannot_leave",
-];
+/// The item sets of the two dimensions (VARIABLES.md), from the shared worker contract.
+pub use crate::questionnaire::dwscs::{COERCION_ITEMS, INVOLUNTARINESS_ITEMS};
 
 /// The flag from the item answers: `Some(true)` = yes, `Some(false)` = no, `None` =
 /// unanswered. Forced labour when some involuntariness item and some coercion item are yes.

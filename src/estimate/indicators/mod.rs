@@ -4,7 +4,7 @@
 //! A tour:
 //! - [`legal`]: dated Viet Nam legal parameters (`questionnaires/legal/vn.json`) with
 //!   lookups by date and region; [`date`]: the calendar date they are keyed by.
-//! - [`record`]: worker records as typed named columns; [`derived`]: hourly earnings,
+//! - [`record`]: worker records as typed named columns, stored by column; [`derived`]: hourly earnings,
 //!   informality, age group, minimum wage, overtime cap, child-labour and forced-labour
 //!   flags ([`child_labour`], [`forced_labour`]).
 //! - [`expr`]: the catalog's expressions through the shared questionnaire expression
@@ -15,6 +15,8 @@
 //! - [`survey`]: the survey directory of `chainsurvey estimate` (`survey.json`,
 //!   `workers.csv`); [`table`]: the indicator table with SE, CI, CV, n and flags, using
 //!   `estimate`'s design for every variance.
+//!
+//! The worker variable names come from [`crate::questionnaire::dwscs`].
 //!
 //! Deliberately not here: variance formulas themselves (they are `estimate`'s), and the
 //! commune → minimum-wage-region table (records carry `mw_region`).

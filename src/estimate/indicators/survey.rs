@@ -9,7 +9,8 @@ use serde::Deserialize;
 use crate::estimate::indicators::date::CivilDate;
 use crate::estimate::indicators::derived::DerivationSettings;
 use crate::estimate::indicators::error::Error;
-use crate::estimate::indicators::record::{Records, Schema, Value};
+use crate::estimate::indicators::record::{Column, Records, Schema};
+use crate::questionnaire::dwscs;
 
 /// The parsed `survey.json`.
 #[derive(Clone, Debug)]
@@ -88,7 +89,7 @@ impl SurveyConfig {
     }
 }
 
-/// Reads a worker CSV into records (every cell through [`Value::from_cell`]). Errors name
+/// Reads a worker CSV into records (every cell as [`crate::estimate::indicators::record::Value::from_cell`] reads it). Errors name
 /// the file and line.
 pub fn read_records(bytes: &[u8], file: &str) -> Result<Records, Error> {
     let mut reader = csv::ReaderBuilder::new()
@@ -107,72 +108,27 @@ pub fn read_records(bytes: &[u8], file: &str) -> Result<Records, Error> {
             "{file}: a column name appears twice in the header"
         )));
     }
-    let mut rows = Vec::new();
-    for (idx, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Error::Record(format!("{file}: line {}: {e}", idx + 2)))?;
-        rows.push(record.iter().map(Value::from_cell).collect());
+    let mut columns: Vec<Column> = (0..schema.len()).map(|_| Column::default()).collect();
+    let mut record = csv::StringRecord::new();
+    let mut line = 1;
+    loop {
+        line += 1;
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(Error::Record(format!("{file}: line {line}: {e}"))),
+        }
+        for (column, cell) in columns.iter_mut().zip(record.iter()) {
+            column.push_cell(cell);
+        }
     }
-    Ok(Records { schema, rows })
+    Records::from_columns(schema, columns)
 }
 
 /// The worker variables of VARIABLES.md and the unit columns merged onto worker rows that
-/// the shipped catalog and the derivations read.
-pub const KNOWN_COLUMNS: &[&str] = &[
-    "consent",
-    "age",
-    "birth_year",
-    "sex",
-    "migrant",
-    "ethnicity",
-    "education",
-    "status_in_employment",
-    "occupation",
-    "tenure_months",
-    "agency_hired",
-    "contract_type",
-    "contract_copy",
-    "usual_hours",
-    "actual_hours_7d",
-    "other_job_hours",
-    "overtime_hours_month",
-    "night_work",
-    "can_refuse_ot",
-    "pay_form",
-    "earn_basic",
-    "earn_overtime",
-    "earn_allowances",
-    "earn_bonus",
-    "paid_on_time",
-    "si_paid",
-    "hi_paid",
-    "ui_paid",
-    "paid_annual_leave",
-    "paid_sick_leave",
-    "injury_12m",
-    "injury_days_lost",
-    "ppe_provided",
-    "union_member",
-    "cba_covered",
-    "fl_deceived",
-    "fl_forced_ot",
-    "fl_other_employer",
-    "fl_live_premises",
-    "fl_wages_withheld",
-    "fl_id_retained",
-    "fl_debt",
-    "fl_threats",
-    "fl_restricted_movement",
-    "fl_penalty_leaving",
-    "fl_cannot_leave",
-    "hazardous_work",
-    "tier",
-    "ownership",
-    "unit_type",
-    "registered",
-    "mw_region",
-    "cba_in_force",
-    "ot_regime_300h",
-];
+/// the shipped catalog and the derivations read (the contract's one home is
+/// [`crate::questionnaire::dwscs`]).
+pub const KNOWN_COLUMNS: &[&str] = &dwscs::WORKER_ROW_COLUMNS;
 
 /// Adds every known column absent from the data as an all-missing column, so indicators
 /// whose inputs were not collected come out empty instead of failing; returns the names
@@ -184,7 +140,7 @@ pub fn add_missing_known_columns(records: &mut Records) -> Vec<String> {
         .map(|c| c.to_string())
         .collect();
     for name in &missing {
-        records.set_column(name, vec![Value::Missing; records.len()]);
+        records.put_column(name, Column::missing(records.len()));
     }
     missing
 }
