@@ -18,6 +18,9 @@ use crate::store::assignments::{Assignment, NewAssignment};
 use crate::store::tree::TreeId;
 use crate::store::{Durable, Error, Store, Tx};
 
+/// The directory of survey frame files inside a data directory.
+pub(crate) const SURVEYS_DIR: &str = "surveys";
+
 /// Selected units per stored chunk.
 pub const UNITS_PER_CHUNK: usize = 500;
 
@@ -239,7 +242,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 impl Store {
     /// The directory holding a survey's frame files.
     pub fn survey_dir(&self, id: &str) -> Result<PathBuf, Error> {
-        Ok(self.data_dir().join("surveys").join(parse_survey_id(id)?))
+        Ok(self.data_dir().join(SURVEYS_DIR).join(parse_survey_id(id)?))
     }
 
     /// Writes a frame file (`units.csv` or `links.csv`) of a survey durably: to a temporary
