@@ -495,6 +495,68 @@ fn sample_to_assignments_to_trace_to_workers() {
     let r = s.post("/api/v1/surveys/dwscs/assignments", &w.manager, &assign);
     assert_eq!(r.json()["created"], 0);
     assert_eq!(r.json()["already_assigned"], 8);
+
+    // A rejected interview is no longer a respondent: T2's rows drop out of a new trace.
+    let r = s.post(
+        "/api/v1/submissions/0b6f3c2e-5d1a-4f7e-9a3b-2c1d0e9f0002/review",
+        &w.supervisor,
+        &json!({"verdict": "reject", "comment": "check the supplier list"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = s.post(
+        "/api/v1/surveys/dwscs/trace",
+        &w.manager,
+        &json!({"from_tier": 0}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let retrace = r.json();
+    assert_eq!(retrace["respondents"], json!(["T1"]));
+    let units: Vec<&str> = retrace["reached"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["unit_id"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(units, ["S1", "S2"]);
+}
+
+#[test]
+fn concurrent_assign_calls_never_duplicate() {
+    let w = World::new();
+    publish_enterprise(&w);
+    create_survey(&w, "c");
+    assert_eq!(upload(&w, "c", UNITS, LINKS).status, 200);
+    assert_eq!(draw(&w, "c", &design(3)).status, 201);
+    let assign = json!({"from": "sample", "enumerators": ["enum1", "enum2"]});
+    let created: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let r = w
+                        .server
+                        .post("/api/v1/surveys/c/assignments", &w.manager, &assign);
+                    assert_eq!(r.status, 201, "{}", r.text());
+                    r.json()["created"].as_u64().unwrap_or(u64::MAX)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(u64::MAX))
+            .collect()
+    });
+    assert_eq!(created.iter().sum::<u64>(), 4, "{created:?}");
+    let r = w
+        .server
+        .get("/api/v1/assignments?limit=50", &w.manager)
+        .json();
+    let enterprise = r["assignments"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|a| a["questionnaire"] == "enterprise")
+                .count()
+        })
+        .unwrap_or(0);
+    assert_eq!(enterprise, 4);
 }
 
 #[test]
