@@ -761,10 +761,8 @@ async fn workers(
                 continue;
             };
             let unit = &frame.units[idx];
-            let source = WorkerSource::Counts {
-                male: unit.employees_male,
-                female: unit.employees_female,
-            };
+            let (male, female, count_source) = workforce(&interviewed, unit);
+            let source = WorkerSource::Counts { male, female };
             for take in select_workers(&unit.id, source, spec.per_sex, design.seed)
                 .map_err(sampling_error)?
             {
@@ -775,6 +773,7 @@ async fn workers(
                     take_m: take.take,
                     take_all: take.take_all,
                     unit_seed: take.seed,
+                    count_source: count_source.to_owned(),
                     lines: take.selected.iter().map(|w| w.line).collect(),
                 });
             }
@@ -790,6 +789,26 @@ async fn workers(
     .await?;
     let record = state.store.save_workers(&id, record)?.wait().await?;
     Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// M by sex for a unit: the interview's payroll-list counts (`k_list_male`,
+/// `k_list_female`), else its section C counts (`workers_male`, `workers_female`), else the
+/// frame's employment by sex (docs/dwscs-questionnaires.md, "Worker selection").
+fn workforce(interviewed: &Interviewed, unit: &crate::frame::Unit) -> (u64, u64, &'static str) {
+    let answers = interviewed
+        .content
+        .get("answers")
+        .unwrap_or(&interviewed.content);
+    let pair = |male: &str, female: &str| {
+        Some((answers.get(male)?.as_u64()?, answers.get(female)?.as_u64()?))
+    };
+    if let Some((m, f)) = pair("k_list_male", "k_list_female") {
+        (m, f, "interview_list")
+    } else if let Some((m, f)) = pair("workers_male", "workers_female") {
+        (m, f, "interview_counts")
+    } else {
+        (unit.employees_male, unit.employees_female, "frame")
+    }
 }
 
 async fn workers_get(

@@ -189,6 +189,10 @@ pub struct WorkerTakeRow {
     pub take_m: u64,
     pub take_all: bool,
     pub unit_seed: u64,
+    /// Where M came from: `interview_list` (`k_list_*`), `interview_counts`
+    /// (`workers_*`) or `frame` (`employees_*`).
+    #[serde(default)]
+    pub count_source: String,
     /// 1-based positions in the unit's list of that sex.
     pub lines: Vec<u64>,
 }

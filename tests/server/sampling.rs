@@ -65,6 +65,8 @@ fn enterprise() -> Value {
       {"kind": "question", "name": "tax_code", "type": "text", "label": t("Tax code", "Mã số thuế")},
       {"kind": "question", "name": "unit_name", "type": "text", "label": t("Name", "Tên")},
       {"kind": "question", "name": "province", "type": "text", "label": t("Province", "Tỉnh")},
+      {"kind": "question", "name": "workers_male", "type": "integer", "label": t("Male workers", "Lao động nam")},
+      {"kind": "question", "name": "workers_female", "type": "integer", "label": t("Female workers", "Lao động nữ")},
       {"kind": "roster", "name": "suppliers", "label": t("Suppliers", "Nhà cung cấp"), "items": [
         {"kind": "question", "name": "sup_tax_code", "type": "text", "label": t("Tax code", "Mã số thuế")},
         {"kind": "question", "name": "sup_name", "type": "text", "label": t("Name", "Tên")}]}
@@ -283,7 +285,14 @@ fn the_draw_is_recorded_replayable_and_invalid_designs_get_422() {
 }
 
 /// Submits an enterprise interview for `assignment` listing these supplier tax codes.
-fn submit(w: &World, token: &str, instance: &str, assignment: &Value, suppliers: &[&str]) {
+fn submit(
+    w: &World,
+    token: &str,
+    instance: &str,
+    assignment: &Value,
+    suppliers: &[&str],
+    workers: Option<(u64, u64)>,
+) {
     let rows: Vec<Value> = suppliers
         .iter()
         .map(|code| json!({"sup_tax_code": code, "sup_name": format!("supplier {code}")}))
@@ -297,6 +306,11 @@ fn submit(w: &World, token: &str, instance: &str, assignment: &Value, suppliers:
                     "province": assignment["preload"]["province"], "suppliers": rows},
         "paradata": {"device_id": "tab-1", "language": "vi"}
     });
+    let mut body = body;
+    if let Some((male, female)) = workers {
+        body["answers"]["workers_male"] = json!(male);
+        body["answers"]["workers_female"] = json!(female);
+    }
     let r = w.server.post("/api/v1/submissions", token, &body);
     assert_eq!(r.status, 201, "{}", r.text());
 }
@@ -374,6 +388,7 @@ fn sample_to_assignments_to_trace_to_workers() {
         "0b6f3c2e-5d1a-4f7e-9a3b-2c1d0e9f0001",
         &t1,
         &["0200000001", "0200000002", "0999999999"],
+        Some((3, 1)),
     );
     let t2 = by_unit["T2"].clone();
     submit(
@@ -382,6 +397,7 @@ fn sample_to_assignments_to_trace_to_workers() {
         "0b6f3c2e-5d1a-4f7e-9a3b-2c1d0e9f0002",
         &t2,
         &["0200 000 002", "0200000004"],
+        None,
     );
     let r = s.post(
         "/api/v1/surveys/dwscs/trace",
@@ -450,21 +466,25 @@ fn sample_to_assignments_to_trace_to_workers() {
     assert_eq!(selection["per_sex"], 2);
     let takes = selection["takes"].as_array().cloned().unwrap_or_default();
     assert_eq!(takes.len(), 4);
+    // T1 reported its workforce (3 men, 1 woman: the woman is taken with certainty); T2
+    // did not, so M comes from the frame.
     let expected_m = [
-        ("T1", "1", 600),
-        ("T1", "2", 900),
-        ("T2", "1", 500),
-        ("T2", "2", 700),
+        ("T1", "1", 3, 2, "interview_counts"),
+        ("T1", "2", 1, 1, "interview_counts"),
+        ("T2", "1", 500, 2, "frame"),
+        ("T2", "2", 700, 2, "frame"),
     ];
-    for (unit, sex, m) in expected_m {
+    for (unit, sex, m, take_m, source) in expected_m {
         let take = takes
             .iter()
             .find(|t| t["unit_id"] == unit && t["sex"] == sex)
             .unwrap_or_else(|| panic!("no take for {unit} sex {sex}"));
         assert_eq!(take["population_m"], m);
-        assert_eq!(take["take_m"], 2);
+        assert_eq!(take["take_m"], take_m);
+        assert_eq!(take["take_all"], m <= 2);
+        assert_eq!(take["count_source"], source);
         let lines = take["lines"].as_array().cloned().unwrap_or_default();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len() as u64, take_m);
         assert!(
             lines
                 .iter()
@@ -479,7 +499,7 @@ fn sample_to_assignments_to_trace_to_workers() {
     let assign = json!({"from": "workers", "enumerators": ["enum1", "enum2"]});
     let r = s.post("/api/v1/surveys/dwscs/assignments", &w.manager, &assign);
     assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()["created"], 8);
+    assert_eq!(r.json()["created"], 7);
     let created = r.json()["assignments"]
         .as_array()
         .cloned()
@@ -494,7 +514,7 @@ fn sample_to_assignments_to_trace_to_workers() {
     );
     let r = s.post("/api/v1/surveys/dwscs/assignments", &w.manager, &assign);
     assert_eq!(r.json()["created"], 0);
-    assert_eq!(r.json()["already_assigned"], 8);
+    assert_eq!(r.json()["already_assigned"], 7);
 
     // A rejected interview is no longer a respondent: T2's rows drop out of a new trace.
     let r = s.post(
