@@ -26,8 +26,8 @@ use crate::frame::{
     write_links_csv, write_units_csv,
 };
 use crate::sampling::{
-    Design, LinkageIndex, ReportedSupplier, SamplingError, SupplierRoster, TraceRequest,
-    WorkerSource, draw_sample, select_workers, trace_links,
+    CustomerReport, Design, LinkageIndex, ReportedSupplier, SamplingError, SupplierRoster,
+    TraceRequest, WorkerSource, draw_sample, select_workers, trace_links,
 };
 use crate::server::auth::Caller;
 use crate::server::body::{RawBody, parse_json};
@@ -598,6 +598,33 @@ fn supplier_roster(interviewed: &Interviewed) -> SupplierRoster {
     }
 }
 
+/// The customer roster (`customers[].cus_tax_code`) and `n_customers_electronics` of an
+/// interview, when it reported either.
+fn customer_report(interviewed: &Interviewed) -> Option<CustomerReport> {
+    let answers = interviewed
+        .content
+        .get("answers")
+        .unwrap_or(&interviewed.content);
+    let codes: Vec<Option<String>> = answers
+        .get("customers")
+        .and_then(Value::as_array)
+        .map(|rows| {
+            rows.iter()
+                .map(|row| answer_text(row.get("cus_tax_code")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let self_reported = answers
+        .get("n_customers_electronics")
+        .and_then(Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok());
+    (!codes.is_empty() || self_reported.is_some()).then(|| CustomerReport {
+        unit_id: interviewed.unit_id.clone(),
+        customer_tax_codes: codes,
+        self_reported_links: self_reported,
+    })
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct TraceBody {
@@ -628,7 +655,8 @@ async fn trace(
     let record = blocking(move || {
         let design = Design::parse(&sample.design).map_err(sampling_error)?;
         let (frame, tiers) = load_frame(&store, &survey)?;
-        let rosters: Vec<SupplierRoster> = interviewed_units(&store, &survey)?
+        let interviewed = interviewed_units(&store, &survey)?;
+        let mut rosters: Vec<SupplierRoster> = interviewed
             .iter()
             .filter(|i| {
                 frame
@@ -637,6 +665,13 @@ async fn trace(
             })
             .map(supplier_roster)
             .collect();
+        // Respondent order must not depend on instance ids, so a rerun over the same
+        // interviews traces the same way.
+        rosters.sort_by(|a, b| a.respondent_id.cmp(&b.respondent_id));
+        // Customer rosters of units already interviewed give L_i by record linkage when
+        // those units are reached (a rerun after the next tier's interviews).
+        let customers: Vec<CustomerReport> =
+            interviewed.iter().filter_map(customer_report).collect();
         if rosters.is_empty() {
             return Err(ApiError::conflict(format!(
                 "no submitted enterprise interview of a tier-{} unit in survey {}",
@@ -651,7 +686,7 @@ async fn trace(
             tiers: tiers.as_slice(),
             from_tier: body.from_tier,
             rosters: &rosters,
-            customers: &[],
+            customers: &customers,
             mode: &mode,
             seed: design.seed,
         })

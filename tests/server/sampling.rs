@@ -69,7 +69,9 @@ fn enterprise() -> Value {
       {"kind": "question", "name": "workers_female", "type": "integer", "label": t("Female workers", "Lao động nữ")},
       {"kind": "roster", "name": "suppliers", "label": t("Suppliers", "Nhà cung cấp"), "items": [
         {"kind": "question", "name": "sup_tax_code", "type": "text", "label": t("Tax code", "Mã số thuế")},
-        {"kind": "question", "name": "sup_name", "type": "text", "label": t("Name", "Tên")}]}
+        {"kind": "question", "name": "sup_name", "type": "text", "label": t("Name", "Tên")}]},
+      {"kind": "roster", "name": "customers", "label": t("Customers", "Khách hàng"), "items": [
+        {"kind": "question", "name": "cus_tax_code", "type": "text", "label": t("Tax code", "Mã số thuế")}]}
     ]})
 }
 
@@ -456,6 +458,7 @@ fn sample_to_assignments_to_trace_to_workers() {
             .as_array()
             .is_some_and(|a| a.iter().all(|a| a["target"]["tier"] == 1))
     );
+    let traced_assignments = r.json()["assignments"].clone();
     let r = s.post("/api/v1/surveys/dwscs/assignments", &w.manager, &assign);
     assert_eq!(r.json()["created"], 0);
 
@@ -515,6 +518,40 @@ fn sample_to_assignments_to_trace_to_workers() {
     let r = s.post("/api/v1/surveys/dwscs/assignments", &w.manager, &assign);
     assert_eq!(r.json()["created"], 0);
     assert_eq!(r.json()["already_assigned"], 7);
+
+    // Once S4 is interviewed and lists its customers (T1, and T5 which the register does
+    // not link to it), a new trace counts L_i by record linkage: T1, T3, T4 (register),
+    // T2 (reported S4), T5 (S4's own roster) = 5.
+    let s4 = traced_assignments
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["target"]["unit_id"] == "S4"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    let body = json!({
+        "instance_id": "0b6f3c2e-5d1a-4f7e-9a3b-2c1d0e9f0004",
+        "questionnaire": "enterprise",
+        "version": "1",
+        "assignment_id": s4["id"],
+        "answers": {"tax_code": "0200000004", "customers": [{"cus_tax_code": "0100000001"}, {"cus_tax_code": "0100000005"}]},
+        "paradata": {"device_id": "tab-2", "language": "vi"}
+    });
+    let r = s.post("/api/v1/submissions", &w.other_enumerator, &body);
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = s.post(
+        "/api/v1/surveys/dwscs/trace",
+        &w.manager,
+        &json!({"from_tier": 0}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let s4_reached = r.json()["reached"]
+        .as_array()
+        .and_then(|a| a.iter().find(|r| r["unit_id"] == "S4"))
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(s4_reached["l"], 5, "{s4_reached}");
+    assert_eq!(s4_reached["link_count_method"], "record_linkage");
+    // S4 is tier 1, so it is not a tier-0 respondent.
+    assert_eq!(r.json()["respondents"], json!(["T1", "T2"]));
 
     // A rejected interview is no longer a respondent: T2's rows drop out of a new trace.
     let r = s.post(
