@@ -235,11 +235,14 @@ fn load_frame(store: &Store, survey: &Survey) -> Result<(Frame, Tiers), ApiError
             survey.id
         ))
     })?;
-    let dir = store.survey_dir(&survey.id)?;
-    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|err| ApiError::internal(&err));
-    let units = read("units.csv")?;
-    let links = match record.links_sha256 {
-        Some(_) => Some(read("links.csv")?),
+    let read = |stem: &str, sha: &str| -> Result<Vec<u8>, ApiError> {
+        let path = store.survey_file(&survey.id, stem, sha)?;
+        std::fs::read(&path)
+            .map_err(|err| ApiError::internal(&format!("{}: {err}", path.display())))
+    };
+    let units = read("units", &record.units_sha256)?;
+    let links = match &record.links_sha256 {
+        Some(sha) => Some(read("links", sha)?),
         None => None,
     };
     let (frame, tiers) = import_with_tiers(&units, links.as_deref(), &survey.tier0)?;
@@ -344,9 +347,9 @@ async fn store_frame(
     let record = blocking(move || {
         let (frame, tiers) = import_with_tiers(&units, links.as_deref(), &survey.tier0)?;
         let (counts, out_of_scope) = tiers.counts();
-        let (_, units_sha256) = store.put_survey_file(&survey.id, "units.csv", &units)?;
+        let (_, units_sha256) = store.put_survey_file(&survey.id, "units", &units)?;
         let links_sha256 = match &links {
-            Some(bytes) => Some(store.put_survey_file(&survey.id, "links.csv", bytes)?.1),
+            Some(bytes) => Some(store.put_survey_file(&survey.id, "links", bytes)?.1),
             None => None,
         };
         Ok(FrameRecord {

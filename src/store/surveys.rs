@@ -3,7 +3,8 @@
 //! already became assignments.
 //!
 //! Records live in the `surveys` tree under `survey id` and `survey id/…` keys. Values are
-//! kept small: the frame itself is two CSV files in the data directory (written and fsynced
+//! kept small: the frame itself is two CSV files in the data directory, named by their
+//! SHA-256 (written and fsynced
 //! before the record naming their SHA-256 is committed), and the selected units are stored
 //! in chunks of [`UNITS_PER_CHUNK`]. Nothing here samples: callers pass in what
 //! `crate::sampling` decided.
@@ -249,20 +250,27 @@ impl Store {
         Ok(self.data_dir().join(SURVEYS_DIR).join(parse_survey_id(id)?))
     }
 
-    /// Writes a frame file (`units.csv` or `links.csv`) of a survey durably: to a temporary
-    /// file, fsynced, renamed into place, and the directory fsynced. Returns its path and
-    /// SHA-256. The survey record that names the hash is committed afterwards, so a crash in
-    /// between leaves at worst an unreferenced file.
+    /// The path of a survey's frame file `stem` (`units` or `links`) with content hash `sha`.
+    pub fn survey_file(&self, id: &str, stem: &str, sha: &str) -> Result<PathBuf, Error> {
+        Ok(self.survey_dir(id)?.join(format!("{stem}-{sha}.csv")))
+    }
+
+    /// Writes a frame file (`stem` = `units` or `links`) of a survey durably under a name
+    /// that carries its SHA-256 (so concurrent uploads never overwrite each other's files):
+    /// to a temporary file, fsynced, renamed into place, and the directory fsynced. Returns
+    /// its path and SHA-256. The survey record that names the hash is committed afterwards,
+    /// so a crash in between leaves at worst an unreferenced file.
     pub fn put_survey_file(
         &self,
         id: &str,
-        name: &str,
+        stem: &str,
         bytes: &[u8],
     ) -> Result<(PathBuf, String), Error> {
+        let sha = sha256_hex(bytes);
         let dir = self.survey_dir(id)?;
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create survey directory", &dir, e))?;
-        let path = dir.join(name);
-        let tmp = dir.join(format!("{name}.tmp"));
+        let path = self.survey_file(id, stem, &sha)?;
+        let tmp = dir.join(format!("{stem}-{}.tmp", uuid::Uuid::new_v4()));
         let mut file =
             std::fs::File::create(&tmp).map_err(|e| Error::io("create frame file", &tmp, e))?;
         file.write_all(bytes)
@@ -270,7 +278,7 @@ impl Store {
             .map_err(|e| Error::io("write frame file", &tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| Error::io("rename frame file", &path, e))?;
         fsync_dir(&dir)?;
-        Ok((path, sha256_hex(bytes)))
+        Ok((path, sha))
     }
 
     /// Creates a survey; 409 when the id is taken.

@@ -621,13 +621,25 @@ fn a_backup_carries_the_frame_files_and_synthetic_frames_are_reproducible() {
     let w = World::new();
     let s = &w.server;
     create_survey(&w, "a");
-    assert_eq!(upload(&w, "a", UNITS, LINKS).status, 200);
+    let r = upload(&w, "a", UNITS, LINKS);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let frame = r.json()["frame"].clone();
+    let units_sha = frame["units_sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let links_sha = frame["links_sha256"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let to = tempfile::tempdir().expect("temp dir");
     let target = to.path().join("backup");
     chainsurvey::store::backup(&s.store, &target).expect("backup");
-    let copied = std::fs::read_to_string(target.join("surveys/a/units.csv")).expect("units copy");
+    let copied = std::fs::read_to_string(target.join(format!("surveys/a/units-{units_sha}.csv")))
+        .expect("units copy");
     assert_eq!(copied, UNITS);
-    let copied = std::fs::read_to_string(target.join("surveys/a/links.csv")).expect("links copy");
+    let copied = std::fs::read_to_string(target.join(format!("surveys/a/links-{links_sha}.csv")))
+        .expect("links copy");
     assert_eq!(copied, LINKS);
 
     // The synthetic population at a small scale, twice with the same seed: the same frame.
