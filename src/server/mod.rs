@@ -6,7 +6,7 @@
 //!   [`Config`].
 //! - Each resource module owns its routes (`users.rs`, `questionnaires.rs`,
 //!   `assignments.rs`, `sync.rs`, `submissions.rs`, `review.rs`, `progress.rs`,
-//!   `exports.rs`, `admin.rs`); [`app`] merges them and adds the layers in one visible place.
+//!   `exports.rs`, `admin.rs`, `surveys.rs`); [`app`] merges them and adds the layers in one visible place.
 //! - `assets.rs` serves the browser client (`web/`) compiled into the binary.
 //! - `routes.rs` is the table of every endpoint with its roles; the OpenAPI document at
 //!   `/api/openapi.json` is generated from it, and the tests walk it for the role matrix.
@@ -31,6 +31,7 @@ mod questionnaires;
 mod review;
 pub mod routes;
 mod submissions;
+mod surveys;
 mod sync;
 mod users;
 
@@ -91,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .merge(progress::router())
         .merge(admin::router())
         .merge(exports::router())
+        .merge(surveys::router().layer(DefaultBodyLimit::max(bulk_limit)))
         .merge(openapi::router())
         .merge(assets::router())
         .fallback(|| async { ApiError::not_found("no such endpoint; see /api/openapi.json") })

@@ -113,7 +113,18 @@ impl Store {
         items: Vec<NewAssignment>,
         actor: &str,
     ) -> Result<Durable<Vec<Assignment>>, Error> {
-        self.write(|tx| {
+        self.write(|tx| self.create_assignments_in(tx, items, actor))
+    }
+
+    /// [`Store::create_assignments`] inside a caller's transaction, so that other records
+    /// (e.g. a survey's "already assigned" markers) commit atomically with the assignments.
+    pub(crate) fn create_assignments_in(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+        items: Vec<NewAssignment>,
+        actor: &str,
+    ) -> Result<Vec<Assignment>, Error> {
+        {
             let mut created = Vec::with_capacity(items.len());
             for (index, item) in items.into_iter().enumerate() {
                 let at = |msg: String| Error::Invalid(format!("assignment {index}: {msg}"));
@@ -194,7 +205,7 @@ impl Store {
                 created.push(assignment);
             }
             Ok(created)
-        })
+        }
     }
 
     /// An assignment by id.

@@ -68,6 +68,15 @@ pub fn backup(store: &Store, to: &Path) -> Result<(), Error> {
         &to.join(JOURNAL_FILE),
         state.journal_end,
     )?;
+    // Survey frame files (see `surveys.rs`) live beside the database; the records naming
+    // them were copied above, and a file is always in place before its record commits.
+    let surveys = store
+        .inner
+        .data_dir
+        .join(crate::store::surveys::SURVEYS_DIR);
+    if surveys.is_dir() {
+        copy_dir(&surveys, &to.join(crate::store::surveys::SURVEYS_DIR))?;
+    }
     drop(state);
     fsync_tree(to)
 }
@@ -105,6 +114,9 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), Error> {
         let target = to.join(entry.file_name());
         if path.is_dir() {
             copy_dir(&path, &target)?;
+        } else if path.extension().is_some_and(|e| e == "tmp") {
+            // A frame file still being written; its record does not exist yet.
+            continue;
         } else {
             std::fs::copy(&path, &target).map_err(|e| Error::io("copy", &path, e))?;
         }

@@ -38,6 +38,7 @@ mod questionnaires;
 mod review;
 mod status;
 mod submissions;
+mod surveys;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -55,6 +56,10 @@ pub use crate::store::questionnaires::{Draft, Published, PublishedSummary};
 pub use crate::store::review::{Decision, QuestionComment, Verdict};
 pub use crate::store::status::{AssignmentStatus, InterviewStatus};
 pub use crate::store::submissions::{Interview, Revision, Submission, SubmitOutcome};
+pub use crate::store::surveys::{
+    AssignOutcome, FrameRecord, ReachedRow, SampleRecord, SampledUnit, Survey, Tier0Spec,
+    TraceLinkRow, TraceRecord, UnmatchedRow, WorkerSelection, WorkerTakeRow, parse_survey_id,
+};
 pub use crate::store::time::{now_ms, parse_date_ms, rfc3339};
 pub use crate::store::tx::Tx;
 pub use crate::store::users::{Role, User, parse_user_name};

@@ -32,11 +32,14 @@ pub enum TreeId {
     /// `supervisor\0instance id` → empty; interviews waiting for review (team-less ones
     /// under the empty supervisor name).
     ReviewQueue,
+    /// `survey id` → survey; `survey id/…` → its frame, sample, trace, worker and
+    /// assignment records (see `surveys.rs`).
+    Surveys,
 }
 
 impl TreeId {
     /// Every tree, in a fixed order.
-    pub const ALL: [TreeId; 14] = [
+    pub const ALL: [TreeId; 15] = [
         TreeId::Users,
         TreeId::Tokens,
         TreeId::Drafts,
@@ -51,6 +54,7 @@ impl TreeId {
         TreeId::Counters,
         TreeId::SubmissionsByQuestionnaire,
         TreeId::ReviewQueue,
+        TreeId::Surveys,
     ];
 
     /// The sled tree name (also used in the journal).
@@ -70,6 +74,7 @@ impl TreeId {
             TreeId::Counters => "counters",
             TreeId::SubmissionsByQuestionnaire => "submissions_by_questionnaire",
             TreeId::ReviewQueue => "review_queue",
+            TreeId::Surveys => "surveys",
         }
     }
 

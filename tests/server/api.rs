@@ -22,6 +22,8 @@ fn path_for(world: &World, path: &str) -> String {
         .replace("{name}", "enum1")
         .replace("{version}", "1")
         .replace("{instance_id}", INSTANCE)
+        .replace("{survey}", "no-such-survey")
+        .replace("{from_tier}", "0")
         .replace(
             "{id}",
             if path.contains("/questionnaires/") {

@@ -8,3 +8,4 @@ mod durability;
 mod export;
 mod harness;
 mod http;
+mod sampling;
