@@ -11,13 +11,18 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let word: Vec<char> = word.chars().collect();
     let mut rows = Rows::default();
     let mut best: Option<(usize, &'a str)> = None;
+    // One buffer for every candidate's characters, filled only for candidates whose length
+    // can qualify (most cannot).
+    let mut other: Vec<char> = Vec::new();
     for &candidate in candidates {
-        let other: Vec<char> = candidate.chars().collect();
-        let limit = (word.len().max(other.len()) / 3).max(1);
+        let other_len = candidate.chars().count();
+        let limit = (word.len().max(other_len) / 3).max(1);
         // The distance is at least the difference in length.
-        if word.len().abs_diff(other.len()) > limit {
+        if word.len().abs_diff(other_len) > limit {
             continue;
         }
+        other.clear();
+        other.extend(candidate.chars());
         let bound = best.map_or(limit, |(d, _)| limit.min(d.saturating_sub(1)));
         if let Some(distance) = bounded_distance(&word, &other, bound, &mut rows) {
             best = Some((distance, candidate));
