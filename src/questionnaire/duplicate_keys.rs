@@ -247,22 +247,27 @@ impl<'de> Visitor<'de> for BuildSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut object = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                let message = format!("{DUPLICATE_PREFIX}{key}{DUPLICATE_SUFFIX}");
-                *self.duplicate = Some(pointer_of(self.path, &key));
-                return Err(A::Error::custom(message));
+            // One search of the map per key: the vacant entry is filled once the value is
+            // built, and an occupied one is the duplicate.
+            match object.entry(key) {
+                serde_json::map::Entry::Occupied(entry) => {
+                    let key = entry.key();
+                    let message = format!("{DUPLICATE_PREFIX}{key}{DUPLICATE_SUFFIX}");
+                    *self.duplicate = Some(pointer_of(self.path, key));
+                    return Err(A::Error::custom(message));
+                }
+                serde_json::map::Entry::Vacant(entry) => {
+                    let node = PathNode {
+                        parent: self.path,
+                        segment: Segment::Key(entry.key()),
+                    };
+                    let value = map.next_value_seed(BuildSeed {
+                        path: Some(&node),
+                        duplicate: &mut *self.duplicate,
+                    })?;
+                    entry.insert(value);
+                }
             }
-            let value = {
-                let node = PathNode {
-                    parent: self.path,
-                    segment: Segment::Key(&key),
-                };
-                map.next_value_seed(BuildSeed {
-                    path: Some(&node),
-                    duplicate: &mut *self.duplicate,
-                })?
-            };
-            object.insert(key, value);
         }
         Ok(serde_json::Value::Object(object))
     }

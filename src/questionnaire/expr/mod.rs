@@ -217,6 +217,13 @@ impl std::fmt::Display for Expr {
     }
 }
 
+/// Resolves every name to slot 0 (unit tests of the evaluator).
+#[cfg(test)]
+pub(crate) fn resolve_for_tests(expr: &mut Expr) {
+    expr.resolve(&mut |_| Some(VarId(0)))
+        .expect("every name resolves");
+}
+
 /// Visits every node, parents before children, left to right. Recursion depth is bounded
 /// by [`MAX_DEPTH`] because the parser builds no deeper tree.
 fn walk<'a>(node: &'a Node, visit: &mut dyn FnMut(&'a Node)) {

@@ -305,3 +305,80 @@ fn truth(op: &Op, scope: &dyn Scope) -> Result<bool, Box<EvalError>> {
         _ => Ok(value(op, scope)?.to_bool()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::questionnaire::expr::date::Date;
+    use crate::questionnaire::expr::value::ValueRef;
+    use crate::questionnaire::expr::{parse, resolve_for_tests};
+
+    /// One variable `${x}` (and `.`) holding `answer`.
+    struct One<'a>(ValueRef<'a>);
+
+    impl Scope for One<'_> {
+        fn value(&self, _var: VarId) -> ValueRef<'_> {
+            self.0
+        }
+
+        fn dot(&self) -> ValueRef<'_> {
+            self.0
+        }
+
+        fn today(&self) -> Date {
+            Date::EPOCH
+        }
+    }
+
+    /// The compiled form gives the tree walker's value and truth for every fast path, with
+    /// every kind of answer on the other side.
+    #[test]
+    fn compiled_form_agrees_with_the_tree_walker() {
+        let multi = ["2".to_string(), "3".to_string()];
+        let answers = [
+            ValueRef::Empty,
+            ValueRef::DontKnow,
+            ValueRef::Bool(true),
+            ValueRef::Bool(false),
+            ValueRef::Number(2.0),
+            ValueRef::Number(15.0),
+            ValueRef::Number(0.0),
+            ValueRef::Text("2"),
+            ValueRef::Text("02"),
+            ValueRef::Text(" 15 "),
+            ValueRef::Text("abc"),
+            ValueRef::Text(""),
+            ValueRef::Text("1970-01-03"),
+            ValueRef::Date(Date::from_days(2).expect("a date")),
+            ValueRef::Multi(&multi),
+            ValueRef::Multi(&[]),
+        ];
+        let sources = [
+            "${x} = '2'",
+            "'2' != ${x}",
+            "${x} = ''",
+            "${x} != 'true'",
+            ". >= 15 and . <= 99 and ${x} = '2'",
+            "15 <= . or ${x} < 2 or not(${x} = '02')",
+            "${x} > -1",
+            "if(${x} = '2', ${x} + 1, coalesce(${x}, 7))",
+            "${x} = 2.0",
+            "${x} * 2 > 3 and (${x} = 'abc' or . = '1970-01-03')",
+            "coalesce(${x}, '') = ''",
+            "count-selected(${x}) > 1 or selected(${x}, '3')",
+        ];
+        for source in sources {
+            let mut expr = parse(source).expect(source);
+            resolve_for_tests(&mut expr);
+            let program = expr.program.as_deref().expect("resolved");
+            for answer in answers {
+                let scope = One(answer);
+                let tree = eval(&expr.root, &scope).map_err(|e| e.to_string());
+                let compiled = program.value(&scope).map_err(|e| e.to_string());
+                assert_eq!(compiled, tree, "{source} with {answer:?}");
+                let truth = program.truth(&scope).map_err(|e| e.to_string());
+                assert_eq!(truth, tree.map(|v| v.to_bool()), "{source} with {answer:?}");
+            }
+        }
+    }
+}

@@ -807,6 +807,7 @@ impl<'r, 'c, 'a> Ctx<'r, 'c, 'a> {
     }
 
     /// The frame of scope `scope` that encloses the context frame, if `scope` encloses it.
+    #[inline]
     fn enclosing_frame(&self, scope: usize) -> Option<usize> {
         let frames = &self.run.frames;
         // The common case: a variable of the context's own row (or of the top level when
@@ -864,11 +865,11 @@ impl<'r, 'c, 'a> Ctx<'r, 'c, 'a> {
 
 impl Scope for Ctx<'_, '_, '_> {
     fn value(&self, var: VarId) -> ValueRef<'_> {
-        let Some(node) = self.run.compiled.nodes.get(var.0 as usize) else {
+        let Some(place) = self.run.compiled.places.get(var.0 as usize) else {
             return ValueRef::Empty;
         };
-        match self.enclosing_frame(node.scope) {
-            Some(frame) => self.run.frames[frame].slots[node.local].as_value_ref(),
+        match self.enclosing_frame(place.scope) {
+            Some(frame) => self.run.frames[frame].slots[place.local].as_value_ref(),
             None => ValueRef::Empty,
         }
     }
