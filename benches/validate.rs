@@ -9,6 +9,7 @@
 //!
 //! Printed figures, all measured in the same run on the same submissions:
 //! - the baseline: `serde_json` parsing of the submission texts alone;
+//! - the engine's answers reader (`parse_answers_str`, which also rejects duplicate keys);
 //! - parse + validate (what the server does per submission);
 //! - the ratio between the two, and validation alone (the difference).
 //!
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chainsurvey::questionnaire::expr::Date;
-use chainsurvey::questionnaire::{Questionnaire, compile, validate_on};
+use chainsurvey::questionnaire::{Questionnaire, compile, parse_answers_str, validate_on};
 use rand::rngs::ChaCha20Rng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -70,6 +71,13 @@ fn main() {
         for text in &submissions {
             let answers: Value = serde_json::from_str(text).expect("generated JSON parses");
             black_box(answers);
+        }
+    });
+    // The engine's answers reader (what `questionnaire validate` uses): serde_json plus the
+    // duplicate-key check in the same pass, so it should cost about the same as the baseline.
+    let reader_time = time(|| {
+        for text in &submissions {
+            black_box(parse_answers_str(text).expect("generated JSON has unique keys"));
         }
     });
     let mut with_errors = 0usize;
@@ -148,6 +156,11 @@ fn main() {
         "baseline serde_json parse only: {:>10.0} submissions/s ({:.2} µs each)",
         per_second(parse_time),
         parse_time.as_secs_f64() * 1e6 / submission_count as f64
+    );
+    println!(
+        "answers reader (duplicate keys): {:>10.0} submissions/s ({:.2}× the baseline's time)",
+        per_second(reader_time),
+        reader_time.as_secs_f64() / parse_time.as_secs_f64()
     );
     println!(
         "parse + validate (one core):    {:>10.0} submissions/s ({:.2} µs each)",

@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 
 use crate::questionnaire::{
-    Diagnostic, Questionnaire, compile, diff, has_errors, lint, outline, parse_json_bytes, validate,
+    Diagnostic, Questionnaire, compile, diff, has_errors, lint, outline, parse_answers_bytes,
+    validate,
 };
 
 /// Output format of the commands that report findings.
@@ -241,7 +242,7 @@ fn run_validate(
         Ok(bytes) => bytes,
         Err(error) => return Ok(report_unusable(answers_path, Unusable::Read(error))),
     };
-    let answers = match parse_json_bytes(&bytes) {
+    let answers = match parse_answers_bytes(&bytes) {
         Ok(value) => value,
         Err(d) => return Ok(report_unusable(answers_path, Unusable::Invalid(vec![d]))),
     };

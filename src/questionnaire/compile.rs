@@ -25,6 +25,9 @@ use crate::questionnaire::text::Text;
 pub struct CompiledQuestionnaire {
     pub(crate) questionnaire: Questionnaire,
     pub(crate) nodes: Vec<Node>,
+    /// Where each node's value lives (indexed like `nodes`, i.e. by `VarId`): the
+    /// evaluator's variable lookups read this small table instead of the large `Node`s.
+    pub(crate) places: Vec<Place>,
     pub(crate) scopes: Vec<ScopeInfo>,
     /// Node indices in evaluation order (dependencies first).
     pub(crate) order: Vec<usize>,
@@ -43,6 +46,13 @@ impl CompiledQuestionnaire {
     pub fn lint_warnings(&self) -> &[Diagnostic] {
         &self.lint_warnings
     }
+}
+
+/// The scope and slot of a node's value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Place {
+    pub scope: usize,
+    pub local: usize,
 }
 
 /// Whether an answer is required, compiled.
@@ -263,9 +273,17 @@ pub fn compile(questionnaire: &Questionnaire) -> Result<CompiledQuestionnaire, V
             scopes[parent].has_calculations = true;
         }
     }
+    let places = nodes
+        .iter()
+        .map(|node| Place {
+            scope: node.scope,
+            local: node.local,
+        })
+        .collect();
     Ok(CompiledQuestionnaire {
         questionnaire: questionnaire.clone(),
         nodes,
+        places,
         scopes,
         order: analysis.order,
         choice_sets,

@@ -17,7 +17,8 @@
 //!   expression parsed once, names resolved to slots, calculations in dependency order and
 //!   choice sets ready for lookup. Compile once per questionnaire version.
 //! - [`validate`] / [`validate_on`] (with a fixed date for `today()`): compiled
-//!   questionnaire + answers (a `serde_json::Value`, e.g. from [`parse_json_bytes`]) →
+//!   questionnaire + answers (a `serde_json::Value`, from [`parse_answers_bytes`], which
+//!   also rejects a key repeated in one object) →
 //!   [`ValidationReport`]: findings with JSON Pointers into the answers, plus the recomputed
 //!   calculations as JSON shaped like the answers. `has_errors()` decides acceptance;
 //!   `to_json()` is the wire form. Validation never panics, whatever the JSON.
@@ -53,7 +54,7 @@ mod validate;
 pub use compile::{CompiledQuestionnaire, compile};
 pub use diagnostic::{Diagnostic, Severity, has_errors};
 pub use diff::{Change, Compatibility, DiffReport, diff};
-pub use json::{parse_json_bytes, parse_json_str};
+pub use json::{parse_answers_bytes, parse_answers_str, parse_json_bytes, parse_json_str};
 pub use lint::{MAX_NAME_LEN, is_valid_id, is_valid_name, lint, lint_source};
 pub use model::{
     Choice, ChoiceList, Expression, Item, ItemKind, QuestionType, Questionnaire, Required, Rule,

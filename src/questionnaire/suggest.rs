@@ -11,19 +11,51 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let word: Vec<char> = word.chars().collect();
     let mut rows = Rows::default();
     let mut best: Option<(usize, &'a str)> = None;
+    // One buffer for every candidate's characters, filled only for candidates whose length
+    // can qualify (most cannot).
+    let mut other: Vec<char> = Vec::new();
+    let word_counts = char_counts(&word);
     for &candidate in candidates {
-        let other: Vec<char> = candidate.chars().collect();
-        let limit = (word.len().max(other.len()) / 3).max(1);
+        let other_len = candidate.chars().count();
+        let limit = (word.len().max(other_len) / 3).max(1);
         // The distance is at least the difference in length.
-        if word.len().abs_diff(other.len()) > limit {
+        if word.len().abs_diff(other_len) > limit {
             continue;
         }
         let bound = best.map_or(limit, |(d, _)| limit.min(d.saturating_sub(1)));
+        // A second cheap lower bound: an insertion or deletion changes the character counts
+        // by one, a substitution by two, a transposition not at all, so the distance is at
+        // least half the difference of the counts. It rules out most candidates of an
+        // unrelated key without filling the distance matrix.
+        let mut counts = word_counts;
+        for c in candidate.chars() {
+            counts[bucket(c)] -= 1;
+        }
+        let difference: u32 = counts.iter().map(|n| n.unsigned_abs()).sum();
+        if difference.div_ceil(2) as usize > bound {
+            continue;
+        }
+        other.clear();
+        other.extend(candidate.chars());
         if let Some(distance) = bounded_distance(&word, &other, bound, &mut rows) {
             best = Some((distance, candidate));
         }
     }
     best.map(|(_, candidate)| candidate)
+}
+
+/// Character counts in 64 buckets. Sharing a bucket can only hide differences, so the
+/// bound computed from bucketed counts stays a lower bound.
+fn char_counts(word: &[char]) -> [i32; 64] {
+    let mut counts = [0; 64];
+    for &c in word {
+        counts[bucket(c)] += 1;
+    }
+    counts
+}
+
+fn bucket(c: char) -> usize {
+    c as usize % 64
 }
 
 /// A " (did you mean `x`?)" suffix for messages, or an empty string.

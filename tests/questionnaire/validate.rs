@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use chainsurvey::questionnaire::expr::Date;
 use chainsurvey::questionnaire::{
-    CompiledQuestionnaire, Questionnaire, Severity, ValidationReport, compile, validate_on,
+    CompiledQuestionnaire, Questionnaire, Severity, ValidationReport, compile, parse_answers_bytes,
+    parse_answers_str, validate_on,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -577,4 +578,70 @@ fn suggestions_are_capped_per_submission() {
         .filter(|m| m.contains("did you mean `age`?"))
         .count();
     assert_eq!(suggested, 10, "{unknown:#?}");
+}
+
+/// A key sent twice in submitted answers is rejected with the pointer of the repeated key:
+/// `serde_json` would keep the last one silently and validate an answer nobody can vouch for.
+#[test]
+fn duplicate_answer_keys_are_rejected_with_their_place() {
+    let cases: [(&str, &str, &str); 4] = [
+        (
+            r#"{"age": 17, "sex": "2", "age": 71}"#,
+            "/age",
+            "`age` appears twice",
+        ),
+        (
+            r#"{"children": [{"child_age": 4}, {"child_age": 5, "child_age": 6}]}"#,
+            "/children/1/child_age",
+            "line 1, column",
+        ),
+        (
+            r#"{"location": {"lat": 1, "lat": 2}}"#,
+            "/location/lat",
+            "`lat`",
+        ),
+        (r#"{"a/b": 1, "a/b": 2}"#, "/a~1b", "`a/b` appears twice"),
+    ];
+    for (text, path, needle) in cases {
+        let error = parse_answers_str(text).expect_err(text);
+        assert_eq!(error.code, "duplicate_key", "{text}");
+        assert_eq!(error.path, path, "{text}");
+        assert!(error.message.contains(needle), "{text}: {}", error.message);
+        let error = parse_answers_bytes(text.as_bytes()).expect_err(text);
+        assert_eq!(error.path, path, "{text}");
+    }
+    // A syntax error is the more basic problem and is reported first, as for questionnaires.
+    let error = parse_answers_str(r#"{"age": 1, "age": 2,"#).expect_err("truncated");
+    assert_eq!(error.code, "json_syntax");
+    // Equal keys in different objects are not duplicates.
+    let text = r#"{"children": [{"child_age": 4}, {"child_age": 5}], "age": 40}"#;
+    assert_eq!(
+        parse_answers_str(text).expect("no duplicates"),
+        serde_json::from_str::<Value>(text).expect("JSON")
+    );
+    // Other failures keep their codes.
+    assert_eq!(
+        parse_answers_bytes(b"{\"a\": \xff}").map_err(|d| d.code),
+        Err("invalid_utf8")
+    );
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    assert_eq!(
+        parse_answers_str(&deep).map_err(|d| d.code),
+        Err("json_too_deep")
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Without duplicate keys, the answers reader builds exactly the value `serde_json`
+    /// builds, so validation sees the same answers.
+    #[test]
+    fn answers_reader_agrees_with_serde_json(value in arbitrary_json()) {
+        // Compared with serde_json's own parse of the text (not `value`): without its
+        // `float_roundtrip` feature a float may read back one unit in the last place off.
+        let text = value.to_string();
+        let expected: Value = serde_json::from_str(&text).expect("JSON");
+        prop_assert_eq!(parse_answers_str(&text).expect("unique keys"), expected);
+    }
 }

@@ -74,20 +74,24 @@ pub trait Scope {
 /// Fails only when the expression was not resolved (see [`Expr::resolve`]) or when a
 /// `regex()` pattern computed at run time is invalid; answers alone never make it fail.
 pub fn evaluate(expr: &Expr, scope: &dyn Scope) -> Result<Value, EvalError> {
-    eval(&expr.root, scope)
-        .map(Val::into_owned)
-        .map_err(|err| *err)
+    let value = match &expr.program {
+        Some(program) => program.value(scope),
+        None => eval(&expr.root, scope),
+    };
+    value.map(Val::into_owned).map_err(|err| *err)
 }
 
 /// Evaluates `expr` and takes its truth value (as relevance, rules and `required` do).
 /// Cheaper than [`evaluate`] because no owned value is built.
 pub fn evaluate_bool(expr: &Expr, scope: &dyn Scope) -> Result<bool, EvalError> {
-    eval(&expr.root, scope)
-        .map(|v| v.to_bool())
-        .map_err(|err| *err)
+    let truth = match &expr.program {
+        Some(program) => program.truth(scope),
+        None => eval(&expr.root, scope).map(|v| v.to_bool()),
+    };
+    truth.map_err(|err| *err)
 }
 
-fn eval<'a>(node: &'a Node, scope: &'a dyn Scope) -> Result<Val<'a>, Box<EvalError>> {
+pub(crate) fn eval<'a>(node: &'a Node, scope: &'a dyn Scope) -> Result<Val<'a>, Box<EvalError>> {
     Ok(match &node.kind {
         NodeKind::Number(x) => Val::number(*x),
         NodeKind::Text(s) => Val::text(Cow::Borrowed(s)),
@@ -139,11 +143,17 @@ fn binary<'a>(
     }
     let left = eval(lhs, scope)?;
     let right = eval(rhs, scope)?;
+    Ok(combine(op, left, right))
+}
+
+/// A binary operator other than `and`/`or` applied to two evaluated operands (shared with
+/// the compiled form, see `program.rs`).
+pub(crate) fn combine<'a>(op: BinOp, left: Val<'a>, right: Val<'a>) -> Val<'a> {
     // Fast path for the commonest case, two numbers (ages, hours, amounts): the same
     // results as the general rules below, without their dispatch.
     if let (Val::Number(a), Val::Number(b)) = (&left, &right) {
         let (a, b) = (*a, *b);
-        return Ok(match op {
+        return match op {
             BinOp::Eq => Val::Bool(a == b),
             BinOp::Ne => Val::Bool(a != b),
             BinOp::Lt => Val::Bool(a < b),
@@ -156,9 +166,9 @@ fn binary<'a>(
             BinOp::Div => Val::number(a / b),
             BinOp::Mod => Val::number(a % b),
             BinOp::And | BinOp::Or => Val::Empty,
-        });
+        };
     }
-    Ok(match op {
+    match op {
         BinOp::Eq => Val::Bool(equals(&left, &right)),
         BinOp::Ne => Val::Bool(!equals(&left, &right)),
         BinOp::Lt => Val::Bool(order(&left, &right) == Some(Ordering::Less)),
@@ -175,7 +185,7 @@ fn binary<'a>(
             arithmetic(op, &left, &right)
         }
         BinOp::And | BinOp::Or => Val::Empty,
-    })
+    }
 }
 
 /// `=`: empty equals only empty; otherwise booleans compare as booleans, dates as dates,

@@ -18,7 +18,9 @@
 //! 4. [`evaluate`] (or [`evaluate_bool`]) computes a [`Value`] against a [`Scope`], which
 //!    serves answers by slot. This is the hot path: no name lookup, and texts are borrowed.
 //!
-//! Evaluation is a walk over the resolved tree; `cargo run --release --example expr_bench`
+//! Resolution also compiles the tree into a flatter form (`program.rs`: flattened `and`/`or`,
+//! comparisons against literals specialised, truth values without building values), which
+//! evaluation runs; an unresolved expression is evaluated by walking its tree. `cargo run --release --example expr_bench`
 //! measures it against hand-written Rust for typical relevance, rule and calculation
 //! expressions.
 //!
@@ -39,6 +41,7 @@ mod error;
 mod eval;
 mod lexer;
 mod parser;
+mod program;
 mod regex;
 mod span;
 mod value;
@@ -50,6 +53,7 @@ pub use crate::questionnaire::expr::check::{
 pub use crate::questionnaire::expr::date::{Date, DateTime};
 pub use crate::questionnaire::expr::error::{ErrorCode, EvalError, ExprError};
 pub use crate::questionnaire::expr::eval::{Scope, evaluate, evaluate_bool};
+use crate::questionnaire::expr::program::Program;
 pub use crate::questionnaire::expr::regex::Regex;
 pub use crate::questionnaire::expr::span::{Span, column_of};
 pub use crate::questionnaire::expr::value::{
@@ -66,6 +70,9 @@ pub const MAX_DEPTH: usize = 256;
 pub struct Expr {
     source: String,
     pub(crate) root: Node,
+    /// The compiled form, built by a successful [`Expr::resolve`] (see `program.rs`);
+    /// `None` until then, and evaluation walks the tree.
+    pub(crate) program: Option<Box<Program>>,
 }
 
 /// Parses an expression.
@@ -78,6 +85,7 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
     Ok(Expr {
         source: src.to_string(),
         root,
+        program: None,
     })
 }
 
@@ -170,6 +178,11 @@ impl Expr {
                 }
             }
         });
+        // Compiled only when every name has a slot: a partly resolved expression keeps the
+        // tree walker, which reports the unresolved name.
+        self.program = first_error
+            .is_none()
+            .then(|| Box::new(Program::new(&self.root)));
         match first_error {
             None => Ok(()),
             Some((name, span)) => Err(ExprError::new(
@@ -202,6 +215,13 @@ impl std::fmt::Display for Expr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.root.fmt(f)
     }
+}
+
+/// Resolves every name to slot 0 (unit tests of the evaluator).
+#[cfg(test)]
+pub(crate) fn resolve_for_tests(expr: &mut Expr) {
+    expr.resolve(&mut |_| Some(VarId(0)))
+        .expect("every name resolves");
 }
 
 /// Visits every node, parents before children, left to right. Recursion depth is bounded

@@ -97,6 +97,7 @@ impl<'a> ValueRef<'a> {
         matches!(self.to_val(), Val::Empty)
     }
 
+    #[inline]
     pub(crate) fn to_val(self) -> Val<'a> {
         match self {
             ValueRef::Empty | ValueRef::DontKnow | ValueRef::Refused => Val::Empty,

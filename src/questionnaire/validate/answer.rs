@@ -41,6 +41,7 @@ pub enum Slot<'a> {
 
 impl Slot<'_> {
     /// The view the expression evaluator reads.
+    #[inline]
     pub fn as_value_ref(&self) -> ValueRef<'_> {
         match self {
             Slot::Empty | Slot::Invalid => ValueRef::Empty,
@@ -58,6 +59,7 @@ impl Slot<'_> {
 }
 
 /// Borrows an owned evaluator value as a [`ValueRef`].
+#[inline]
 pub fn value_ref_of(value: &Value) -> ValueRef<'_> {
     match value {
         Value::Empty => ValueRef::Empty,

@@ -563,56 +563,68 @@ impl<'c, 'a> Run<'c, 'a> {
     }
 
     fn check_choices(&mut self, node: &'c Node, frame: usize, set: usize) {
+        // Borrowed from the compiled questionnaire and the answers (not from `self`), so the
+        // values can be checked one by one without first copying them into a list: this
+        // runs for every answered choice question of every submission.
+        let frames = &self.frames;
         let set = &self.compiled.choice_sets[set];
-        let values: Vec<(Option<usize>, &str)> = match &self.frames[frame].slots[node.local] {
-            Slot::Text(value) => vec![(None, value)],
-            Slot::Multi(values) => values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (Some(i), v.as_str()))
-                .collect(),
-            _ => Vec::new(),
-        };
         let mut found = Vec::new();
-        // Pointers are built only for findings: most answers have none.
-        let pointer = |position: Option<usize>| match position {
-            Some(i) => pointer_index(&self.answer_pointer(frame, &node.name), i),
-            None => self.answer_pointer(frame, &node.name),
-        };
-        for (position, value) in values {
+        let mut check = |position: Option<usize>, value: &str| {
             let Some(&choice_index) = set.by_value.get(value) else {
-                let mut valid: Vec<&str> = set.choices.iter().map(|c| c.value.as_str()).collect();
-                valid.truncate(20);
-                found.push(Diagnostic::error(
-                    "invalid_choice",
-                    pointer(position),
-                    format!(
-                        "\"{value}\" is not a choice of `{}` (valid: {})",
-                        node.name,
-                        valid.join(", ")
-                    ),
-                ));
-                continue;
+                found.push((position, value.to_string(), None));
+                return;
             };
             if let Some(filter) = &node.choice_filter {
-                let choice = &set.choices[choice_index];
                 let mut ctx = Ctx::new(self, frame);
-                ctx.choice = Some(choice);
+                ctx.choice = Some(&set.choices[choice_index]);
                 if !evaluate_bool(filter, &ctx).unwrap_or(false) {
-                    found.push(Diagnostic::error(
-                        "choice_filtered",
-                        pointer(position),
-                        format!(
-                            "\"{value}\" is a choice of `{}` but is excluded here by its \
-                             choice filter `{}`",
-                            node.name,
-                            filter.source()
-                        ),
-                    ));
+                    found.push((position, value.to_string(), Some(filter)));
                 }
             }
+        };
+        match &frames[frame].slots[node.local] {
+            Slot::Text(value) => check(None, value),
+            Slot::Multi(values) => {
+                for (i, value) in values.iter().enumerate() {
+                    check(Some(i), value);
+                }
+            }
+            _ => {}
         }
-        self.findings.extend(found);
+        // Messages and pointers are built only for findings: most answers have none.
+        for (position, value, filter) in found {
+            let pointer = match position {
+                Some(i) => pointer_index(&self.answer_pointer(frame, &node.name), i),
+                None => self.answer_pointer(frame, &node.name),
+            };
+            let finding = match filter {
+                None => {
+                    let mut valid: Vec<&str> =
+                        set.choices.iter().map(|c| c.value.as_str()).collect();
+                    valid.truncate(20);
+                    Diagnostic::error(
+                        "invalid_choice",
+                        pointer,
+                        format!(
+                            "\"{value}\" is not a choice of `{}` (valid: {})",
+                            node.name,
+                            valid.join(", ")
+                        ),
+                    )
+                }
+                Some(filter) => Diagnostic::error(
+                    "choice_filtered",
+                    pointer,
+                    format!(
+                        "\"{value}\" is a choice of `{}` but is excluded here by its \
+                         choice filter `{}`",
+                        node.name,
+                        filter.source()
+                    ),
+                ),
+            };
+            self.findings.push(finding);
+        }
     }
 
     fn check_rules(&mut self, node: &'c Node, frame: usize) {
@@ -795,6 +807,7 @@ impl<'r, 'c, 'a> Ctx<'r, 'c, 'a> {
     }
 
     /// The frame of scope `scope` that encloses the context frame, if `scope` encloses it.
+    #[inline]
     fn enclosing_frame(&self, scope: usize) -> Option<usize> {
         let frames = &self.run.frames;
         // The common case: a variable of the context's own row (or of the top level when
@@ -852,11 +865,11 @@ impl<'r, 'c, 'a> Ctx<'r, 'c, 'a> {
 
 impl Scope for Ctx<'_, '_, '_> {
     fn value(&self, var: VarId) -> ValueRef<'_> {
-        let Some(node) = self.run.compiled.nodes.get(var.0 as usize) else {
+        let Some(place) = self.run.compiled.places.get(var.0 as usize) else {
             return ValueRef::Empty;
         };
-        match self.enclosing_frame(node.scope) {
-            Some(frame) => self.run.frames[frame].slots[node.local].as_value_ref(),
+        match self.enclosing_frame(place.scope) {
+            Some(frame) => self.run.frames[frame].slots[place.local].as_value_ref(),
             None => ValueRef::Empty,
         }
     }
