@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::server::auth::Caller;
-use crate::server::body::JsonBody;
+use crate::server::body::RawBody;
 use crate::server::questionnaires::engine_error;
 use crate::server::{ApiError, AppState};
 use crate::store::canonical::content_hash;
@@ -79,9 +79,24 @@ fn accepted(
 async fn submit(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(body): JsonBody<SubmissionBody>,
+    RawBody(bytes): RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&[Role::Enumerator])?;
+    // The questionnaire engine's reader: a key repeated in one object (which serde_json would
+    // silently resolve to its last value) is refused with the place it occurs, so what is
+    // stored is exactly what the enumerator's device meant.
+    let value = crate::questionnaire::parse_answers_bytes(&bytes).map_err(|diagnostic| {
+        ApiError::bad_request(format!(
+            "the request body is not valid JSON: {} (at {:?})",
+            diagnostic.message, diagnostic.path
+        ))
+        .with_details(json!({"code": diagnostic.code, "path": diagnostic.path}))
+    })?;
+    let body: SubmissionBody = serde_json::from_value(value).map_err(|err| {
+        ApiError::bad_request(format!(
+            "the request body is not valid JSON for this endpoint: {err}"
+        ))
+    })?;
     let instance_id = uuid::Uuid::parse_str(&body.instance_id)
         .map_err(|_| {
             ApiError::bad_request(format!("instance_id {:?} is not a UUID", body.instance_id))

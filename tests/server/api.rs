@@ -324,6 +324,26 @@ fn submissions_replay_conflict_validation_version_size_and_review() {
     );
     assert_eq!(r.status, 400);
 
+    // A key repeated inside the answers is refused (400, naming the place), not silently
+    // resolved to its last value; nothing is stored.
+    let body = serde_json::to_string(&w.submission(other, &w.assignment, json!({"age": 30})))
+        .expect("json")
+        .replace("\"age\":30", "\"age\":30,\"age\":31");
+    let r = request(
+        s.addr,
+        "POST",
+        "/api/v1/submissions",
+        Some(&w.enumerator),
+        Some("application/json"),
+        body.as_bytes(),
+    )
+    .expect("request");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"]["details"]["code"], "duplicate_key");
+    assert_eq!(r.json()["error"]["details"]["path"], "/answers/age");
+    let r = s.get(&format!("/api/v1/submissions/{other}"), &w.enumerator);
+    assert_eq!(r.status, 404, "{}", r.text());
+
     // Review: the team's supervisor sees it in the queue, rejects with a per-question
     // comment; the enumerator sees the rejection through sync.
     let r = s.get("/api/v1/review/queue", &w.supervisor);
