@@ -54,7 +54,9 @@ pub use crate::store::progress::{Progress, ProgressRow};
 pub use crate::store::questionnaires::{Draft, Published, PublishedSummary};
 pub use crate::store::review::{Decision, QuestionComment, Verdict};
 pub use crate::store::status::{AssignmentStatus, InterviewStatus};
-pub use crate::store::submissions::{Interview, Revision, Submission, SubmitOutcome};
+pub use crate::store::submissions::{
+    Interview, RawRevision, Revision, RevisionView, Submission, SubmitOutcome,
+};
 pub use crate::store::time::{now_ms, parse_date_ms, rfc3339};
 pub use crate::store::tx::Tx;
 pub use crate::store::users::{Role, User, parse_user_name};
