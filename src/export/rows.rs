@@ -413,3 +413,129 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+    use crate::export::layout;
+    use crate::store::canonical::content_hash;
+    use crate::store::{NewAssignment, Role, Submission, Target};
+    use serde_json::json;
+
+    /// Records, at each write the export makes, how many bytes it had written so far.
+    struct Recorder(Vec<usize>, usize);
+
+    impl Write for Recorder {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.1 += buf.len();
+            self.0.push(self.1);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A large export reaches its output in buffer-sized pieces while the interviews are
+    /// still being walked, instead of being built up in memory and written at the end.
+    #[test]
+    fn rows_are_written_while_walking_not_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let definition = json!({"id": "q", "version": "1", "items": [
+            {"kind": "question", "name": "note", "type": "text"}]});
+        store
+            .add_user("boss", Role::Admin, None, None, "t")
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        store
+            .add_user("e", Role::Enumerator, None, None, "t")
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        store
+            .put_draft("q", "1", &definition, "boss")
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let published = store.publish("q", "boss").unwrap().wait_blocking().unwrap();
+        let assignment = store
+            .create_assignments(
+                vec![NewAssignment {
+                    questionnaire: "q".into(),
+                    allowed_versions: None,
+                    enumerator: "e".into(),
+                    target: Target {
+                        unit_id: "U".into(),
+                        tier: None,
+                        province: None,
+                    },
+                    preload: None,
+                    preload_protected: false,
+                    quantity: Some(u32::MAX),
+                }],
+                "boss",
+            )
+            .unwrap()
+            .wait_blocking()
+            .unwrap()
+            .remove(0)
+            .id;
+        let enumerator = store.user("e").unwrap().unwrap();
+        let n = 120;
+        let long = "x".repeat(2000);
+        let mut tickets = Vec::new();
+        for i in 0..n {
+            let content = json!({"questionnaire": "q", "version": "1", "assignment_id": assignment,
+                "answers": {"note": format!("{i} {long}")}});
+            let submission = Submission {
+                instance_id: format!("00000000-0000-4000-8000-{i:012}"),
+                assignment_id: assignment.clone(),
+                questionnaire: "q".into(),
+                version: "1".into(),
+                definition_hash: published.hash.clone(),
+                content_hash: content_hash(&content),
+                content,
+                warnings: json!([]),
+                calculations: json!({}),
+            };
+            tickets.push(store.submit(submission, &enumerator).unwrap());
+        }
+        for t in tickets {
+            t.wait_blocking().unwrap();
+        }
+        let layout = layout("q", &[("1".into(), definition)]).unwrap();
+        let mut out = Recorder(Vec::new(), 0);
+        let rows = write_level(
+            &store,
+            "q",
+            layout.level(None).unwrap(),
+            &Filter::default(),
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(rows, n);
+        let total = out.1;
+        assert!(
+            total > 2000 * n as usize,
+            "every row was written ({total} bytes)"
+        );
+        // At least one write happened with under half the export produced, and no single
+        // write carried more than a buffer and a row.
+        assert!(
+            out.0.first().is_some_and(|first| *first < total / 2),
+            "{:?}",
+            out.0
+        );
+        let mut before = 0;
+        for at in &out.0 {
+            assert!(
+                at - before <= OUT_BUFFER + 4096,
+                "a write of {} bytes",
+                at - before
+            );
+            before = *at;
+        }
+    }
+}
