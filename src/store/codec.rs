@@ -53,3 +53,27 @@ pub fn decode<T: DeserializeOwned>(tree: TreeId, key: &[u8], bytes: &[u8]) -> Re
     }
     Ok(envelope.d)
 }
+
+/// Decodes a record that borrows from `bytes` (strings and raw JSON stay in place).
+pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
+    tree: TreeId,
+    key: &[u8],
+    bytes: &'a [u8],
+) -> Result<T, Error> {
+    let envelope: EnvelopeIn<T> = serde_json::from_slice(bytes).map_err(|err| Error::Corrupt {
+        tree: tree.name(),
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: err.to_string(),
+    })?;
+    if envelope.v > FORMAT_VERSION {
+        return Err(Error::Corrupt {
+            tree: tree.name(),
+            key: String::from_utf8_lossy(key).into_owned(),
+            reason: format!(
+                "format version {} is newer than this program's {FORMAT_VERSION}",
+                envelope.v
+            ),
+        });
+    }
+    Ok(envelope.d)
+}

@@ -55,7 +55,9 @@ pub use crate::store::progress::{Progress, ProgressRow};
 pub use crate::store::questionnaires::{Draft, Published, PublishedSummary};
 pub use crate::store::review::{Decision, QuestionComment, Verdict};
 pub use crate::store::status::{AssignmentStatus, InterviewStatus};
-pub use crate::store::submissions::{Interview, Revision, Submission, SubmitOutcome};
+pub use crate::store::submissions::{
+    Interview, RawRevision, Revision, RevisionView, Submission, SubmitOutcome,
+};
 pub use crate::store::surveys::{
     AssignOutcome, FrameRecord, ReachedRow, SampleRecord, SampledUnit, Survey, Tier0Spec,
     TraceLinkRow, TraceRecord, UnmatchedRow, WorkerSelection, WorkerTakeRow, parse_survey_id,
