@@ -76,6 +76,8 @@ struct Case<'a> {
     dot_type: Option<Type>,
     choice: Option<(String, HashMap<String, String>)>,
     today: Date,
+    /// Select question → its choices as (value, label in the case's language).
+    labels: HashMap<String, Vec<(String, String)>>,
 }
 
 fn type_of_decl(decl: &str) -> Result<Type, String> {
@@ -210,6 +212,51 @@ fn merged<'a>(
     out
 }
 
+/// The choice labels of a case in its interview language: `choices` (question → list of
+/// `{"value", "label": {lang: text}}`, shallow-merged like `types`), `language` (default:
+/// the first of `languages`), falling back to the first of `languages` when a label lacks
+/// the interview language.
+fn choice_labels(
+    defaults: &Map<String, Json>,
+    case: &Map<String, Json>,
+) -> Result<HashMap<String, Vec<(String, String)>>, String> {
+    let languages: Vec<&str> = defaults
+        .get("languages")
+        .and_then(Json::as_array)
+        .map(|l| l.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default();
+    let fallback = languages.first().copied().unwrap_or("en");
+    let language = case
+        .get("language")
+        .or_else(|| defaults.get("language"))
+        .and_then(Json::as_str)
+        .unwrap_or(fallback);
+    let mut out = HashMap::new();
+    for (question, list) in merged(defaults, case, "choices") {
+        let list = list
+            .as_array()
+            .ok_or("choices: each question maps to a list")?;
+        let mut choices = Vec::new();
+        for choice in list {
+            let value = choice
+                .get("value")
+                .and_then(Json::as_str)
+                .ok_or("choices: each choice has a string value")?;
+            let label = choice
+                .get("label")
+                .ok_or("choices: each choice has a label")?;
+            let text = label
+                .get(language)
+                .or_else(|| label.get(fallback))
+                .and_then(Json::as_str)
+                .ok_or("choices: a label lacks both the language and the fallback")?;
+            choices.push((value.to_string(), text.to_string()));
+        }
+        out.insert(question, choices);
+    }
+    Ok(out)
+}
+
 impl<'a> Case<'a> {
     fn load(
         index: usize,
@@ -271,6 +318,7 @@ impl<'a> Case<'a> {
                 choice = Some((value, columns));
             }
         }
+        let labels = choice_labels(defaults, obj)?;
         Ok(Case {
             id,
             json: obj,
@@ -281,6 +329,7 @@ impl<'a> Case<'a> {
             dot_type,
             choice,
             today,
+            labels,
         })
     }
 
@@ -351,6 +400,20 @@ impl Symbols for CaseSymbols<'_> {
             .as_ref()
             .is_some_and(|(_, cols)| cols.contains_key(name))
     }
+
+    fn in_roster_row(&self, roster: Option<&str>) -> bool {
+        let context = &self.0.context;
+        match roster {
+            None => !context.is_empty(),
+            Some(name) => context.iter().any(|(r, _)| r == name),
+        }
+    }
+
+    fn has_choice_list(&self, name: &str) -> bool {
+        let case = self.0;
+        case.var(name)
+            .is_some_and(|i| matches!(case.vars[i].decl.as_str(), "select_one" | "select_multiple"))
+    }
 }
 
 struct CaseScope<'c>(&'c Case<'c>);
@@ -412,6 +475,26 @@ impl Scope for CaseScope<'_> {
 
     fn today(&self) -> Date {
         self.0.today
+    }
+
+    fn position(&self, roster: Option<VarId>) -> Option<usize> {
+        let context = &self.0.context;
+        let (_, index) = match roster {
+            None => context.last()?,
+            Some(var) => {
+                let name = &self.0.vars[var.0 as usize].name;
+                context.iter().find(|(r, _)| r == name)?
+            }
+        };
+        Some(index + 1)
+    }
+
+    fn choice_label(&self, question: VarId, value: &str) -> Option<&str> {
+        let case = self.0;
+        let list = case.labels.get(&case.vars[question.0 as usize].name)?;
+        list.iter()
+            .find(|(v, _)| v == value)
+            .map(|(_, label)| label.as_str())
     }
 }
 
@@ -614,6 +697,7 @@ fn corpus_covers_every_function_and_error_code() {
         ErrorCode::UnknownReference,
         ErrorCode::Type,
         ErrorCode::Scope,
+        ErrorCode::Format,
     ] {
         assert!(
             codes.contains(&code.as_str()),
@@ -1026,4 +1110,130 @@ fn compiled_expressions_can_be_shared_between_threads() {
     assert_send_sync::<Value>();
     assert_send_sync::<expr::ExprError>();
     assert_send_sync::<expr::EvalError>();
+}
+
+// ---------------------------------------------------------------------------------------
+// position() and choice-label() through the questionnaire engine (compile → validate): the
+// validator's scope serves row numbers, choice lists and the interview language.
+// ---------------------------------------------------------------------------------------
+
+mod engine {
+    use chainsurvey::questionnaire::expr::Date;
+    use chainsurvey::questionnaire::{Diagnostic, Questionnaire, compile, validate_on};
+    use serde_json::{Value as Json, json};
+
+    fn text(s: &str) -> Json {
+        json!({"en": s, "vi": s})
+    }
+
+    /// Sites (roster) with units (nested roster); calculations use position() and
+    /// choice-label(); `extra` items are appended at the top level.
+    fn definition(extra: &[Json]) -> String {
+        let mut items = vec![
+            json!({"kind": "question", "name": "main_kind", "type": "select_one",
+                   "choices": "kind", "label": text("Main kind")}),
+            json!({"kind": "calculate", "name": "main_kind_label",
+                   "calculation": "choice-label(${main_kind}, ${main_kind})"}),
+            json!({"kind": "roster", "name": "sites", "label": text("Sites"), "items": [
+                {"kind": "question", "name": "site_kind", "type": "select_one",
+                 "choices": "kind", "label": text("Site kind")},
+                {"kind": "calculate", "name": "site_no", "calculation": "position()"},
+                {"kind": "calculate", "name": "site_label",
+                 "calculation": "concat(position(), ': ', choice-label(${site_kind}, ${site_kind}))"},
+                {"kind": "roster", "name": "units", "label": text("Units"), "items": [
+                    {"kind": "question", "name": "unit_size", "type": "integer",
+                     "label": text("Size"),
+                     "rules": [{"check": "position() = 1 or . > 0", "severity": "error",
+                                "message": text("only the first unit may be empty")}]},
+                    {"kind": "calculate", "name": "unit_ref",
+                     "calculation": "concat(position(${sites}), '.', position())"}
+                ]}
+            ]}),
+            json!({"kind": "calculate", "name": "shop_label",
+                   "calculation": "choice-label('2', ${site_kind})"}),
+        ];
+        items.extend(extra.iter().cloned());
+        json!({
+            "schema_version": 1, "id": "positions", "version": "1", "title": text("Positions"),
+            "languages": ["en", "vi"],
+            "choice_lists": {"kind": [
+                {"value": "1", "label": {"en": "Factory", "vi": "Nhà máy"}},
+                {"value": "2", "label": {"en": "Shop", "vi": "Cửa hàng"}}
+            ]},
+            "items": items
+        })
+        .to_string()
+    }
+
+    fn compile_errors(extra: &[Json]) -> Vec<Diagnostic> {
+        let q = Questionnaire::parse(&definition(extra)).expect("parses");
+        match compile(&q) {
+            Ok(_) => Vec::new(),
+            Err(findings) => findings.into_iter().filter(Diagnostic::is_error).collect(),
+        }
+    }
+
+    #[test]
+    fn validator_serves_row_numbers_and_choice_labels() {
+        let q = Questionnaire::parse(&definition(&[])).expect("parses");
+        let compiled = compile(&q).expect("compiles");
+        let answers = json!({"main_kind": "1", "sites": [
+            {"site_kind": "2", "units": [{"unit_size": 0}, {"unit_size": 0}]},
+            {"site_kind": "1", "units": [{"unit_size": 3}]}
+        ]});
+        let today = Date::parse("2026-03-01").expect("a date");
+        let vi = validate_on(&compiled, &answers, "vi", today);
+        assert_eq!(
+            vi.calculations,
+            json!({
+                "main_kind_label": "Nhà máy", "shop_label": "Cửa hàng",
+                "sites": [
+                    {"site_no": 1, "site_label": "1: Cửa hàng",
+                     "units": [{"unit_ref": "1.1"}, {"unit_ref": "1.2"}]},
+                    {"site_no": 2, "site_label": "2: Nhà máy", "units": [{"unit_ref": "2.1"}]}
+                ]
+            })
+        );
+        // The rule holds for the first unit of a site only: row 2 of site 1 fails.
+        let failed: Vec<&str> = vi
+            .findings
+            .iter()
+            .filter(|f| f.code == "rule_failed")
+            .map(|f| f.path.as_str())
+            .collect();
+        assert_eq!(failed, ["/sites/0/units/1/unit_size"]);
+        let en = validate_on(&compiled, &answers, "en", today);
+        assert_eq!(en.calculations["main_kind_label"], json!("Factory"));
+        assert_eq!(en.calculations["sites"][0]["site_label"], json!("1: Shop"));
+        // An unknown language falls back to the default (the first declared).
+        let fr = validate_on(&compiled, &answers, "fr", today);
+        assert_eq!(fr.calculations["shop_label"], json!("Shop"));
+    }
+
+    #[test]
+    fn position_outside_a_roster_row_and_bad_label_questions_are_lint_errors() {
+        let top = [json!({"kind": "calculate", "name": "n", "calculation": "position() + 1"})];
+        let errors = compile_errors(&top);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "roster_scope");
+        assert_eq!(errors[0].path, "/items/4/calculation");
+        assert_eq!(errors[0].column, Some(1));
+        // A roster's own relevance is evaluated outside its rows.
+        let mut with_relevance: Json = serde_json::from_str(&definition(&[])).expect("json");
+        with_relevance["items"][2]["relevant"] = json!("position() = 1");
+        let q = Questionnaire::parse(&with_relevance.to_string()).expect("parses");
+        let errors = compile(&q).expect_err("position() outside a row");
+        assert!(
+            errors
+                .iter()
+                .any(|f| f.code == "roster_scope" && f.path == "/items/2/relevant"),
+            "{errors:?}"
+        );
+        let label = [json!({"kind": "calculate", "name": "l",
+                            "calculation": "choice-label('1', ${main_kind_label})"})];
+        let errors = compile_errors(&label);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].code, "type_mismatch");
+        assert_eq!(errors[0].column, Some(19));
+    }
 }

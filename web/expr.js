@@ -544,6 +544,9 @@ export const FUNCTIONS = {
   ceiling: [1, 1],
   'is-dont-know': [1, 1],
   'is-refused': [1, 1],
+  position: [0, 1],
+  'choice-label': [2, 2],
+  'format-date': [2, 2],
 };
 const AGGREGATES = new Set(['count', 'sum', 'min', 'max']);
 
@@ -978,7 +981,8 @@ class Lexer {
         return this.reference(start);
       case '.':
         if (isDigit(src[start + 1] ?? '')) return this.number(start);
-        if (src[start + 1] === '.') throw this.error("'..' (parent step) is not supported; use ${name}", start);
+        if (src[start + 1] === '.')
+          throw this.error("'..' (parent step) is not supported; use ${name} (and position() for the number of the current roster row)", start);
         return tok('.', 1);
       default:
         break;
@@ -994,7 +998,11 @@ class Lexer {
       }
       return tok('name', len);
     }
-    const hints = { '/': '; use div for division', '%': '; use mod for the remainder' };
+    const hints = {
+      '/': '; use div for division',
+      '%': '; use mod for the remainder',
+      ':': '; namespaced functions are not supported (for jr:choice-name() use choice-label(value, ${question}))',
+    };
     throw this.error(`unexpected character ${JSON.stringify(String.fromCodePoint(src.codePointAt(start)))}${hints[c] ?? ''}`, start);
   }
   number(start) {
@@ -1183,11 +1191,16 @@ class Parser {
         throw new ExprError('regex', `invalid regular expression: ${e.message}`, args[1].start, this.src);
       }
     }
+    if (name === 'format-date' && args[1].t === 'text') {
+      const problem = checkDatePattern(args[1].value);
+      if (problem !== null)
+        throw new ExprError('format', `invalid format-date() pattern: ${problem}`, args[1].start, this.src);
+    }
     return [node, depth + 1];
   }
 }
 
-/** Parses an expression; throws ExprError (codes parse, depth, unknown_function, arity, regex). */
+/** Parses an expression; throws ExprError (codes parse, depth, unknown_function, arity, regex, format). */
 export function parse(src) {
   const parser = new Parser(src);
   if (parser.current.kind === 'eof') throw parser.error('empty expression', parser.current.start);
@@ -1342,13 +1355,47 @@ export function check(expr, symbols) {
       return 'number';
     }
     if (name === 'min' || name === 'max') {
-      let result = null;
+      // Numbers or dates, not both; the result is a date (date-time) when every dated
+      // argument is one, unknown when they mix, a number when none is dated.
+      let dated = null;
+      let numbers = false;
       for (const arg of args) {
         const ty = node(arg, arg.t === 'ref' ? 'aggregate' : 'plain');
-        if (!(numericType(ty) || datedType(ty))) error('type', arg, `${name}() needs numbers or dates, not ${ty}`);
-        if (result === null) result = datedType(ty) ? 'date' : 'number';
+        if (datedType(ty) && numbers) error('type', arg, `${name}() mixes numbers and dates`);
+        else if ((ty === 'number' || ty === 'bool') && dated !== null) error('type', arg, `${name}() mixes dates and numbers`);
+        else if (datedType(ty)) dated = dated === null || dated === ty ? ty : 'any';
+        else if (ty === 'number' || ty === 'bool') numbers = true;
+        else if (ty !== 'any') error('type', arg, `${name}() needs numbers or dates, not ${ty}`);
       }
-      return result ?? 'number';
+      return dated ?? 'number';
+    }
+    if (name === 'position') {
+      if (args.length === 0) {
+        if (!(symbols.inRosterRow && symbols.inRosterRow(null)))
+          error('scope', n, 'position() is the number of the current roster row, and this expression is not evaluated in a roster row');
+        return 'number';
+      }
+      const arg = args[0];
+      if (arg.t !== 'ref') {
+        error('type', arg, 'position() takes no argument or a roster ${name}');
+        return 'number';
+      }
+      const sym = symbols.lookup(arg.name);
+      if (!sym) error('unknown_reference', arg, `unknown variable \${${arg.name}}`);
+      else if (sym.ty !== 'roster') error('type', arg, `position() takes a roster, and \${${arg.name}} is a ${sym.ty}`);
+      else if (!(symbols.inRosterRow && symbols.inRosterRow(arg.name)))
+        error('scope', arg, `position(\${${arg.name}}) needs a row of roster ${arg.name} around this expression`);
+      return 'number';
+    }
+    if (name === 'choice-label') {
+      const ty = node(args[0], 'plain');
+      if (['multi', 'geo', 'roster', 'bool'].includes(ty)) error('type', args[0], `choice-label() takes one choice value, not a ${ty}`);
+      const q = args[1];
+      if (q.t !== 'ref') error('type', q, 'choice-label() takes the select question as ${name} in its second argument');
+      else if (!symbols.lookup(q.name)) error('unknown_reference', q, `unknown variable \${${q.name}}`);
+      else if (!(symbols.hasChoiceList && symbols.hasChoiceList(q.name)))
+        error('type', q, `\${${q.name}} is not a select question, so it has no choices to label`);
+      return 'text';
     }
     if (name === 'is-dont-know' || name === 'is-refused') {
       if (expectReference(name, args[0], true)) node(args[0], 'plain');
@@ -1391,6 +1438,10 @@ export function check(expr, symbols) {
       case 'date':
         reject(0, ['multi', 'geo', 'bool'], "a 'YYYY-MM-DD' text or a day number");
         return 'date';
+      case 'format-date':
+        reject(0, ['multi', 'geo', 'bool', 'roster'], "a date, a date-time or a 'YYYY-MM-DD' text");
+        reject(1, notScalar, 'a pattern text');
+        return 'text';
       case 'today':
         return 'date';
       case 'concat':
@@ -1526,7 +1577,7 @@ function arithmetic(op, l, r) {
   }
 }
 
-/** Thrown when a computed regex() pattern is invalid (code 'regex'). */
+/** Thrown when a computed regex() or format-date() pattern is invalid (code 'regex' or 'format'). */
 export class EvalError extends Error {
   constructor(code, message) {
     super(message);
@@ -1539,7 +1590,9 @@ export class EvalError extends Error {
  *   value(name) → answer value (may be DONT_KNOW / REFUSED), dot() → value,
  *   rowCount(name) → number of rows in scope when `name` is a roster, else null,
  *   forEachInstance(name, visit) → visits every instance in scope,
- *   choiceColumn(name) → string | null, today() → date value.
+ *   choiceColumn(name) → string | null, today() → date value,
+ *   position(rosterName | null) → 1-based row number | null (optional),
+ *   choiceLabel(questionName, value) → label | null (optional).
  */
 export function evaluate(expr, scope) {
   return evalNode(expr.root, scope);
@@ -1609,25 +1662,132 @@ function forEachValue(n, scope, visit) {
   else visit(evalNode(n, scope));
 }
 
+/**
+ * min()/max(): when any contribution is a date or date-time the scale is dates
+ * (chronological; texts and numbers converted as for `=`) and the result is the date or
+ * date-time found; otherwise numbers. Neither argument order nor emptiness changes the scale.
+ */
 function extreme(args, scope, wanted) {
-  let best = null;
-  let dates = null;
+  const better = (key, best) => best === null || (wanted < 0 ? key < best : key > best);
+  let byNumber = null;
+  let byDate = null;
+  let dated = false;
   for (const arg of args) {
     forEachValue(arg, scope, (v) => {
       if (v.k === 'empty') return;
-      if (dates === null) dates = isDated(v);
-      const key = dates ? dateKey(v) : toNumber(v);
-      if (key === null) return;
-      if (best === null || (wanted < 0 ? key < best.key : key > best.key)) {
-        let value;
-        if (isDated(v)) value = v;
-        else if (dates) value = dateFromDays(Math.floor(key)) ?? EMPTY;
-        else value = num(key);
-        best = { key, value };
-      }
+      if (isDated(v)) dated = true;
+      const x = toNumber(v);
+      if (x !== null && better(x, byNumber)) byNumber = x;
+      const d = onDateScale(v);
+      if (d !== null && better(d.key, byDate === null ? null : byDate.key)) byDate = d;
     });
   }
-  return best ? best.value : EMPTY;
+  if (dated) return byDate === null ? EMPTY : byDate.value;
+  return byNumber === null ? EMPTY : num(byNumber);
+}
+
+/** A min()/max() contribution on the date scale: {key, value}, or null. */
+function onDateScale(v) {
+  let value = null;
+  switch (v.k) {
+    case 'date':
+    case 'datetime':
+      value = v;
+      break;
+    case 'text': {
+      const s = trimUnicode(v.v);
+      value = parseDate(s) ?? parseDateTime(s);
+      break;
+    }
+    case 'num':
+      value = dateFromDays(Math.floor(v.v));
+      break;
+    default:
+      return null;
+  }
+  return value === null ? null : { key: dateKey(value), value };
+}
+
+// ---------------------------------------------------------------------------------------
+// format-date() patterns (docs/questionnaire-format.md; src/questionnaire/expr/date_format.rs).
+// ---------------------------------------------------------------------------------------
+
+const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DIRECTIVES = '%Y %y %m %n %d %e %H %M %S %a %b %%';
+
+function datePartsOfDays(days) {
+  const [year, month, day] = civilFromDays(days);
+  return { year, month, day, weekday: (((days + 4) % 7) + 7) % 7, hour: 0, minute: 0, second: 0 };
+}
+
+function datePartsOfDateTime(t) {
+  const local = t.ms + t.off * 60000;
+  const days = divEuclid(local, 86400000);
+  if (dateFromDays(days) === null) return null;
+  const inDay = Math.floor((local - days * 86400000) / 1000);
+  return { ...datePartsOfDays(days), hour: Math.floor(inDay / 3600), minute: Math.floor(inDay / 60) % 60, second: inDay % 60 };
+}
+
+/** Formats date parts by a pattern; returns {text} or {error}. Iterates by code point. */
+function formatDateParts(pattern, p) {
+  let out = '';
+  const chars = Array.from(pattern);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c !== '%') {
+      out += c;
+      continue;
+    }
+    i++;
+    if (i >= chars.length) return { error: `the pattern ends with a lone '%' (write %% for a percent sign; directives: ${DIRECTIVES})` };
+    switch (chars[i]) {
+      case 'Y':
+        out += pad(p.year, 4);
+        break;
+      case 'y':
+        out += pad(((p.year % 100) + 100) % 100, 2);
+        break;
+      case 'm':
+        out += pad(p.month, 2);
+        break;
+      case 'n':
+        out += String(p.month);
+        break;
+      case 'd':
+        out += pad(p.day, 2);
+        break;
+      case 'e':
+        out += String(p.day);
+        break;
+      case 'H':
+        out += pad(p.hour, 2);
+        break;
+      case 'M':
+        out += pad(p.minute, 2);
+        break;
+      case 'S':
+        out += pad(p.second, 2);
+        break;
+      case 'a':
+        out += DAY_NAMES[p.weekday];
+        break;
+      case 'b':
+        out += MONTH_NAMES[p.month - 1];
+        break;
+      case '%':
+        out += '%';
+        break;
+      default:
+        return { error: `unknown directive %${chars[i]} (directives: ${DIRECTIVES})` };
+    }
+  }
+  return { text: out };
+}
+
+/** null when a pattern is valid, else what is wrong with it. */
+function checkDatePattern(pattern) {
+  return formatDateParts(pattern, datePartsOfDays(0)).error ?? null;
 }
 
 function callFn(n, scope) {
@@ -1744,6 +1904,40 @@ function callFn(n, scope) {
       const want = name === 'is-dont-know' ? 'dk' : 'refused';
       return bool(!!raw && raw.k === want);
     }
+    case 'position': {
+      // A scope without rosters (or an older one) has no position: empty.
+      const row = scope.position ? scope.position(args.length ? args[0].name : null) : null;
+      return row === null || row === undefined ? EMPTY : num(row);
+    }
+    case 'choice-label': {
+      const value = arg(0);
+      if (value.k === 'empty' || !scope.choiceLabel) return EMPTY;
+      const label = scope.choiceLabel(args[1].name, toText(value));
+      return label === null || label === undefined ? EMPTY : text(label);
+    }
+    case 'format-date': {
+      const v = arg(0);
+      let parts = null;
+      if (v.k === 'datetime') parts = datePartsOfDateTime(v);
+      else if (v.k === 'text') {
+        const s = trimUnicode(v.v);
+        const d = parseDate(s);
+        if (d) parts = datePartsOfDays(d.days);
+        else {
+          const t = parseDateTime(s);
+          parts = t ? datePartsOfDateTime(t) : null;
+        }
+      } else {
+        const d = toDate(v);
+        parts = d ? datePartsOfDays(d.days) : null;
+      }
+      const pattern = toText(arg(1));
+      if (parts === null) return EMPTY;
+      const result = formatDateParts(pattern, parts);
+      if (result.error !== undefined)
+        throw new EvalError('format', `invalid format-date() pattern ${JSON.stringify(pattern)}: ${result.error}`);
+      return text(result.text);
+    }
     default:
       return EMPTY;
   }
@@ -1759,9 +1953,22 @@ function callFn(n, scope) {
  *   root: row object name → value; a roster's value is an array of row objects
  *   context: [[rosterName, rowIndex], …] from the top
  *   today: date value; dot: value; choice: {value, columns} | null
+ *   choices: question name → [{value, label}] (a Map or an object; else a var's own
+ *     `choices`), lang: the interview language, fallbackLang: the default language
+ *     (for choice-label())
  * Roster scoping follows docs/questionnaire-format.md, "Rosters and scope".
  */
-export function makeTreeScope({ vars, root, context = [], today, dot = EMPTY, choice = null }) {
+export function makeTreeScope({
+  vars,
+  root,
+  context = [],
+  today,
+  dot = EMPTY,
+  choice = null,
+  choices = null,
+  lang = 'en',
+  fallbackLang = lang,
+}) {
   const sharedDepth = (rosters) => {
     let d = 0;
     while (d < rosters.length && d < context.length && rosters[d] === context[d][0]) d++;
@@ -1819,6 +2026,21 @@ export function makeTreeScope({ vars, root, context = [], today, dot = EMPTY, ch
       return Object.hasOwn(choice.columns ?? {}, name) ? choice.columns[name] : null;
     },
     today: () => today,
+    position(roster) {
+      const at = roster === null ? context[context.length - 1] : context.find(([r]) => r === roster);
+      return at ? at[1] + 1 : null;
+    },
+    choiceLabel(name, value) {
+      const own = choices instanceof Map ? choices.get(name) : choices?.[name];
+      const list = own ?? vars.get(name)?.choices;
+      if (!Array.isArray(list)) return null;
+      const found = list.find((c) => c.value === value);
+      if (!found) return null;
+      const label = found.label;
+      if (typeof label === 'string') return label;
+      if (!label || typeof label !== 'object') return null;
+      return label[lang] ?? label[fallbackLang] ?? Object.values(label)[0] ?? null;
+    },
   };
 }
 
@@ -1835,5 +2057,10 @@ export function makeTreeSymbols({ vars, context = [], dotType = null, choice = n
     dot: () => dotType,
     inChoiceFilter: () => choice !== null,
     hasChoiceColumn: (name) => choice !== null && Object.hasOwn(choice.columns ?? {}, name),
+    inRosterRow: (roster) => (roster === null ? context.length > 0 : context.some(([r]) => r === roster)),
+    hasChoiceList(name) {
+      const v = vars.get(name);
+      return !!v && (v.decl === 'select_one' || v.decl === 'select_multiple');
+    },
   };
 }

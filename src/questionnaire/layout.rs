@@ -167,4 +167,23 @@ impl Symbols for ContextSymbols<'_, '_> {
         self.choice_columns
             .is_some_and(|columns| columns.contains(&name))
     }
+
+    fn in_roster_row(&self, roster: Option<&str>) -> bool {
+        match roster {
+            None => self.layout.scopes[self.scope].roster.is_some(),
+            Some(name) => self
+                .layout
+                .by_name
+                .get(name)
+                .and_then(|&index| self.layout.nodes[index].own_scope)
+                .is_some_and(|own| self.layout.scope_encloses(own, self.scope)),
+        }
+    }
+
+    fn has_choice_list(&self, name: &str) -> bool {
+        self.layout.by_name.get(name).is_some_and(|&index| {
+            let item = self.layout.nodes[index].item;
+            item.kind == ItemKind::Question && item.choices.is_some()
+        })
+    }
 }

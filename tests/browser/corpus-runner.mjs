@@ -112,6 +112,10 @@ function runCase(c, defaults, E) {
     if (ctx.dot !== undefined) dot = E.decodeAnswer(ctx.dot_type, ctx.dot) ?? E.EMPTY;
   }
   const choice = ctx.choice ? { value: ctx.choice.value, columns: ctx.choice.columns ?? {} } : null;
+  // choice-label(): the case's choice lists (merged like types) in its interview language.
+  const choices = { ...(defaults.choices ?? {}), ...(c.choices ?? {}) };
+  const fallbackLang = (defaults.languages ?? ['en'])[0];
+  const lang = c.language ?? defaults.language ?? fallbackLang;
   const wantError = c.error ?? null;
   const wantColumn = c.column ?? null;
 
@@ -139,7 +143,7 @@ function runCase(c, defaults, E) {
       throw new Error(`check error at column ${first.column} (want ${wantColumn}): ${first.message}`);
     return;
   }
-  const scope = E.makeTreeScope({ vars, root, context, today, dot, choice });
+  const scope = E.makeTreeScope({ vars, root, context, today, dot, choice, choices, lang, fallbackLang });
   let actual;
   try {
     actual = E.evaluate(parsed, scope);

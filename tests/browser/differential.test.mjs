@@ -18,7 +18,7 @@ function generator(seed) {
   const pick = (a) => a[Math.floor(rnd() * a.length)];
   const leaves = ['${a}', '${b}', '${t}', '${d}', '${dt}', '${m}', '${e}', '${dk}', '${rows}', '${qty}', '1', '0', '2.5', '-3', "'7'", "'abc'", "''", "'2026-01-31'", "' 12 '", '0.1', '1000000', "'é'", "'Z'", 'true()'];
   const fns1 = ['int', 'round', 'number', 'string', 'boolean', 'not', 'abs', 'floor', 'ceiling', 'string-length', 'date', 'count-selected', 'count', 'sum', 'is-dont-know'];
-  const fns2 = ['round', 'coalesce', 'concat', 'contains', 'starts-with', 'ends-with', 'selected', 'min', 'max', 'regex'];
+  const fns2 = ['round', 'coalesce', 'concat', 'contains', 'starts-with', 'ends-with', 'selected', 'min', 'max', 'regex', 'format-date'];
   const ops = ['+', '-', '*', 'div', 'mod', '=', '!=', '<', '<=', '>', '>=', 'and', 'or'];
   const gen = (depth) => {
     if (depth <= 0 || rnd() < 0.3) return pick(leaves);

@@ -190,6 +190,9 @@ functions! {
     Ceiling => "ceiling", 1, Some(1), "`ceiling(x)`.";
     IsDontKnow => "is-dont-know", 1, Some(1), "`is-dont-know(${v})` (or `.`): whether the answer is don't know.";
     IsRefused => "is-refused", 1, Some(1), "`is-refused(${v})` (or `.`): whether the answer is refused.";
+    Position => "position", 0, Some(1), "`position()`: the 1-based number of the context's roster row; `position(${roster})`: of its row in that enclosing roster.";
+    ChoiceLabel => "choice-label", 2, Some(2), "`choice-label(value, ${question})`: the label, in the interview language, of the choice `value` of the question's list (ODK `jr:choice-name`).";
+    FormatDate => "format-date", 2, Some(2), "`format-date(date, pattern)`: the date (or date-time) formatted by a pattern of `%` directives.";
 }
 
 impl Func {

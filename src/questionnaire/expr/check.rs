@@ -103,6 +103,21 @@ pub trait Symbols {
         let _ = name;
         false
     }
+
+    /// Whether the expression's context is a roster row: a row of the roster `name` (the
+    /// context's own roster or one it is nested in), or of any roster when `name` is
+    /// `None`. Decides where `position()` is allowed; the default is the top level.
+    fn in_roster_row(&self, roster: Option<&str>) -> bool {
+        let _ = roster;
+        false
+    }
+
+    /// Whether `name` is a select question with a choice list (the second argument of
+    /// `choice-label()`).
+    fn has_choice_list(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
 }
 
 /// How bad a finding is.
@@ -223,7 +238,7 @@ impl Checker<'_> {
                 Type::Number
             }
             NodeKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
-            NodeKind::Call { func, args, .. } => self.call(*func, args),
+            NodeKind::Call { func, args, .. } => self.call(*func, args, node.span),
         }
     }
 
@@ -390,7 +405,7 @@ impl Checker<'_> {
         ok
     }
 
-    fn call(&mut self, func: Func, args: &[Node]) -> Type {
+    fn call(&mut self, func: Func, args: &[Node], span: Span) -> Type {
         match func {
             Func::Count => {
                 if self.expect_reference(func, &args[0], false) {
@@ -408,36 +423,33 @@ impl Checker<'_> {
                 }
                 return Type::Number;
             }
-            Func::Min | Func::Max => {
-                let mut result = None;
-                for arg in args {
-                    let position = if matches!(arg.kind, NodeKind::Ref { .. }) {
-                        Position::AggregateArgument
-                    } else {
-                        Position::Plain
-                    };
-                    let ty = self.node(arg, position);
-                    if !(numeric(ty) || matches!(ty, Type::Date | Type::DateTime)) {
-                        let message = format!(
-                            "{}() needs numbers or dates, not {}",
-                            func.name(),
-                            ty.name()
-                        );
-                        self.error(ErrorCode::Type, arg.span, message);
-                    }
-                    result.get_or_insert(if matches!(ty, Type::Date | Type::DateTime) {
-                        Type::Date
-                    } else {
-                        Type::Number
-                    });
-                }
-                return result.unwrap_or(Type::Number);
-            }
+            Func::Min | Func::Max => return self.extreme(func, args),
             Func::IsDontKnow | Func::IsRefused => {
                 if self.expect_reference(func, &args[0], true) {
                     self.node(&args[0], Position::Plain);
                 }
                 return Type::Bool;
+            }
+            Func::Position => {
+                self.position(args, span);
+                return Type::Number;
+            }
+            Func::ChoiceLabel => {
+                let ty = self.node(&args[0], Position::Plain);
+                if matches!(ty, Type::Multi | Type::GeoPoint | Type::Roster | Type::Bool) {
+                    let message = format!(
+                        "choice-label() takes one choice value, not a {}{}",
+                        ty.name(),
+                        if ty == Type::Multi {
+                            "; test a select_multiple with selected()"
+                        } else {
+                            ""
+                        }
+                    );
+                    self.error(ErrorCode::Type, args[0].span, message);
+                }
+                self.choice_list_argument(&args[1]);
+                return Type::Text;
             }
             _ => {}
         }
@@ -511,6 +523,16 @@ impl Checker<'_> {
                 );
                 Type::Date
             }
+            Func::FormatDate => {
+                reject(
+                    self,
+                    0,
+                    &[Type::Multi, Type::GeoPoint, Type::Bool, Type::Roster],
+                    "a date, a date-time or a 'YYYY-MM-DD' text",
+                );
+                reject(self, 1, &not_scalar, "a pattern text");
+                Type::Text
+            }
             Func::Today => Type::Date,
             Func::Concat | Func::String => Type::Text,
             Func::Not | Func::True | Func::False | Func::Boolean => Type::Bool,
@@ -519,7 +541,120 @@ impl Checker<'_> {
             | Func::Min
             | Func::Max
             | Func::IsDontKnow
-            | Func::IsRefused => Type::Any,
+            | Func::IsRefused
+            | Func::Position
+            | Func::ChoiceLabel => Type::Any,
+        }
+    }
+
+    /// `min()`/`max()`: numbers (and booleans) or dates and date-times, not both: mixing
+    /// them is as meaningless as comparing a date with a number. The result is a date when
+    /// every dated argument is a date, a date-time when every one is a date-time, else
+    /// unknown; a number when no argument is dated.
+    fn extreme(&mut self, func: Func, args: &[Node]) -> Type {
+        let mut dated: Option<Type> = None;
+        let mut numbers = false;
+        for arg in args {
+            let position = if matches!(arg.kind, NodeKind::Ref { .. }) {
+                Position::AggregateArgument
+            } else {
+                Position::Plain
+            };
+            let ty = self.node(arg, position);
+            let problem = match ty {
+                Type::Date | Type::DateTime if numbers => Some(format!(
+                    "{}() mixes numbers and dates; compare dates with dates (date() turns a \
+                     'YYYY-MM-DD' text into a date)",
+                    func.name()
+                )),
+                Type::Number | Type::Bool if dated.is_some() => Some(format!(
+                    "{}() mixes dates and numbers; a number is not a date",
+                    func.name()
+                )),
+                Type::Date | Type::DateTime => {
+                    dated = Some(match dated {
+                        Some(seen) if seen != ty => Type::Any,
+                        _ => ty,
+                    });
+                    None
+                }
+                Type::Number | Type::Bool => {
+                    numbers = true;
+                    None
+                }
+                Type::Any => None,
+                other => Some(format!(
+                    "{}() needs numbers or dates, not {}",
+                    func.name(),
+                    other.name()
+                )),
+            };
+            if let Some(message) = problem {
+                self.error(ErrorCode::Type, arg.span, message);
+            }
+        }
+        dated.unwrap_or(Type::Number)
+    }
+
+    /// `position()` needs a roster row as its context; `position(${roster})` a row of
+    /// that roster around the context.
+    fn position(&mut self, args: &[Node], span: Span) {
+        let Some(arg) = args.first() else {
+            if !self.symbols.in_roster_row(None) {
+                let message = "position() is the number of the current roster row, and this \
+                               expression is not evaluated in a roster row (a roster's own \
+                               relevant, count and rules are evaluated outside its rows)"
+                    .to_string();
+                self.error(ErrorCode::Scope, span, message);
+            }
+            return;
+        };
+        let NodeKind::Ref { name, .. } = &arg.kind else {
+            let message = "position() takes no argument or a roster ${name}".to_string();
+            self.error(ErrorCode::Type, arg.span, message);
+            return;
+        };
+        match self.symbols.lookup(name) {
+            None => {
+                let message = format!("unknown variable ${{{name}}}");
+                self.error(ErrorCode::UnknownReference, arg.span, message);
+            }
+            Some(symbol) if symbol.ty != Type::Roster => {
+                let message = format!(
+                    "position() takes a roster, and ${{{name}}} is a {}",
+                    symbol.ty.name()
+                );
+                self.error(ErrorCode::Type, arg.span, message);
+            }
+            Some(_) if !self.symbols.in_roster_row(Some(name)) => {
+                let message = format!(
+                    "position(${{{name}}}) needs a row of roster {name} around this \
+                     expression, and it is not evaluated inside one"
+                );
+                self.error(ErrorCode::Scope, arg.span, message);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The second argument of `choice-label()`: `${question}` of a select question. It
+    /// names the question's choice list; its answer is not read, so a question of another
+    /// roster is fine.
+    fn choice_list_argument(&mut self, arg: &Node) {
+        let NodeKind::Ref { name, .. } = &arg.kind else {
+            let message = "choice-label() takes the select question as ${name} in its second \
+                           argument"
+                .to_string();
+            self.error(ErrorCode::Type, arg.span, message);
+            return;
+        };
+        if self.symbols.lookup(name).is_none() {
+            let message = format!("unknown variable ${{{name}}}");
+            self.error(ErrorCode::UnknownReference, arg.span, message);
+        } else if !self.symbols.has_choice_list(name) {
+            let message =
+                format!("${{{name}}} is not a select question, so it has no choices to label");
+            self.error(ErrorCode::Type, arg.span, message);
         }
     }
 }

@@ -23,8 +23,11 @@ pub enum ErrorCode {
     UnknownReference,
     /// An operand or argument of the wrong type (e.g. a select_multiple in arithmetic).
     Type,
-    /// A repeated (roster) variable used outside an aggregate such as `count()` or `sum()`.
+    /// A repeated (roster) variable used outside an aggregate such as `count()` or `sum()`,
+    /// or `position()` outside a roster row.
     Scope,
+    /// A `format-date()` pattern with an unknown `%` directive.
+    Format,
 }
 
 impl ErrorCode {
@@ -39,6 +42,7 @@ impl ErrorCode {
             ErrorCode::UnknownReference => "unknown_reference",
             ErrorCode::Type => "type",
             ErrorCode::Scope => "scope",
+            ErrorCode::Format => "format",
         }
     }
 }
@@ -106,14 +110,23 @@ pub enum EvalError {
         /// What is wrong with it.
         message: String,
     },
+    /// A `format-date()` pattern computed at evaluation time has an unknown directive.
+    #[error("invalid format-date() pattern {pattern:?}: {message}")]
+    Format {
+        /// The pattern text.
+        pattern: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl EvalError {
-    /// A stable snake_case name for this error (`unresolved`, `regex`).
+    /// A stable snake_case name for this error (`unresolved`, `regex`, `format`).
     pub fn code(&self) -> &'static str {
         match self {
             EvalError::Unresolved { .. } => "unresolved",
             EvalError::Regex { .. } => "regex",
+            EvalError::Format { .. } => "format",
         }
     }
 }

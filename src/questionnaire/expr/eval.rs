@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use crate::questionnaire::expr::Expr;
 use crate::questionnaire::expr::ast::{BinOp, Func, Node, NodeKind, VarId};
 use crate::questionnaire::expr::date::{Date, DateTime};
+use crate::questionnaire::expr::date_format::{self, DateParts};
 use crate::questionnaire::expr::error::EvalError;
 use crate::questionnaire::expr::regex::Regex;
 use crate::questionnaire::expr::value::{Val, Value, ValueRef, format_number, parse_number};
@@ -67,6 +68,24 @@ pub trait Scope {
     /// The date `today()` returns. Taken from the scope so evaluation is reproducible (the
     /// validator passes the submission's date, tests pass a fixed one).
     fn today(&self) -> Date;
+
+    /// `position()`: the 1-based number of the context's row in its innermost roster
+    /// (`roster` is `None`), or of the context's enclosing row of the roster `roster`.
+    /// `None` (evaluates as empty) when the context is not in such a row; the static check
+    /// rejects those uses, so the default only serves scopes without rosters.
+    fn position(&self, roster: Option<VarId>) -> Option<usize> {
+        let _ = roster;
+        None
+    }
+
+    /// `choice-label()`: the label, in the interview language, of the choice `value` of
+    /// the choice list of the select question `question`; `None` (empty) when the list
+    /// has no such value. The scope owns the choice lists and the language, so
+    /// expressions that do not call `choice-label()` pay nothing for them.
+    fn choice_label(&self, question: VarId, value: &str) -> Option<&str> {
+        let _ = (question, value);
+        None
+    }
 }
 
 /// Evaluates `expr` against `scope`.
@@ -455,7 +474,70 @@ fn call<'a>(
             raw_answer(&args[0], scope),
             Some(ValueRef::Refused)
         )),
+        Func::Position => {
+            let roster = match args.first() {
+                None => None,
+                Some(node) => Some(variable(node)?),
+            };
+            scope
+                .position(roster)
+                .map_or(Val::Empty, |row| Val::Number(row as f64))
+        }
+        Func::ChoiceLabel => {
+            let value = arg(0)?;
+            let question = variable(&args[1])?;
+            if value.is_empty() {
+                Val::Empty
+            } else {
+                match scope.choice_label(question, &value.to_text()) {
+                    Some(label) => Val::text(Cow::Borrowed(label)),
+                    None => Val::Empty,
+                }
+            }
+        }
+        Func::FormatDate => {
+            let parts = match arg(0)? {
+                Val::DateTime(t) => DateParts::of_datetime(t),
+                Val::Text(s) => {
+                    let s = s.trim();
+                    match Date::parse(s) {
+                        Some(d) => Some(DateParts::of_date(d)),
+                        None => DateTime::parse(s).and_then(DateParts::of_datetime),
+                    }
+                }
+                other => other.to_date().map(DateParts::of_date),
+            };
+            let pattern = arg(1)?.to_text();
+            match parts {
+                None => Val::Empty,
+                Some(parts) => match date_format::format(&pattern, &parts) {
+                    Ok(text) => Val::text(Cow::Owned(text)),
+                    Err(message) => {
+                        return Err(Box::new(EvalError::Format {
+                            pattern: pattern.into_owned(),
+                            message,
+                        }));
+                    }
+                },
+            }
+        }
     })
+}
+
+/// The slot of a `${name}` argument that names a variable rather than reading it
+/// (`position(${roster})`, the question of `choice-label()`).
+fn variable(node: &Node) -> Result<VarId, Box<EvalError>> {
+    match &node.kind {
+        NodeKind::Ref { var: Some(var), .. } => Ok(*var),
+        NodeKind::Ref { name, var: None } => Err(Box::new(EvalError::Unresolved {
+            name: name.to_string(),
+        })),
+        // The static check accepts only `${name}` here; an unchecked expression names
+        // nothing, which is an unresolved name.
+        _ => Err(Box::new(EvalError::Unresolved {
+            name: node.to_string(),
+        })),
+    }
 }
 
 /// The answer behind a `${name}` or `.` argument, with its missing state intact.
@@ -489,41 +571,66 @@ fn for_each_value<'a>(
     }
 }
 
-/// `min()`/`max()`: the extreme of all non-empty contributions on one scale. When the
-/// first contribution is a date or date-time, the scale is dates and the result is a
-/// date; otherwise numbers. Contributions that do not fit the scale are ignored.
+/// `min()`/`max()`: the extreme of all non-empty contributions on one scale. When any
+/// contribution is a date or date-time the scale is dates (chronological order; texts and
+/// numbers converted as for `=`) and the result is the date or date-time found; otherwise
+/// numbers. So neither the order of the arguments nor which of them are empty changes the
+/// scale. Contributions that do not fit the scale are ignored.
+///
+/// One pass keeps both candidates, so a roster variable's instances are read once.
 fn extreme<'a>(
     args: &'a [Node],
     scope: &'a dyn Scope,
     wanted: Ordering,
 ) -> Result<Val<'a>, Box<EvalError>> {
-    let mut best: Option<(f64, Val<'static>)> = None;
-    let mut dates: Option<bool> = None;
+    let better =
+        |key: f64, best: Option<f64>| best.is_none_or(|b| key.partial_cmp(&b) == Some(wanted));
+    let mut by_number: Option<f64> = None;
+    let mut by_date: Option<(f64, Val<'static>)> = None;
+    let mut dated = false;
     for arg in args {
         for_each_value(arg, scope, &mut |v| {
             if v.is_empty() {
                 return;
             }
-            let is_date = *dates.get_or_insert(matches!(v, Val::Date(_) | Val::DateTime(_)));
-            let key = if is_date { date_key(&v) } else { v.to_number() };
-            let Some(key) = key else { return };
-            if best
-                .as_ref()
-                .is_none_or(|(k, _)| key.partial_cmp(k) == Some(wanted))
+            dated |= matches!(v, Val::Date(_) | Val::DateTime(_));
+            if let Some(x) = v.to_number()
+                && better(x, by_number)
             {
-                let owned = match v {
-                    Val::Date(d) => Val::Date(d),
-                    Val::DateTime(t) => Val::DateTime(t),
-                    _ if is_date => {
-                        Date::from_days(key.floor() as i64).map_or(Val::Empty, Val::Date)
-                    }
-                    _ => Val::number(key),
-                };
-                best = Some((key, owned));
+                by_number = Some(x);
+            }
+            if let Some((key, value)) = on_date_scale(&v)
+                && better(key, by_date.as_ref().map(|(k, _)| *k))
+            {
+                by_date = Some((key, value));
             }
         })?;
     }
-    Ok(best.map_or(Val::Empty, |(_, v)| v))
+    Ok(if dated {
+        by_date.map_or(Val::Empty, |(_, v)| v)
+    } else {
+        by_number.map_or(Val::Empty, Val::number)
+    })
+}
+
+/// A contribution to `min()`/`max()` on the date scale: its key (as [`date_key`]) and the
+/// value it stands for: a date or date-time as itself, a `YYYY-MM-DD` text as that date,
+/// an RFC 3339 text as that date-time, a number as the date of its (floored) day number.
+fn on_date_scale(value: &Val<'_>) -> Option<(f64, Val<'static>)> {
+    let owned = match value {
+        Val::Date(d) => Val::Date(*d),
+        Val::DateTime(t) => Val::DateTime(*t),
+        Val::Text(s) => {
+            let s = s.trim();
+            match Date::parse(s) {
+                Some(d) => Val::Date(d),
+                None => Val::DateTime(DateTime::parse(s)?),
+            }
+        }
+        Val::Number(x) => Val::Date(Date::from_days(x.floor() as i64)?),
+        _ => return None,
+    };
+    Some((date_key(&owned)?, owned))
 }
 
 /// Rounds `x` to `digits` decimal places (negative: to tens, hundreds, …), half away from

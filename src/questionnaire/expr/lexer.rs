@@ -113,7 +113,8 @@ impl<'s> Lexer<'s> {
             }
             '.' if trimmed.starts_with("..") => {
                 let span = Span::new(start, start + 2);
-                return Err(self.error("'..' (parent step) is not supported; use ${name}", span));
+                return Err(self.error("'..' (parent step) is not supported; use ${name} (and position() for the number \
+                     of the current roster row)", span));
             }
             '.' => single(TokenKind::Dot),
             d if d.is_ascii_digit() => return self.number(start),
@@ -125,6 +126,10 @@ impl<'s> Lexer<'s> {
                     '%' => "; use mod for the remainder",
                     '&' | '|' => "; use and / or",
                     '[' | ']' | '@' => "; paths and predicates are not supported, use ${name}",
+                    ':' => {
+                        "; namespaced functions are not supported (for jr:choice-name() use \
+                         choice-label(value, ${question}))"
+                    }
                     _ => "",
                 };
                 return Err(self.error(format!("unexpected character {other:?}{hint}"), span));

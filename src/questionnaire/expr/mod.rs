@@ -6,7 +6,7 @@
 //! 1. [`parse`] turns source text into an [`Expr`]: a typed syntax tree ([`Node`]) with
 //!    byte-offset [`Span`]s, plus the source. Context-free errors are found here: syntax,
 //!    unbalanced parentheses, nesting deeper than [`MAX_DEPTH`], unknown functions, wrong
-//!    argument counts, invalid literal `regex()` patterns ([`ExprError`] with an
+//!    argument counts, invalid literal `regex()` and `format-date()` patterns ([`ExprError`] with an
 //!    [`ErrorCode`] and a 1-based column).
 //! 2. [`check`] checks the expression against the questionnaire's variables (a
 //!    [`Symbols`] implementation): unknown `${names}`, type errors, roster variables used
@@ -37,6 +37,7 @@
 mod ast;
 mod check;
 mod date;
+mod date_format;
 mod error;
 mod eval;
 mod lexer;
@@ -147,14 +148,30 @@ impl Expr {
         found
     }
 
+    /// Whether the expression calls `position()` (its value then depends on the roster row).
+    pub fn uses_position(&self) -> bool {
+        let mut found = false;
+        walk(&self.root, &mut |node| {
+            found |= matches!(
+                node.kind,
+                NodeKind::Call {
+                    func: Func::Position,
+                    ..
+                }
+            );
+        });
+        found
+    }
+
     /// The value of an expression that depends on nothing (no `${name}`, `.`, bare
-    /// identifier or `today()`), e.g. `false()` or `1 = 2`; `None` otherwise. The linter
-    /// uses it to flag relevance that is constantly false.
+    /// identifier, `today()` or `position()`), e.g. `false()` or `1 = 2`; `None` otherwise.
+    /// The linter uses it to flag relevance that is constantly false.
     pub fn constant_value(&self) -> Option<Value> {
         if !self.references().is_empty()
             || self.uses_dot()
             || !self.bare_identifiers().is_empty()
             || self.uses_today()
+            || self.uses_position()
         {
             return None;
         }

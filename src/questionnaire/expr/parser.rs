@@ -279,6 +279,20 @@ impl<'s> Parser<'s> {
                     ));
                 }
             },
+            (Func::FormatDate, Some(NodeKind::Text(pattern))) => {
+                if let Err(message) =
+                    crate::questionnaire::expr::date_format::check_pattern(pattern)
+                {
+                    let message = format!("invalid format-date() pattern: {message}");
+                    return Err(ExprError::new(
+                        ErrorCode::Format,
+                        message,
+                        args[1].span,
+                        self.src,
+                    ));
+                }
+                None
+            }
             _ => None,
         };
         Ok((

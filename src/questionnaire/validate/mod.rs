@@ -159,7 +159,7 @@ pub fn validate_on(
         today,
         suggestions_left: MAX_SUGGESTIONS,
     };
-    run.decode_frame(0, None, String::new(), object);
+    run.decode_frame(0, None, String::new(), 0, object);
     run.evaluate();
     run.check();
     let calculations = if compiled.scopes[0].has_calculations {
@@ -182,6 +182,9 @@ struct Frame<'a> {
     parent: Option<usize>,
     /// JSON Pointer of the row object in the answers ("" for the top level).
     pointer: String,
+    /// 0-based index of the row in its roster's answer array (0 for the top level), for
+    /// `position()`.
+    row: usize,
     slots: Vec<Slot<'a>>,
     relevant: Vec<bool>,
     /// Values of the scope's distinct `relevant` conditions once evaluated in this row
@@ -221,6 +224,7 @@ impl<'c, 'a> Run<'c, 'a> {
         scope: usize,
         parent: Option<usize>,
         pointer: String,
+        row: usize,
         object: &'a Map<String, Json>,
     ) -> usize {
         let info = &self.compiled.scopes[scope];
@@ -229,6 +233,7 @@ impl<'c, 'a> Run<'c, 'a> {
             scope,
             parent,
             pointer,
+            row,
             slots: vec![Slot::Empty; info.slots],
             relevant: vec![true; info.slots],
             relevance_cache: vec![None; info.relevance_cache_size],
@@ -357,7 +362,8 @@ impl<'c, 'a> Run<'c, 'a> {
             let row_pointer = pointer_index(&pointer, row_index);
             match row.as_object() {
                 Some(object) => {
-                    let row_frame = self.decode_frame(own_scope, Some(frame), row_pointer, object);
+                    let row_frame =
+                        self.decode_frame(own_scope, Some(frame), row_pointer, row_index, object);
                     self.frames[frame].rows[node.roster_ordinal].push(row_frame);
                 }
                 None => self.findings.push(Diagnostic::error(
@@ -910,5 +916,25 @@ impl Scope for Ctx<'_, '_, '_> {
 
     fn today(&self) -> Date {
         self.run.today
+    }
+
+    fn position(&self, roster: Option<VarId>) -> Option<usize> {
+        let frame = match roster {
+            None => self.frame,
+            Some(var) => {
+                let own = self.run.compiled.nodes.get(var.0 as usize)?.own_scope?;
+                self.enclosing_frame(own)?
+            }
+        };
+        let frame = &self.run.frames[frame];
+        // The top level is no roster row.
+        frame.parent.map(|_| frame.row + 1)
+    }
+
+    fn choice_label(&self, question: VarId, value: &str) -> Option<&str> {
+        let compiled = self.run.compiled;
+        let set = &compiled.choice_sets[compiled.nodes.get(question.0 as usize)?.choices?];
+        let choice = &set.choices[*set.by_value.get(value)?];
+        Some(choice.label.get_or(self.run.lang, self.run.fallback))
     }
 }
