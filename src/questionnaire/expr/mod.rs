@@ -28,6 +28,12 @@
 //! don't-know/refused) are specified in `docs/questionnaire-format.md`, "Expressions", and
 //! pinned by the language-neutral conformance corpus `tests/data/expressions.json`.
 //!
+//! The questionnaire-dependent functions get what they need from the same two traits:
+//! `position()` asks [`Symbols::in_roster_row`] (static check) and [`Scope::position`],
+//! `choice-label()` asks [`Symbols::has_choice_list`] and [`Scope::choice_label`] (the scope
+//! holds the choice lists and the interview language). Both run on the tree walker, so the
+//! compiled form of every other expression is unchanged.
+//!
 //! What this module deliberately does not do: it knows nothing of the questionnaire model
 //! (it sees variables only through [`Symbols`] and [`Scope`]), of JSON answers, or of
 //! which expressions depend on which (the linter builds that graph from
