@@ -1102,6 +1102,49 @@ proptest! {
     }
 }
 
+proptest! {
+    /// min()/max() of dates: the chronological extreme, whatever the order of the
+    /// arguments and wherever empty ones (an impossible date, `''`) sit among them.
+    #[test]
+    fn min_and_max_of_dates_ignore_order_and_empty_arguments(
+        days in prop::collection::vec(-719_162i64..2_932_896, 1..6),
+        empties in 0usize..3,
+        rotate in 0usize..8,
+    ) {
+        let eval = |src: String| expr::parse(&src).ok().and_then(|e| e.constant_value());
+        let mut args: Vec<String> = days.iter().map(|d| format!("date({d})")).collect();
+        for _ in 0..empties {
+            args.push("date('2026-02-30')".to_string());
+        }
+        args.push("''".to_string());
+        let n = args.len();
+        args.rotate_left(rotate % n);
+        let reversed: Vec<String> = args.iter().rev().cloned().collect();
+        let date = |d: Option<&i64>| d.and_then(|d| Date::from_days(*d)).map(Value::Date);
+        let (latest, earliest) = (date(days.iter().max()), date(days.iter().min()));
+        for order in [&args, &reversed] {
+            prop_assert_eq!(eval(format!("max({})", order.join(", "))), latest.clone());
+            prop_assert_eq!(eval(format!("min({})", order.join(", "))), earliest.clone());
+        }
+    }
+
+    /// format-date() prints the same calendar fields as the date's own text.
+    #[test]
+    fn format_date_agrees_with_the_date_text(day in -719_162i64..2_932_896) {
+        let eval = |src: String| expr::parse(&src).ok().and_then(|e| e.constant_value());
+        let date = Date::from_days(day).expect("in range");
+        let (y, m, d) = date.ymd();
+        prop_assert_eq!(
+            eval(format!("format-date(date({day}), '%Y-%m-%d')")),
+            Some(Value::Text(date.to_string()))
+        );
+        prop_assert_eq!(
+            eval(format!("format-date(date({day}), '%e/%n/%y')")),
+            Some(Value::Text(format!("{d}/{m}/{:02}", y % 100)))
+        );
+    }
+}
+
 #[test]
 fn compiled_expressions_can_be_shared_between_threads() {
     // The server validates submissions concurrently against one compiled questionnaire.
@@ -1127,7 +1170,8 @@ mod engine {
     }
 
     /// Sites (roster) with units (nested roster); calculations use position() and
-    /// choice-label(); `extra` items are appended at the top level.
+    /// choice-label(), and count() of the roster a row belongs to (all its rows in scope,
+    /// not just the row itself); `extra` items are appended at the top level.
     fn definition(extra: &[Json]) -> String {
         let mut items = vec![
             json!({"kind": "question", "name": "main_kind", "type": "select_one",
@@ -1138,6 +1182,8 @@ mod engine {
                 {"kind": "question", "name": "site_kind", "type": "select_one",
                  "choices": "kind", "label": text("Site kind")},
                 {"kind": "calculate", "name": "site_no", "calculation": "position()"},
+                {"kind": "calculate", "name": "last_site",
+                 "calculation": "position() = count(${sites})"},
                 {"kind": "calculate", "name": "site_label",
                  "calculation": "concat(position(), ': ', choice-label(${site_kind}, ${site_kind}))"},
                 {"kind": "roster", "name": "units", "label": text("Units"), "items": [
@@ -1146,7 +1192,7 @@ mod engine {
                      "rules": [{"check": "position() = 1 or . > 0", "severity": "error",
                                 "message": text("only the first unit may be empty")}]},
                     {"kind": "calculate", "name": "unit_ref",
-                     "calculation": "concat(position(${sites}), '.', position())"}
+                     "calculation": "concat(position(${sites}), '.', position(), '/', count(${units}))"}
                 ]}
             ]}),
             json!({"kind": "calculate", "name": "shop_label",
@@ -1188,9 +1234,10 @@ mod engine {
             json!({
                 "main_kind_label": "Nhà máy", "shop_label": "Cửa hàng",
                 "sites": [
-                    {"site_no": 1, "site_label": "1: Cửa hàng",
-                     "units": [{"unit_ref": "1.1"}, {"unit_ref": "1.2"}]},
-                    {"site_no": 2, "site_label": "2: Nhà máy", "units": [{"unit_ref": "2.1"}]}
+                    {"site_no": 1, "last_site": false, "site_label": "1: Cửa hàng",
+                     "units": [{"unit_ref": "1.1/2"}, {"unit_ref": "1.2/2"}]},
+                    {"site_no": 2, "last_site": true, "site_label": "2: Nhà máy",
+                     "units": [{"unit_ref": "2.1/1"}]}
                 ]
             })
         );

@@ -39,3 +39,19 @@ test('numbers format like Rust', () => {
   assert.equal(E.roundDecimal(-2.5, 0), -3);
   assert.equal(E.roundDecimal(500, -3), 1000);
 });
+
+test('choice-label() reads a variable\'s own choices when the scope is given no table', () => {
+  const choices = [{ value: '1', label: { en: 'Factory', vi: 'Nhà máy' } }, { value: '2', label: { en: 'Shop' } }];
+  const vars = new Map([['kind', { ty: 'text', decl: 'select_one', rosters: [], isRoster: false, choices }]]);
+  const root = { kind: { k: 'text', v: '1' } };
+  const today = E.parseDate('2026-03-01');
+  const label = (src, lang, fallbackLang) =>
+    E.toText(E.evaluate(E.parse(src), E.makeTreeScope({ vars, root, today, lang, fallbackLang })));
+  assert.equal(label('choice-label(${kind}, ${kind})', 'vi', 'en'), 'Nhà máy');
+  assert.equal(label("choice-label('2', ${kind})", 'vi', 'en'), 'Shop');
+  assert.equal(label("choice-label('3', ${kind})", 'vi', 'en'), '');
+  // A scope without choice lists (an app that does not pass them) gives empty, never throws.
+  const bare = { value: () => E.EMPTY, today: () => today };
+  assert.equal(E.evaluate(E.parse("choice-label('1', ${kind})"), bare).k, 'empty');
+  assert.equal(E.evaluate(E.parse('position()'), bare).k, 'empty');
+});

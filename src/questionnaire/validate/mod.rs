@@ -886,9 +886,19 @@ impl Scope for Ctx<'_, '_, '_> {
 
     fn row_count(&self, var: VarId) -> Option<usize> {
         let node = self.run.compiled.nodes.get(var.0 as usize)?;
-        let own = node.own_scope?;
+        node.own_scope?;
+        // The roster's rows hang below frames of its parent scope (where the roster item
+        // itself lives): count them below every such frame in scope. Starting from the
+        // rows' own scope instead would, from inside a row, find just that row
+        // (`count(${suppliers})` in a supplier row is all suppliers, as the corpus says).
+        let frames = &self.run.frames;
         let mut rows = 0;
-        self.for_each_frame(own, &mut |_| rows += 1);
+        self.for_each_frame(node.scope, &mut |frame| {
+            rows += frames[frame].rows[node.roster_ordinal]
+                .iter()
+                .filter(|&&row| frames[row].alive)
+                .count();
+        });
         Some(rows)
     }
 
