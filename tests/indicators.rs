@@ -694,7 +694,7 @@ fn estimate_command_produces_the_oracle_table_with_standard_errors() {
     assert!(csv_out.status.success());
     let text = String::from_utf8_lossy(&csv_out.stdout);
     assert!(text.starts_with(
-        "id,number,label,domain,estimate,se,ci_lower,ci_upper,cv,n,psus,flag,cv_letter"
+        "id,number,label,domain,estimate,se,ci_lower,ci_upper,ci_method,cv,n,psus,flag,cv_letter"
     ));
     assert!(text.lines().any(|l| l.starts_with("low_pay_rate,3,")));
 }
@@ -862,4 +862,213 @@ fn cells_keep_code_labels_and_compare_as_numbers() {
         1,
         &[]
     ));
+}
+
+/// A synthetic worker file of 72 employees in 12 PSUs (6 per PSU), with a deterministic
+/// pseudo-random spread of hours, earnings, sex and minimum-wage region, plus the columns the
+/// `analyze` side needs: `excess` (usual hours > 48) and `hourly` (hourly earnings, VND).
+fn synthetic_workers() -> (String, Vec<(f64, f64, u8, f64)>) {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    };
+    let mut csv = String::from(
+        "worker_id,psu,weight,sex,age,status_in_employment,pay_form,usual_hours,other_job_hours,earn_basic,earn_overtime,earn_allowances,earn_bonus,mw_region,tier,excess,hourly\n",
+    );
+    let mut rows = Vec::new();
+    for id in 0..72 {
+        let psu = id / 6;
+        let weight = 50.0 + 10.0 * (psu % 4) as f64 + (next() * 20.0).round();
+        let sex = if next() < 0.55 { 2 } else { 1 };
+        let hours = 36.0 + (next() * 24.0).round();
+        let earnings = (3000.0 + next() * 7000.0 + if sex == 1 { 800.0 } else { 0.0 }).round();
+        let region = ["I", "II", "III"][id % 3];
+        let hourly = earnings * 1000.0 / (hours * 52.0 / 12.0);
+        let excess = u8::from(hours > 48.0);
+        csv.push_str(&format!(
+            "{id},{psu},{weight},{sex},30,1,1,{hours},0,{earnings},0,0,0,{region},1,{excess},{hourly}\n"
+        ));
+        rows.push((weight, hourly, sex, f64::from(excess)));
+    }
+    (csv, rows)
+}
+
+const CALIBRATED_DESIGN: &str = r#"{"weights": "weight", "ids": ["psu"],
+    "calibration": {"method": "poststratify", "strata": ["mw_region"],
+      "population": [{"mw_region": "I", "Freq": 1500}, {"mw_region": "II", "Freq": 1700},
+                     {"mw_region": "III", "Freq": 1900}]}}"#;
+
+fn estimate_rows(dir: &std::path::Path, design: &str) -> Vec<serde_json::Value> {
+    std::fs::write(
+        dir.join("survey.json"),
+        format!(r#"{{"schema_version": 1, "reference_date": "2025-06-30", "design": {design}}}"#),
+    )
+    .expect("survey.json");
+    let out = run_estimate(&["--survey", dir.to_str().expect("path"), "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    json["indicators"].as_array().expect("rows").clone()
+}
+
+fn row_of<'a>(rows: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["id"] == id && r["domain"] == "all")
+        .unwrap_or_else(|| panic!("row {id} missing"))
+}
+
+#[test]
+fn indicator_standard_errors_on_a_calibrated_design_equal_analyze() {
+    use chainsurvey::estimate::analyze_text;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (csv, data) = synthetic_workers();
+    std::fs::write(dir.path().join("workers.csv"), &csv).expect("csv");
+    let rows = estimate_rows(dir.path(), CALIBRATED_DESIGN);
+
+    // A proportion: the share working more than 48 hours, as an `analyze` mean of the 0/1
+    // column on the same data and calibrated design (logit interval requested there too).
+    let excessive = row_of(&rows, "excessive_hours");
+    let analyzed = analyze_text(
+        csv.as_bytes(),
+        CALIBRATED_DESIGN,
+        r#"{"type": "mean", "variables": ["excess"]}"#,
+    )
+    .expect("analyze");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+    let se = excessive["se"].as_f64().expect("se");
+    assert!(
+        close(
+            excessive["estimate"].as_f64().expect("e"),
+            analyzed[0].estimate
+        ),
+        "estimate {} vs analyze {}",
+        excessive["estimate"],
+        analyzed[0].estimate
+    );
+    assert!(
+        close(se, analyzed[0].se),
+        "se {se} vs analyze {}",
+        analyzed[0].se
+    );
+    assert_eq!(excessive["ci_method"], "logit");
+    // svyciprop's logit interval with the design df (R agreement: srs/proportion-logit).
+    let (l, u) = chainsurvey::estimate::interval::logit(
+        analyzed[0].estimate,
+        analyzed[0].se,
+        0.95,
+        analyzed[0].df,
+    );
+    assert!(close(excessive["ci_lower"].as_f64().expect("l"), l));
+    assert!(close(excessive["ci_upper"].as_f64().expect("u"), u));
+    // Means use Wald with the design's t quantile (12 PSUs − 1 stratum = 11 df).
+    let mean = row_of(&rows, "mean_hourly_earnings");
+    assert_eq!(mean["ci_method"], "wald_t");
+    let analyzed_mean = analyze_text(
+        csv.as_bytes(),
+        CALIBRATED_DESIGN,
+        r#"{"type": "mean", "variables": ["hourly"], "ci": {"level": 0.95, "method": "wald_t"}}"#,
+    )
+    .expect("analyze");
+    assert!(close(mean["se"].as_f64().expect("se"), analyzed_mean[0].se));
+    assert!(close(
+        mean["ci_lower"].as_f64().expect("l"),
+        analyzed_mean[0].ci_lower
+    ));
+    assert_eq!(analyzed_mean[0].df, 11.0);
+
+    // The mean-based gender pay gap g = 1 − (Y_F/N_F)/(Y_M/N_M): its linearized variable
+    // u = Σ_j ∂g/∂T_j · c_j (c = the four group columns) has the gap's variance as a total, so
+    // `analyze` of the total of u on the calibrated design must give the same SE. The weights
+    // in ∂g/∂T are the calibrated ones (post-stratified by region).
+    let population = [("I", 1500.0), ("II", 1700.0), ("III", 1900.0)];
+    let region_of = |k: usize| ["I", "II", "III"][k % 3];
+    let mut cell_weight = [0.0; 3];
+    for (k, row) in data.iter().enumerate() {
+        cell_weight[k % 3] += row.0;
+    }
+    let calibrated: Vec<f64> = data
+        .iter()
+        .enumerate()
+        .map(|(k, row)| row.0 * population[k % 3].1 / cell_weight[k % 3])
+        .collect();
+    let mut totals = [0.0; 4];
+    for (k, &(_, hourly, sex, _)) in data.iter().enumerate() {
+        let base = if sex == 1 { 0 } else { 2 };
+        totals[base] += calibrated[k] * hourly;
+        totals[base + 1] += calibrated[k];
+    }
+    let r = (totals[2] / totals[3]) / (totals[0] / totals[1]);
+    let gradient = [r / totals[0], -r / totals[1], -r / totals[2], r / totals[3]];
+    let mut with_u = String::from("psu,weight,mw_region,u\n");
+    for (k, &(weight, hourly, sex, _)) in data.iter().enumerate() {
+        let u = if sex == 1 {
+            gradient[0] * hourly + gradient[1]
+        } else {
+            gradient[2] * hourly + gradient[3]
+        };
+        with_u.push_str(&format!("{},{weight},{},{u:e}\n", k / 6, region_of(k)));
+    }
+    let gap_se = analyze_text(
+        with_u.as_bytes(),
+        CALIBRATED_DESIGN,
+        r#"{"type": "total", "variables": ["u"]}"#,
+    )
+    .expect("analyze u")[0]
+        .se;
+    let gap = row_of(&rows, "gender_pay_gap");
+    let ours = gap["se"].as_f64().expect("gap se") / 100.0;
+    assert!(
+        (ours - gap_se).abs() <= 1e-9 * gap_se,
+        "gap se {ours} vs analyze of its linearized variable {gap_se}"
+    );
+    assert!(
+        (gap["estimate"].as_f64().expect("gap") - 100.0 * (1.0 - r)).abs() < 1e-9,
+        "gap estimate"
+    );
+    assert_eq!(gap["ci_method"], "wald_t");
+
+    // Without the calibration step the same gap has a different SE: the calibration is used.
+    let uncalibrated = estimate_rows(dir.path(), r#"{"weights": "weight", "ids": ["psu"]}"#);
+    let plain = row_of(&uncalibrated, "gender_pay_gap")["se"]
+        .as_f64()
+        .expect("se");
+    assert!(
+        (plain / 100.0 - ours).abs() > 1e-6 * ours,
+        "{plain} vs {ours}"
+    );
+}
+
+#[test]
+fn indicator_intervals_are_logit_for_proportions_and_t_for_the_rest() {
+    use chainsurvey::estimate::indicators::table::{CiMethod, confidence_interval};
+    use chainsurvey::estimate::interval;
+    // A percentage gets the interval of its fraction, times 100.
+    let pct = confidence_interval(true, 20.0, 4.0, 100.0, 0.95, 11.0);
+    let (l, u) = interval::logit(0.2, 0.04, 0.95, 11.0);
+    assert_eq!(pct.method, CiMethod::Logit);
+    assert!((pct.lower - 100.0 * l).abs() < 1e-12 && (pct.upper - 100.0 * u).abs() < 1e-12);
+    assert!(pct.lower > 0.0 && pct.upper < 100.0);
+    // The logit interval is asymmetric around p̂ = 0.05: the upper side is longer.
+    let small = confidence_interval(true, 0.05, 0.02, 1.0, 0.95, 30.0);
+    assert!(small.upper - 0.05 > 0.05 - small.lower);
+    assert!(small.lower > 0.0);
+    // At 0 or 1 the logit interval is undefined: Wald with t.
+    let zero = confidence_interval(true, 0.0, 0.01, 1.0, 0.95, 11.0);
+    assert_eq!(zero.method, CiMethod::WaldT);
+    let t = interval::critical_value(0.95, 11.0);
+    assert!((zero.upper - 0.01 * t).abs() < 1e-15);
+    // A mean: t quantile with the design df; no df: normal.
+    let mean = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 11.0);
+    assert_eq!(mean.method, CiMethod::WaldT);
+    assert!((mean.upper - (100.0 + 10.0 * 2.200985160082949)).abs() < 1e-9);
+    let normal = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 0.0);
+    assert_eq!(normal.method, CiMethod::Wald);
+    assert!((normal.upper - (100.0 + 10.0 * 1.959963984540054)).abs() < 1e-9);
+    assert_eq!(CiMethod::Logit.as_str(), "logit");
 }

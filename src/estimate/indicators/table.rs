@@ -5,8 +5,8 @@
 //! strata/PSUs/fpc, calibration residuals, or its replicate weights):
 //! - totals, means, proportions and ratios go through `estimator::{total, ratio}`;
 //! - the mean-based gender pay gap is a smooth function of four totals: its linearized
-//!   variable feeds `taylor::variance`, or its replicate values come from the replicate
-//!   totals;
+//!   variable feeds `estimator::linearized_variance` (so a calibrated design's residuals
+//!   apply, as for every other kind), or its replicate values come from the replicate totals;
 //! - quantiles use a Woodruff interval (SE of F̂(q̂) as a design-based mean, mapped back);
 //! - low pay treats the median threshold as fixed in the linearization (a known
 //!   understatement; replicate columns that recompute the median are the remedy);
@@ -31,7 +31,6 @@ use crate::estimate::pattern::Pattern;
 use crate::estimate::reliability::{self, Reliability, ReliabilityRules};
 use crate::estimate::spec::{ColumnSelection, DesignSpec};
 use crate::estimate::table::Table;
-use crate::estimate::taylor;
 
 /// One row of the indicator table.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +45,8 @@ pub struct IndicatorRow {
     pub se: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
+    /// How the interval was formed.
+    pub ci_method: CiMethod,
     pub cv: Option<f64>,
     /// Respondent rows in the indicator's universe and the domain.
     pub n: usize,
@@ -55,6 +56,75 @@ pub struct IndicatorRow {
     pub flag: String,
     /// CV letter A–F (empty without SE).
     pub cv_letter: String,
+}
+
+/// The confidence-interval method of a row (the `ci_method` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiMethod {
+    /// `expit(logit p̂ ± t_df·se/(p̂(1−p̂)))` on the unscaled proportion (R `svyciprop(method =
+    /// "logit")`), the default for proportion indicators strictly between 0 and 1.
+    Logit,
+    /// `θ̂ ± t_df·se` with the design degrees of freedom: means, totals, ratios, quantiles,
+    /// gaps, and proportions at exactly 0 or 1 (where the logit interval is undefined).
+    WaldT,
+    /// `θ̂ ± z·se`: as `WaldT` when the design has no positive degrees of freedom.
+    Wald,
+    /// No interval (no SE).
+    None,
+}
+
+impl CiMethod {
+    /// The name written in the output: `logit`, `wald_t`, `wald` or empty.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CiMethod::Logit => "logit",
+            CiMethod::WaldT => "wald_t",
+            CiMethod::Wald => "wald",
+            CiMethod::None => "",
+        }
+    }
+}
+
+/// A confidence interval and the method that formed it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    pub lower: f64,
+    pub upper: f64,
+    pub method: CiMethod,
+}
+
+/// The interval of one indicator estimate: logit for a proportion kind (on `estimate/scale`,
+/// mapped back by `scale`, so percentages get the same interval as fractions), Wald with the
+/// t quantile of the design degrees of freedom `df` otherwise (normal when `df` ≤ 0 or
+/// infinite).
+pub fn confidence_interval(
+    is_proportion: bool,
+    estimate: f64,
+    se: f64,
+    scale: f64,
+    level: f64,
+    df: f64,
+) -> Interval {
+    let p = estimate / scale;
+    if is_proportion && p > 0.0 && p < 1.0 {
+        let (l, u) = interval::logit(p, se / scale, level, df);
+        return Interval {
+            lower: l * scale,
+            upper: u * scale,
+            method: CiMethod::Logit,
+        };
+    }
+    let (lower, upper) = interval::wald(estimate, se, level, df);
+    let method = if df.is_finite() && df > 0.0 {
+        CiMethod::WaldT
+    } else {
+        CiMethod::Wald
+    };
+    Interval {
+        lower,
+        upper,
+        method,
+    }
 }
 
 fn design_error(e: crate::estimate::Error) -> Error {
@@ -216,17 +286,13 @@ pub fn indicator_table(
                 }
             };
             let se = se.filter(|s| s.is_finite());
-            let is_proportion = matches!(indicator.kind, Kind::Proportion { .. }) && scale == 1.0;
-            let (ci_lower, ci_upper) = match se {
-                Some(s) if is_proportion && estimate > 0.0 && estimate < 1.0 => {
-                    let (l, u) = interval::logit(estimate, s, ci_level, df);
-                    (Some(l), Some(u))
-                }
+            let is_proportion = matches!(indicator.kind, Kind::Proportion { .. });
+            let (ci_lower, ci_upper, ci_method) = match se {
                 Some(s) => {
-                    let (l, u) = interval::wald(estimate, s, ci_level, df);
-                    (Some(l), Some(u))
+                    let ci = confidence_interval(is_proportion, estimate, s, scale, ci_level, df);
+                    (Some(ci.lower), Some(ci.upper), ci.method)
                 }
-                None => (None, None),
+                None => (None, None, CiMethod::None),
             };
             let psus = count_psus(design, &in_scope);
             let cv = se.map(|s| s / estimate.abs());
@@ -237,7 +303,7 @@ pub fn indicator_table(
                         se: s,
                         n: count,
                         psus,
-                        is_proportion,
+                        is_proportion: is_proportion && scale == 1.0,
                     };
                     let judged = reliability::judged_cv(rules, &r);
                     (
@@ -256,6 +322,7 @@ pub fn indicator_table(
                 se,
                 ci_lower,
                 ci_upper,
+                ci_method,
                 cv,
                 n: count,
                 psus,
@@ -322,7 +389,8 @@ fn woodruff(
 }
 
 /// SE of g = 1 − (Y_F/N_F)/(Y_M/N_M) (unscaled) from four domain totals: by replicates
-/// when the design has them, else by linearization through `taylor::variance`.
+/// when the design has them, else by linearization through
+/// [`estimator::linearized_variance`] (calibration residuals included).
 fn mean_gap_se(
     design: &Design,
     values: &[f64],
@@ -372,6 +440,8 @@ fn mean_gap_se(
     let x: Vec<f64> = (0..n)
         .map(|k| weights[k] * (0..4).map(|j| gradient[j] * columns[j][k]).sum::<f64>())
         .collect();
-    let variance = taylor::variance(design, &x, mask).map_err(design_error)?;
+    // Calibration-aware: the residual of x from the calibration model when the design is
+    // calibrated (as for every other kind), plain Taylor otherwise.
+    let variance = estimator::linearized_variance(design, x, mask).map_err(design_error)?;
     Ok(Some(variance.sqrt()))
 }
