@@ -279,12 +279,23 @@ impl Design {
             design.replicates = Some(replicate::build(table, &design, spec, replicates)?);
         }
         if let Some(calibration) = &spec.calibration {
-            if design.replicates.is_some() {
-                return Err(Error::Spec(
-                    "calibration together with replicate weights is not supported yet; calibrate the replicate columns beforehand".into(),
-                ));
-            }
             let step = calibrated::build(table, &design.weights, calibration)?;
+            if let Some(reps) = &mut design.replicates {
+                // As R `calibrate`/`postStratify`/`rake` on a replicate design: every
+                // replicate's weights are calibrated to the same population figures, starting
+                // from the replicate weights themselves. The variance then comes from the
+                // spread of the calibrated replicates alone (no residuals needed).
+                let mut columns = Vec::with_capacity(reps.len());
+                for r in 0..reps.len() {
+                    let start = reps.weight_column(r, &design.weights);
+                    let replicate_step =
+                        calibrated::build(table, &start, calibration).map_err(|e| {
+                            Error::Replicates(format!("calibrating replicate {}: {e}", r + 1))
+                        })?;
+                    columns.push(replicate_step.final_weights());
+                }
+                reps.set_combined_columns(columns);
+            }
             design.weights = step.final_weights();
             design.calibration = Some(step);
         }
