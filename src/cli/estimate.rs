@@ -99,7 +99,7 @@ fn table(dir: &Path, by: &[String]) -> anyhow::Result<Vec<IndicatorRow>> {
         .map_err(|e| anyhow::anyhow!("survey.json design: {e}"))?;
     let prepared = prepare(&catalog, &records);
     let rules = ReliabilityRules::methodology_default();
-    let replicate_weights = replicate_weight_vectors(&data_table, &design_spec, design.weights())?;
+    let replicate_weights = replicate_weight_vectors(&design);
     Ok(indicator_table(
         &catalog,
         &prepared,

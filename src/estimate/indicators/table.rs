@@ -8,29 +8,29 @@
 //!   variable feeds `estimator::linearized_variance` (so a calibrated design's residuals
 //!   apply, as for every other kind), or its replicate values come from the replicate totals;
 //! - quantiles use a Woodruff interval (SE of F̂(q̂) as a design-based mean, mapped back);
-//! - low pay treats the median threshold as fixed in the linearization (a known
-//!   understatement; replicate columns that recompute the median are the remedy);
+//! - a proportion with a declared `threshold` (low pay: below 2/3 of the estimated median)
+//!   linearizes the estimated median too (`threshold`: Deville/Osier, Gaussian-kernel
+//!   densities), so its SE no longer treats the threshold as fixed;
 //! - the median-based gap has no SE here (reported as missing, flagged suppress).
 //!
-//! When the design's replicate weights are given as columns of the data (as `chainsurvey
-//! weights` writes them), every indicator is instead recomputed in full inside each
+//! When the design has replicate weights (columns of the data, as `chainsurvey weights`
+//! writes them, or generated from the design; calibrated per replicate when the design is
+//! calibrated), every indicator is instead recomputed in full inside each
 //! replicate — parameters such as the low-pay median included — and the spread goes through
 //! the design's replicate variance (scale, rscales, mse). This is exact for every kind,
 //! and costs one evaluation per replicate.
 
 use crate::estimate::design::Design;
 use crate::estimate::estimator::{self, Domain};
-use crate::estimate::indicators::catalog::{Catalog, GapStatistic, Kind};
+use crate::estimate::indicators::catalog::{Catalog, GapStatistic, Kind, Threshold};
 use crate::estimate::indicators::error::Error;
 use crate::estimate::indicators::evaluate::{
     Prepared, domains, numerator_column, parameter_values, point_estimate, weighted_quantile,
 };
 use crate::estimate::indicators::record::Records;
+use crate::estimate::indicators::threshold::{self, BelowFraction};
 use crate::estimate::interval;
-use crate::estimate::pattern::Pattern;
 use crate::estimate::reliability::{self, Reliability, ReliabilityRules};
-use crate::estimate::spec::{ColumnSelection, DesignSpec};
-use crate::estimate::table::Table;
 
 /// One row of the indicator table.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,42 +131,16 @@ fn design_error(e: crate::estimate::Error) -> Error {
     Error::Design(e.to_string())
 }
 
-/// The replicate weight vectors of a design whose replicates are columns of the data
-/// (`None` for generated replicates or a Taylor design). Factor columns
-/// (`combined_weights: false`) are multiplied by the analysis weights.
-pub fn replicate_weight_vectors(
-    table: &Table,
-    spec: &DesignSpec,
-    weights: &[f64],
-) -> Result<Option<Vec<Vec<f64>>>, Error> {
-    let Some(replicates) = &spec.replicates else {
-        return Ok(None);
-    };
-    let Some(selection) = &replicates.columns else {
-        return Ok(None);
-    };
-    let names: Vec<String> = match selection {
-        ColumnSelection::List(list) => list.clone(),
-        ColumnSelection::Pattern(text) => {
-            let pattern = Pattern::parse(text).map_err(Error::Design)?;
-            table
-                .names()
-                .iter()
-                .filter(|n| pattern.is_match(n))
-                .cloned()
-                .collect()
-        }
-    };
-    let mut vectors = Vec::with_capacity(names.len());
-    for name in &names {
-        let column = table.numeric(name).map_err(design_error)?;
-        vectors.push(if replicates.combined_weights {
-            column.to_vec()
-        } else {
-            column.iter().zip(weights).map(|(f, w)| f * w).collect()
-        });
-    }
-    Ok(Some(vectors))
+/// The replicate weight vectors of a replicate design, one per replicate over every data row
+/// (`None` for a Taylor design): generated or given as columns, and calibrated when the design
+/// has a calibration step (each replicate then carries its own calibrated weights).
+pub fn replicate_weight_vectors(design: &Design) -> Option<Vec<Vec<f64>>> {
+    let reps = design.replicates.as_ref()?;
+    Some(
+        (0..reps.len())
+            .map(|r| reps.weight_column(r, design.weights()))
+            .collect(),
+    )
 }
 
 /// Computes the table. `by` lists domain columns (crossed); an indicator is broken down only
@@ -248,7 +222,17 @@ pub fn indicator_table(
                             .map_err(design_error)?;
                         (Some(e.se() * scale), e.df)
                     }
-                    Kind::Proportion { .. } => {
+                    Kind::Proportion {
+                        threshold: Some(t), ..
+                    } => {
+                        let a = numerator_column(prepared, idx, records, &params);
+                        let se =
+                            threshold_se(design, prepared, idx, t, &a, &in_scope, &indicator.id)?;
+                        (se.map(|s| s * scale), design.degrees_of_freedom(&in_scope))
+                    }
+                    Kind::Proportion {
+                        threshold: None, ..
+                    } => {
                         let a = numerator_column(prepared, idx, records, &params);
                         let ones = vec![1.0; n];
                         let e = estimator::ratio(design, &a, &ones, &domain, false)
@@ -332,6 +316,56 @@ pub fn indicator_table(
         }
     }
     Ok(rows)
+}
+
+/// SE of a proportion below a fraction of an estimated quantile (low pay), linearizing the
+/// threshold ([`threshold::below_fraction_of_quantile`]) and taking the design's
+/// calibration-aware Taylor variance. The declared threshold must reproduce the numerator on
+/// every row of the domain; otherwise the catalog is wrong and this is an error.
+fn threshold_se(
+    design: &Design,
+    prepared: &Prepared,
+    idx: usize,
+    threshold: &Threshold,
+    numerator: &[f64],
+    in_scope: &[bool],
+    id: &str,
+) -> Result<Option<f64>, Error> {
+    let weights = design.weights();
+    let Some((quantile_values, p)) = prepared.parameter(threshold.parameter) else {
+        return Err(Error::Catalog(format!(
+            "{id}: threshold parameter {} is not prepared",
+            threshold.parameter
+        )));
+    };
+    let Some(values) = prepared.indicators[idx].threshold_values.as_deref() else {
+        return Ok(None);
+    };
+    let Some(lin) = threshold::below_fraction_of_quantile(&BelowFraction {
+        values,
+        in_domain: in_scope,
+        quantile_values,
+        p,
+        fraction: threshold.fraction,
+        weights,
+    }) else {
+        return Ok(None);
+    };
+    for k in 0..values.len() {
+        if in_scope[k] && weights[k] > 0.0 {
+            let declared = values[k] < lin.threshold;
+            if declared != (numerator[k] == 1.0) {
+                return Err(Error::Catalog(format!(
+                    "{id}: the threshold (`value` < {} × parameter) disagrees with the numerator at data row {}",
+                    threshold.fraction,
+                    k + 1
+                )));
+            }
+        }
+    }
+    let variance =
+        estimator::linearized_variance(design, lin.x, &lin.mask).map_err(design_error)?;
+    Ok(Some(variance.sqrt()))
 }
 
 /// First-stage PSUs with a positive-weight row in `mask`.
