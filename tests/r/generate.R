@@ -71,6 +71,28 @@ for (i in seq_len(ncol(bw))) withreps[[paste0("bw", i)]] <- bw[, i]
 for (i in seq_len(ncol(sw))) withreps[[paste0("rw", i)]] <- sw[, i]
 for (i in seq_len(ncol(jf))) withreps[[paste0("jk.", i)]] <- jf[, i]
 datasets$apireps <- write_data(withreps, "apireps")
+
+# PPS: inclusion probabilities proportional to size, from apipop. apiclus1's 15 districts and
+# apiclus2's 40 get pi1 = n · M_d / Σ M (M_d = schools of district d); apistrat's schools get
+# pis = n_h · api99_i / Σ_{h} api99 within their stratum; apiclus2's schools pi2 = n_d/N_d.
+district_size <- table(apipop$dnum)
+# Rows sorted by district: R's onestrat pairs the per-PSU factors (in order of first
+# appearance) with the PSU totals (in sorted id order), which only match on sorted data; with
+# Brewer's per-PSU factors an unsorted file makes R attach 1 − π to the wrong PSU.
+pps1 <- apiclus1[order(apiclus1$dnum), ]
+pps1$pi1 <- 15 * as.vector(district_size[as.character(pps1$dnum)]) / nrow(apipop)
+datasets$apipps1 <- write_data(pps1, "apipps1")
+pps2 <- apiclus2
+pps2$pi1 <- 40 * as.vector(district_size[as.character(pps2$dnum)]) / nrow(apipop)
+pps2$pi2 <- as.vector(table(pps2$dnum)[as.character(pps2$dnum)]) / pps2$fpc2
+datasets$apipps2 <- write_data(pps2, "apipps2")
+ppss <- apistrat
+stratum_api99 <- tapply(apipop$api99, apipop$stype, sum)
+ppss$pis <- as.vector(table(ppss$stype)[as.character(ppss$stype)]) * ppss$api99 /
+  as.vector(stratum_api99[as.character(ppss$stype)])
+# A numeric stratum code: R's overton2Dcheck fails on factor strata (`ave` on a factor).
+ppss$stratum <- as.integer(factor(ppss$stype))
+datasets$apippss <- write_data(ppss, "apippss")
 boot_scale <- boot$scale
 jkn_rscales <- jkn$rscales
 
@@ -110,8 +132,11 @@ build_design <- function(df, spec) {
     if (!is.null(reps$fay_rho)) args$rho <- reps$fay_rho
     d <- suppressWarnings(do.call(svrepdesign, args))
   } else {
-    d <- svydesign(ids = ids, strata = strata, fpc = fpc, weights = weights,
-                   nest = isTRUE(spec$nest), data = df)
+    probs <- if (length(spec$probs)) fml(spec$probs) else NULL
+    pps <- if (is.null(spec$pps)) FALSE else spec$pps
+    variance <- if (is.null(spec$variance)) "HT" else spec$variance
+    d <- svydesign(ids = ids, strata = strata, fpc = fpc, weights = weights, probs = probs,
+                   pps = pps, variance = variance, nest = isTRUE(spec$nest), data = df)
     if (!is.null(reps)) {
       # Replicates are formed from the uncalibrated design; a calibration step below then
       # re-calibrates every replicate (calibrate/postStratify/rake on a svyrep.design).
@@ -527,6 +552,29 @@ add_case("jkn-factor-columns-poststratify/strat", "apireps",
                                           combined_weights = FALSE, rscales = jkn_rscales),
            calibration = E(method = "poststratify", strata = I("sch.wide"), population = pop_schwide)),
          list(mean_of("api00"), total_of("enroll")))
+
+# Probability-proportional-to-size designs.
+add_case("probs/clus1", "apipps1", E(ids = I("dnum"), probs = I("pi1")),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99")))
+add_case("pps-brewer/clus1", "apipps1", E(ids = I("dnum"), fpc = I("pi1"), pps = "brewer"),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"), prop_of("sch.wide"),
+              mean_of("api00", by = I("stype"))))
+add_case("pps-brewer/strat", "apippss", E(ids = I(character(0)), strata = "stype", fpc = I("pis"), pps = "brewer"),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"), mean_of("api00", by = I("sch.wide"))))
+add_case("pps-brewer-two-stage/clus2", "apipps2",
+         E(ids = c("dnum", "snum"), fpc = c("pi1", "pi2"), pps = "brewer"),
+         list(mean_of("api00"), total_of("enroll", na_rm = TRUE), ratio_of("api00", "api99")))
+add_case("pps-brewer-poststratify/clus1", "apipps1",
+         E(ids = I("dnum"), fpc = I("pi1"), pps = "brewer", calibration = poststrat_stype),
+         list(mean_of("api00"), total_of("enroll")))
+for (v in c("HT", "YG")) {
+  add_case(paste0("pps-overton-", v, "/clus1"), "apipps1",
+           E(ids = I("dnum"), probs = I("pi1"), pps = "overton", variance = v),
+           list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99")))
+  add_case(paste0("pps-overton-", v, "/strat"), "apippss",
+           E(ids = I(character(0)), strata = "stratum", probs = I("pis"), pps = "overton", variance = v),
+           list(mean_of("api00"), total_of("enroll")))
+}
 
 writeLines(toJSON(list(generator = "tests/r/generate.R", survey_version = as.character(packageVersion("survey")),
                        r_version = R.version.string, cases = cases),
