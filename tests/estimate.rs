@@ -617,3 +617,58 @@ mod calibration_properties {
         }
     }
 }
+
+#[test]
+fn pps_designs_refuse_inconsistent_specifications() {
+    // Four PSUs of two rows; p is a per-PSU inclusion probability, bad varies within PSU 1.
+    let csv = "psu,w,y,p,bad,q,st\n1,2,1,0.5,0.5,0.5,1\n1,2,2,0.5,0.4,0.5,1\n2,4,3,0.25,0.25,0.5,1\n2,4,4,0.25,0.25,0.5,1\n3,2,5,0.5,0.5,0.5,2\n3,2,6,0.5,0.5,0.5,2\n4,4,7,0.25,0.25,0.5,2\n4,4,8,0.25,0.25,0.5,2\n";
+    let mean = r#"{"type":"mean","variables":["y"]}"#;
+    let err = |design: &str| {
+        analyze_text(csv.as_bytes(), design, mean)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(r#"{"weights":"w","probs":"p","ids":["psu"]}"#).contains("not both"));
+    assert!(err(r#"{"ids":["psu"],"pps":"brewer"}"#).contains("needs `fpc`"));
+    assert!(
+        err(r#"{"ids":["psu"],"fpc":"bad","pps":"brewer"}"#).contains("varies within a cluster")
+    );
+    assert!(err(r#"{"ids":["psu"],"probs":"p","variance":"YG"}"#).contains("overton"));
+    assert!(err(r#"{"ids":["psu","y"],"probs":["p","q"],"pps":"overton"}"#).contains("one stage"));
+    assert!(err(r#"{"ids":["psu"],"probs":"w"}"#).contains("(0, 1]"));
+    assert!(
+        err(r#"{"ids":["psu"],"fpc":"p","pps":"brewer","replicates":{"type":"jk1"}}"#)
+            .contains("PPS")
+    );
+
+    // Brewer with π ≡ n/N per stratum is the ordinary without-replacement design: the same
+    // SE as fpc given as that fraction without pps. Weights derive from fpc as 1/π.
+    let srs = "psu,y,st,f\n1,1,1,0.5\n2,3,1,0.5\n3,2,1,0.5\n4,7,2,0.25\n5,5,2,0.25\n6,6,2,0.25\n";
+    let brewer = analyze_text(
+        srs.as_bytes(),
+        r#"{"ids":["psu"],"strata":"st","fpc":"f","pps":"brewer"}"#,
+        mean,
+    )
+    .expect("brewer");
+    let wor = analyze_text(
+        srs.as_bytes(),
+        r#"{"ids":["psu"],"strata":"st","fpc":"f"}"#,
+        mean,
+    )
+    .expect("wor");
+    assert!((brewer[0].estimate - wor[0].estimate).abs() < 1e-15);
+    assert!((brewer[0].se - wor[0].se).abs() < 1e-14 * wor[0].se);
+    // Overton YG with equal π in a stratum is the same design too (Ď_ij = −(1 − π)/(n − 1)).
+    let overton = analyze_text(
+        srs.as_bytes(),
+        r#"{"ids":["psu"],"strata":"st","probs":"f","pps":"overton","variance":"YG"}"#,
+        mean,
+    )
+    .expect("overton");
+    assert!(
+        (overton[0].se - wor[0].se).abs() < 1e-12 * wor[0].se,
+        "{} vs {}",
+        overton[0].se,
+        wor[0].se
+    );
+}

@@ -636,16 +636,49 @@ fn estimate_command_produces_the_oracle_table_with_standard_errors() {
     let low_pay = find("low_pay_rate", "all");
     assert!((low_pay["estimate"].as_f64().expect("estimate") - 0.136364).abs() < 5e-7);
     assert_eq!(low_pay["n"], 8);
-    // SE of a ratio under with-replacement element sampling (one PSU per row, no strata):
-    // v = n/(n−1) Σ (x_k − x̄)², x_k = w_k (y_k − R̂)/Σw. Only id 6 is low paid.
+    // SE under with-replacement element sampling (one PSU per row, no strata):
+    // v = n/(n−1) Σ (x_k − x̄)², x_k = w_k z_k with the low-pay linearization of
+    // docs/methodology.md: z = (1{y < t} − p̂)/N − (2/3)·f(t)/f(m)·(1{y ≤ m} − ½)/N, f the
+    // Gaussian-kernel density with h = 1.06·σ̂_w·n^(−1/5). Only id 6 is low paid; m = 25,000.
     let w: Vec<f64> = ORACLE.iter().map(|o| o.2).collect();
+    let hourly: Vec<f64> = ORACLE.iter().map(|o| o.6).collect();
     let y: Vec<f64> = ORACLE
         .iter()
         .map(|o| if o.0 == 6 { 1.0 } else { 0.0 })
         .collect();
     let total: f64 = w.iter().sum();
     let r = 150.0 / 1100.0;
-    let x: Vec<f64> = (0..8).map(|k| w[k] * (y[k] - r) / total).collect();
+    // Hourly earnings to the precision the engine derives them (E·1000/(H·52/12)).
+    let exact: Vec<f64> = ORACLE
+        .iter()
+        .map(|o| {
+            let e: f64 = o.4.parse().expect("earnings");
+            let h: f64 = o.3.parse().expect("hours");
+            e * 1000.0 / (h * 52.0 / 12.0)
+        })
+        .collect();
+    assert!(exact.iter().zip(&hourly).all(|(a, b)| (a - b).abs() < 0.01));
+    let mean_h = (0..8).map(|k| w[k] * exact[k]).sum::<f64>() / total;
+    let sd = ((0..8)
+        .map(|k| w[k] * (exact[k] - mean_h).powi(2))
+        .sum::<f64>()
+        / total)
+        .sqrt();
+    let bw = 1.06 * sd * 8f64.powf(-0.2);
+    let f = |at: f64| {
+        (0..8)
+            .map(|k| w[k] * (-0.5 * ((exact[k] - at) / bw).powi(2)).exp())
+            .sum::<f64>()
+            / (total * bw * (2.0 * std::f64::consts::PI).sqrt())
+    };
+    let m = 25_000.0;
+    let slope = 2.0 / 3.0 * f(2.0 / 3.0 * m) / f(m);
+    let x: Vec<f64> = (0..8)
+        .map(|k| {
+            let at_or_below = if exact[k] <= m { 1.0 } else { 0.0 };
+            w[k] * ((y[k] - r) - slope * (at_or_below - 0.5)) / total
+        })
+        .collect();
     let mean_x = x.iter().sum::<f64>() / 8.0;
     let v = 8.0 / 7.0 * x.iter().map(|v| (v - mean_x).powi(2)).sum::<f64>();
     let se = low_pay["se"].as_f64().expect("se");
@@ -694,7 +727,7 @@ fn estimate_command_produces_the_oracle_table_with_standard_errors() {
     assert!(csv_out.status.success());
     let text = String::from_utf8_lossy(&csv_out.stdout);
     assert!(text.starts_with(
-        "id,number,label,domain,estimate,se,ci_lower,ci_upper,cv,n,psus,flag,cv_letter"
+        "id,number,label,domain,estimate,se,ci_lower,ci_upper,ci_method,cv,n,psus,flag,cv_letter"
     ));
     assert!(text.lines().any(|l| l.starts_with("low_pay_rate,3,")));
 }
@@ -862,4 +895,408 @@ fn cells_keep_code_labels_and_compare_as_numbers() {
         1,
         &[]
     ));
+}
+
+/// A synthetic worker file of 72 employees in 12 PSUs (6 per PSU), with a deterministic
+/// pseudo-random spread of hours, earnings, sex and minimum-wage region, plus the columns the
+/// `analyze` side needs: `excess` (usual hours > 48) and `hourly` (hourly earnings, VND).
+fn synthetic_workers() -> (String, Vec<(f64, f64, u8, f64)>) {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    };
+    let mut csv = String::from(
+        "worker_id,psu,weight,sex,age,status_in_employment,pay_form,usual_hours,other_job_hours,earn_basic,earn_overtime,earn_allowances,earn_bonus,mw_region,tier,excess,hourly\n",
+    );
+    let mut rows = Vec::new();
+    for id in 0..72 {
+        let psu = id / 6;
+        let weight = 50.0 + 10.0 * (psu % 4) as f64 + (next() * 20.0).round();
+        let sex = if next() < 0.55 { 2 } else { 1 };
+        let hours = 36.0 + (next() * 24.0).round();
+        let earnings = (3000.0 + next() * 7000.0 + if sex == 1 { 800.0 } else { 0.0 }).round();
+        let region = ["I", "II", "III"][id % 3];
+        let hourly = earnings * 1000.0 / (hours * 52.0 / 12.0);
+        let excess = u8::from(hours > 48.0);
+        csv.push_str(&format!(
+            "{id},{psu},{weight},{sex},30,1,1,{hours},0,{earnings},0,0,0,{region},1,{excess},{hourly}\n"
+        ));
+        rows.push((weight, hourly, sex, f64::from(excess)));
+    }
+    (csv, rows)
+}
+
+const CALIBRATED_DESIGN: &str = r#"{"weights": "weight", "ids": ["psu"],
+    "calibration": {"method": "poststratify", "strata": ["mw_region"],
+      "population": [{"mw_region": "I", "Freq": 1500}, {"mw_region": "II", "Freq": 1700},
+                     {"mw_region": "III", "Freq": 1900}]}}"#;
+
+fn estimate_rows(dir: &std::path::Path, design: &str) -> Vec<serde_json::Value> {
+    std::fs::write(
+        dir.join("survey.json"),
+        format!(r#"{{"schema_version": 1, "reference_date": "2025-06-30", "design": {design}}}"#),
+    )
+    .expect("survey.json");
+    let out = run_estimate(&["--survey", dir.to_str().expect("path"), "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    json["indicators"].as_array().expect("rows").clone()
+}
+
+fn row_of<'a>(rows: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    rows.iter()
+        .find(|r| r["id"] == id && r["domain"] == "all")
+        .unwrap_or_else(|| panic!("row {id} missing"))
+}
+
+#[test]
+fn indicator_standard_errors_on_a_calibrated_design_equal_analyze() {
+    use chainsurvey::estimate::analyze_text;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (csv, data) = synthetic_workers();
+    std::fs::write(dir.path().join("workers.csv"), &csv).expect("csv");
+    let rows = estimate_rows(dir.path(), CALIBRATED_DESIGN);
+
+    // A proportion: the share working more than 48 hours, as an `analyze` mean of the 0/1
+    // column on the same data and calibrated design (logit interval requested there too).
+    let excessive = row_of(&rows, "excessive_hours");
+    let analyzed = analyze_text(
+        csv.as_bytes(),
+        CALIBRATED_DESIGN,
+        r#"{"type": "mean", "variables": ["excess"]}"#,
+    )
+    .expect("analyze");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
+    let se = excessive["se"].as_f64().expect("se");
+    assert!(
+        close(
+            excessive["estimate"].as_f64().expect("e"),
+            analyzed[0].estimate
+        ),
+        "estimate {} vs analyze {}",
+        excessive["estimate"],
+        analyzed[0].estimate
+    );
+    assert!(
+        close(se, analyzed[0].se),
+        "se {se} vs analyze {}",
+        analyzed[0].se
+    );
+    assert_eq!(excessive["ci_method"], "logit");
+    // svyciprop's logit interval with the design df (R agreement: srs/proportion-logit).
+    let (l, u) = chainsurvey::estimate::interval::logit(
+        analyzed[0].estimate,
+        analyzed[0].se,
+        0.95,
+        analyzed[0].df,
+    );
+    assert!(close(excessive["ci_lower"].as_f64().expect("l"), l));
+    assert!(close(excessive["ci_upper"].as_f64().expect("u"), u));
+    // Means use Wald with the design's t quantile (12 PSUs − 1 stratum = 11 df).
+    let mean = row_of(&rows, "mean_hourly_earnings");
+    assert_eq!(mean["ci_method"], "wald_t");
+    let analyzed_mean = analyze_text(
+        csv.as_bytes(),
+        CALIBRATED_DESIGN,
+        r#"{"type": "mean", "variables": ["hourly"], "ci": {"level": 0.95, "method": "wald_t"}}"#,
+    )
+    .expect("analyze");
+    assert!(close(mean["se"].as_f64().expect("se"), analyzed_mean[0].se));
+    assert!(close(
+        mean["ci_lower"].as_f64().expect("l"),
+        analyzed_mean[0].ci_lower
+    ));
+    assert_eq!(analyzed_mean[0].df, 11.0);
+
+    // The mean-based gender pay gap g = 1 − (Y_F/N_F)/(Y_M/N_M): its linearized variable
+    // u = Σ_j ∂g/∂T_j · c_j (c = the four group columns) has the gap's variance as a total, so
+    // `analyze` of the total of u on the calibrated design must give the same SE. The weights
+    // in ∂g/∂T are the calibrated ones (post-stratified by region).
+    let population = [("I", 1500.0), ("II", 1700.0), ("III", 1900.0)];
+    let region_of = |k: usize| ["I", "II", "III"][k % 3];
+    let mut cell_weight = [0.0; 3];
+    for (k, row) in data.iter().enumerate() {
+        cell_weight[k % 3] += row.0;
+    }
+    let calibrated: Vec<f64> = data
+        .iter()
+        .enumerate()
+        .map(|(k, row)| row.0 * population[k % 3].1 / cell_weight[k % 3])
+        .collect();
+    let mut totals = [0.0; 4];
+    for (k, &(_, hourly, sex, _)) in data.iter().enumerate() {
+        let base = if sex == 1 { 0 } else { 2 };
+        totals[base] += calibrated[k] * hourly;
+        totals[base + 1] += calibrated[k];
+    }
+    let r = (totals[2] / totals[3]) / (totals[0] / totals[1]);
+    let gradient = [r / totals[0], -r / totals[1], -r / totals[2], r / totals[3]];
+    let mut with_u = String::from("psu,weight,mw_region,u\n");
+    for (k, &(weight, hourly, sex, _)) in data.iter().enumerate() {
+        let u = if sex == 1 {
+            gradient[0] * hourly + gradient[1]
+        } else {
+            gradient[2] * hourly + gradient[3]
+        };
+        with_u.push_str(&format!("{},{weight},{},{u:e}\n", k / 6, region_of(k)));
+    }
+    let gap_se = analyze_text(
+        with_u.as_bytes(),
+        CALIBRATED_DESIGN,
+        r#"{"type": "total", "variables": ["u"]}"#,
+    )
+    .expect("analyze u")[0]
+        .se;
+    let gap = row_of(&rows, "gender_pay_gap");
+    let ours = gap["se"].as_f64().expect("gap se") / 100.0;
+    assert!(
+        (ours - gap_se).abs() <= 1e-9 * gap_se,
+        "gap se {ours} vs analyze of its linearized variable {gap_se}"
+    );
+    assert!(
+        (gap["estimate"].as_f64().expect("gap") - 100.0 * (1.0 - r)).abs() < 1e-9,
+        "gap estimate"
+    );
+    assert_eq!(gap["ci_method"], "wald_t");
+
+    // Without the calibration step the same gap has a different SE: the calibration is used.
+    let uncalibrated = estimate_rows(dir.path(), r#"{"weights": "weight", "ids": ["psu"]}"#);
+    let plain = row_of(&uncalibrated, "gender_pay_gap")["se"]
+        .as_f64()
+        .expect("se");
+    assert!(
+        (plain / 100.0 - ours).abs() > 1e-6 * ours,
+        "{plain} vs {ours}"
+    );
+}
+
+#[test]
+fn indicator_intervals_are_logit_for_proportions_and_t_for_the_rest() {
+    use chainsurvey::estimate::indicators::table::{CiMethod, confidence_interval};
+    use chainsurvey::estimate::interval;
+    // A percentage gets the interval of its fraction, times 100.
+    let pct = confidence_interval(true, 20.0, 4.0, 100.0, 0.95, 11.0);
+    let (l, u) = interval::logit(0.2, 0.04, 0.95, 11.0);
+    assert_eq!(pct.method, CiMethod::Logit);
+    assert!((pct.lower - 100.0 * l).abs() < 1e-12 && (pct.upper - 100.0 * u).abs() < 1e-12);
+    assert!(pct.lower > 0.0 && pct.upper < 100.0);
+    // The logit interval is asymmetric around p̂ = 0.05: the upper side is longer.
+    let small = confidence_interval(true, 0.05, 0.02, 1.0, 0.95, 30.0);
+    assert!(small.upper - 0.05 > 0.05 - small.lower);
+    assert!(small.lower > 0.0);
+    // At 0 or 1 the logit interval is undefined: Wald with t.
+    let zero = confidence_interval(true, 0.0, 0.01, 1.0, 0.95, 11.0);
+    assert_eq!(zero.method, CiMethod::WaldT);
+    let t = interval::critical_value(0.95, 11.0);
+    assert!((zero.upper - 0.01 * t).abs() < 1e-15);
+    // A mean: t quantile with the design df; no df: normal.
+    let mean = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 11.0);
+    assert_eq!(mean.method, CiMethod::WaldT);
+    assert!((mean.upper - (100.0 + 10.0 * 2.200985160082949)).abs() < 1e-9);
+    let normal = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 0.0);
+    assert_eq!(normal.method, CiMethod::Wald);
+    assert!((normal.upper - (100.0 + 10.0 * 1.959963984540054)).abs() < 1e-9);
+    assert_eq!(CiMethod::Logit.as_str(), "logit");
+}
+
+/// Draws from a lognormal(μ = 10, σ = 0.5) population by Box–Muller on ChaCha20 uniforms.
+fn lognormal_population(size: usize, seed: u64) -> Vec<f64> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::ChaCha20Rng::seed_from_u64(seed);
+    let mut uniform = move || ((rng.next_u64() >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64);
+    (0..size)
+        .map(|_| {
+            let (u, v) = (uniform(), uniform());
+            let z = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+            (10.0 + 0.5 * z).exp()
+        })
+        .collect()
+}
+
+#[test]
+fn low_pay_linearized_se_matches_the_monte_carlo_spread() {
+    // Population of 50,000 hourly earnings; 1,000 simple random samples of 400 (seeded). The
+    // spread of p̂ over samples is the true SE; the linearized SE (with the estimated median)
+    // must be close to it on average, and the fixed-threshold SE must be too small.
+    use chainsurvey::estimate::indicators::threshold::{BelowFraction, below_fraction_of_quantile};
+    use rand::{Rng, SeedableRng};
+    let population = lognormal_population(50_000, 20_261_122);
+    let (big_n, n, samples) = (population.len(), 400usize, 1000usize);
+    let mut rng = rand::rngs::ChaCha20Rng::seed_from_u64(7);
+    let weights = vec![big_n as f64 / n as f64; n];
+    let all = vec![true; n];
+    let (mut estimates, mut se_lin, mut se_fixed) = (Vec::new(), 0.0, 0.0);
+    for _ in 0..samples {
+        // Sampling without replacement by a partial Fisher–Yates shuffle of indices.
+        let mut index: Vec<usize> = (0..big_n).collect();
+        for i in 0..n {
+            let j = i + (rng.next_u64() % (big_n - i) as u64) as usize;
+            index.swap(i, j);
+        }
+        let y: Vec<f64> = index[..n].iter().map(|&k| population[k]).collect();
+        let lin = below_fraction_of_quantile(&BelowFraction {
+            values: &y,
+            in_domain: &all,
+            quantile_values: &y,
+            p: 0.5,
+            fraction: 2.0 / 3.0,
+            weights: &weights,
+        })
+        .expect("linearized");
+        // SRS without replacement: v = (1 − n/N) n/(n−1) Σ (x − x̄)².
+        let srs = |x: &[f64]| {
+            let mean = x.iter().sum::<f64>() / n as f64;
+            let ss: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
+            ((1.0 - n as f64 / big_n as f64) * n as f64 / (n as f64 - 1.0) * ss).sqrt()
+        };
+        se_lin += srs(&lin.x);
+        let fixed: Vec<f64> = y
+            .iter()
+            .zip(&weights)
+            .map(|(v, w)| {
+                w * (f64::from(u8::from(*v < lin.threshold)) - lin.estimate) / (big_n as f64)
+            })
+            .collect();
+        se_fixed += srs(&fixed);
+        estimates.push(lin.estimate);
+    }
+    let mean = estimates.iter().sum::<f64>() / samples as f64;
+    let empirical =
+        (estimates.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (samples as f64 - 1.0)).sqrt();
+    let (ratio_lin, ratio_fixed) = (
+        se_lin / samples as f64 / empirical,
+        se_fixed / samples as f64 / empirical,
+    );
+    println!(
+        "low pay Monte Carlo: p̄ = {mean:.4}, empirical SE {empirical:.5}, linearized/empirical {ratio_lin:.3}, fixed-threshold/empirical {ratio_fixed:.3}"
+    );
+    // The estimated median is positively correlated with F̂(t), so the correct SE is below
+    // the fixed-threshold one here (as for the at-risk-of-poverty rate); the fixed-threshold
+    // SE misses the Monte Carlo spread by more than the 7% tolerance.
+    assert!((ratio_lin - 1.0).abs() < 0.07, "ratio {ratio_lin}");
+    assert!(
+        (ratio_fixed - 1.0).abs() > (ratio_lin - 1.0).abs(),
+        "{ratio_fixed} vs {ratio_lin}"
+    );
+}
+
+#[test]
+fn low_pay_linearized_se_agrees_with_bootstrap_replicates_that_recompute_the_median() {
+    // 600 employees in 100 PSUs of 6 with lognormal hourly earnings (monthly earnings in
+    // thousands over 44 usual hours). Taylor with the linearized threshold vs JK1 replicates
+    // bootstrap replicates generated from the same design (each replicate recomputes the
+    // median). Not JK1: the delete-one-PSU jackknife is inconsistent for a median-based
+    // statistic (on this sample it gives 2.07 × the linearized SE).
+    let hourly = lognormal_population(600, 99);
+    let mut csv = String::from(
+        "worker_id,psu,weight,sex,age,status_in_employment,pay_form,usual_hours,other_job_hours,earn_basic,earn_overtime,earn_allowances,earn_bonus,mw_region,tier\n",
+    );
+    for (id, h) in hourly.iter().enumerate() {
+        let earnings = h * 44.0 * 52.0 / 12.0 / 1000.0;
+        let weight = 40.0 + (id % 7) as f64 * 5.0;
+        let sex = 1 + id % 2;
+        csv.push_str(&format!(
+            "{id},{},{weight},{sex},30,1,1,44,0,{earnings},0,0,0,I,1\n",
+            id / 6
+        ));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("workers.csv"), &csv).expect("csv");
+    let taylor = estimate_rows(dir.path(), r#"{"weights": "weight", "ids": ["psu"]}"#);
+    let jk1 = estimate_rows(
+        dir.path(),
+        r#"{"weights": "weight", "ids": ["psu"], "replicates": {"type": "bootstrap", "replicates": 1000, "seed": 3}}"#,
+    );
+    let se_t = row_of(&taylor, "low_pay_rate")["se"].as_f64().expect("se");
+    let se_j = row_of(&jk1, "low_pay_rate")["se"].as_f64().expect("se");
+    println!(
+        "low pay SE: linearized {se_t:.5}, bootstrap {se_j:.5}, ratio {:.3}",
+        se_t / se_j
+    );
+    assert!((se_t / se_j - 1.0).abs() < 0.10, "{se_t} vs {se_j}");
+    assert_eq!(
+        row_of(&taylor, "low_pay_rate")["estimate"],
+        row_of(&jk1, "low_pay_rate")["estimate"]
+    );
+}
+
+#[test]
+fn a_threshold_that_disagrees_with_its_numerator_is_an_error() {
+    let shipped = include_str!("../questionnaires/indicators.json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (csv, _) = synthetic_workers();
+    std::fs::write(dir.path().join("workers.csv"), &csv).expect("csv");
+    // A fraction of ½ where the numerator says ⅔.
+    let wrong = shipped.replace("\"fraction\": 0.6666666666666666", "\"fraction\": 0.5");
+    assert_ne!(wrong, shipped);
+    std::fs::write(dir.path().join("indicators.json"), &wrong).expect("catalog");
+    std::fs::write(
+        dir.path().join("survey.json"),
+        r#"{"schema_version": 1, "reference_date": "2025-06-30", "indicators": "indicators.json",
+            "design": {"weights": "weight", "ids": ["psu"]}}"#,
+    )
+    .expect("survey.json");
+    let out = run_estimate(&["--survey", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("low_pay_rate") && stderr.contains("disagrees with the numerator"),
+        "{stderr}"
+    );
+    // An unknown parameter is a catalog error naming it.
+    let unknown = shipped.replace(
+        "\"parameter\": \"median_hourly_earnings\"",
+        "\"parameter\": \"nope\"",
+    );
+    std::fs::write(dir.path().join("indicators.json"), &unknown).expect("catalog");
+    let out = run_estimate(&["--survey", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`nope`"));
+}
+
+#[test]
+fn indicators_on_a_calibrated_replicate_design_use_the_recalibrated_replicates() {
+    use chainsurvey::estimate::analyze_text;
+    let design = r#"{"weights": "weight", "ids": ["psu"], "replicates": {"type": "jk1"},
+        "calibration": {"method": "poststratify", "strata": ["mw_region"],
+          "population": [{"mw_region": "I", "Freq": 1500}, {"mw_region": "II", "Freq": 1700},
+                         {"mw_region": "III", "Freq": 1900}]}}"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (csv, _) = synthetic_workers();
+    std::fs::write(dir.path().join("workers.csv"), &csv).expect("csv");
+    let rows = estimate_rows(dir.path(), design);
+    for (id, column) in [
+        ("excessive_hours", "excess"),
+        ("mean_hourly_earnings", "hourly"),
+    ] {
+        let analyzed = analyze_text(
+            csv.as_bytes(),
+            design,
+            &format!(r#"{{"type": "mean", "variables": ["{column}"]}}"#),
+        )
+        .expect("analyze");
+        let se = row_of(&rows, id)["se"].as_f64().expect("se");
+        assert!(
+            (se - analyzed[0].se).abs() <= 1e-12 * analyzed[0].se,
+            "{id}: {se} vs analyze {}",
+            analyzed[0].se
+        );
+    }
+    // Not the uncalibrated replicates: their SE differs.
+    let plain = estimate_rows(
+        dir.path(),
+        r#"{"weights": "weight", "ids": ["psu"], "replicates": {"type": "jk1"}}"#,
+    );
+    let a = row_of(&rows, "excessive_hours")["se"].as_f64().expect("se");
+    let b = row_of(&plain, "excessive_hours")["se"]
+        .as_f64()
+        .expect("se");
+    assert!((a - b).abs() > 1e-9 * a, "{a} vs {b}");
 }

@@ -99,7 +99,7 @@ fn table(dir: &Path, by: &[String]) -> anyhow::Result<Vec<IndicatorRow>> {
         .map_err(|e| anyhow::anyhow!("survey.json design: {e}"))?;
     let prepared = prepare(&catalog, &records);
     let rules = ReliabilityRules::methodology_default();
-    let replicate_weights = replicate_weight_vectors(&data_table, &design_spec, design.weights())?;
+    let replicate_weights = replicate_weight_vectors(&design);
     Ok(indicator_table(
         &catalog,
         &prepared,
@@ -127,6 +127,7 @@ fn to_csv(rows: &[IndicatorRow]) -> anyhow::Result<String> {
         "se",
         "ci_lower",
         "ci_upper",
+        "ci_method",
         "cv",
         "n",
         "psus",
@@ -143,6 +144,7 @@ fn to_csv(rows: &[IndicatorRow]) -> anyhow::Result<String> {
             number(r.se),
             number(r.ci_lower),
             number(r.ci_upper),
+            r.ci_method.as_str().to_string(),
             number(r.cv),
             r.n.to_string(),
             r.psus.to_string(),
@@ -170,6 +172,7 @@ fn to_json(rows: &[IndicatorRow]) -> String {
                 "se": json_number(r.se),
                 "ci_lower": json_number(r.ci_lower),
                 "ci_upper": json_number(r.ci_upper),
+                "ci_method": r.ci_method.as_str(),
                 "cv": json_number(r.cv),
                 "n": r.n,
                 "psus": r.psus,

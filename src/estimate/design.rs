@@ -18,7 +18,7 @@ use crate::estimate::calibrated::{self, CalibrationStep};
 use crate::estimate::estimator::Domain;
 use crate::estimate::fast_hash::FastMap;
 use crate::estimate::replicate::{self, ReplicateWeights};
-use crate::estimate::spec::{DesignSpec, LonelyPsu};
+use crate::estimate::spec::{DesignSpec, LonelyPsu, Pps, PpsVariance};
 use crate::estimate::table::{Column, Table};
 
 /// A design ready for estimation. Built once, used for any number of estimates.
@@ -34,9 +34,20 @@ pub struct Design {
     pub(crate) has_strata: bool,
     pub(crate) calibration: Option<CalibrationStep>,
     pub(crate) replicates: Option<ReplicateWeights>,
+    /// Overton's PPS approximation (first stage only): joint inclusion probabilities from
+    /// the PSUs' inclusion probabilities, with the HT or YG variance.
+    pub(crate) overton: Option<Overton>,
     /// Degrees of freedom already computed, keyed by a hash of the domain mask: the rank of a
     /// replicate matrix is costly and every estimate of a domain needs it.
     pub(crate) df_cache: std::sync::Arc<std::sync::Mutex<HashMap<u64, f64>>>,
+}
+
+/// Overton's approximation of a one-stage PPS design.
+#[derive(Debug, Clone)]
+pub(crate) struct Overton {
+    /// Inclusion probability of each first-stage cluster.
+    pub pi: Vec<f64>,
+    pub variance: PpsVariance,
 }
 
 /// One sampling stage.
@@ -54,6 +65,9 @@ pub(crate) struct Stage {
     pub popsize: Option<Vec<f64>>,
     /// A printable label of each stratum, for error messages.
     pub stratum_label: Vec<String>,
+    /// Brewer's PPS approximation: the inclusion probability of each cluster (from `fpc`),
+    /// which then replaces the stratum's `n/N` per cluster.
+    pub pi: Option<Vec<f64>>,
 }
 
 impl Stage {
@@ -179,11 +193,85 @@ impl Design {
                 parent_of_stratum,
                 popsize: None,
                 stratum_label,
+                pi: None,
             });
         }
 
+        if spec.variance == Some(PpsVariance::YatesGrundy) && spec.pps != Some(Pps::Overton) {
+            return Err(Error::Spec(
+                "variance \"YG\" needs pps \"overton\" (as R, only HT otherwise)".into(),
+            ));
+        }
+        if !spec.probs.is_empty() && spec.weights.is_some() {
+            return Err(Error::Spec(
+                "give either `weights` or `probs`, not both (R: \"Can't specify both sampling weights and probabilities\")".into(),
+            ));
+        }
+        if !spec.probs.is_empty() && spec.probs.len() != spec.ids.len().max(1) {
+            return Err(Error::Spec(format!(
+                "{} probs columns for {} stages; give one per stage",
+                spec.probs.len(),
+                spec.ids.len().max(1)
+            )));
+        }
+        let probs: Vec<&[f64]> = spec
+            .probs
+            .iter()
+            .map(|name| table.numeric(name))
+            .collect::<Result<_, _>>()?;
+        for (name, col) in spec.probs.iter().zip(&probs) {
+            if let Some(row) = col.iter().position(|v| !(*v > 0.0 && *v <= 1.0)) {
+                return Err(Error::Spec(format!(
+                    "probs `{name}` at data row {} is {}; inclusion probabilities must be in (0, 1]",
+                    row + 1,
+                    col[row]
+                )));
+            }
+        }
+        let overton = match spec.pps {
+            Some(Pps::Overton) => {
+                if probs.len() != 1 || stages.len() != 1 {
+                    return Err(Error::Spec(
+                        "pps \"overton\" needs one stage with its `probs` column (R: multistage PPS is not supported with this method)".into(),
+                    ));
+                }
+                if !spec.fpc.is_empty() {
+                    return Err(Error::Spec(
+                        "pps \"overton\" takes the inclusion probabilities from `probs`; leave `fpc` out".into(),
+                    ));
+                }
+                let pi = per_cluster(&stages[0], probs[0], &spec.probs[0])?;
+                Some(Overton {
+                    pi,
+                    variance: spec.variance.unwrap_or(PpsVariance::HorvitzThompson),
+                })
+            }
+            _ => None,
+        };
+        if spec.pps == Some(Pps::Brewer) {
+            // Brewer: fpc holds each PSU's inclusion probability (R: "fpc must be specified as
+            // sampling fraction for PPS sampling"), constant within the cluster only.
+            if spec.fpc.is_empty() {
+                return Err(Error::Fpc(
+                    "pps \"brewer\" needs `fpc`: the inclusion probability of each PSU (per stage)"
+                        .into(),
+                ));
+            }
+            for (s, name) in spec.fpc.iter().enumerate() {
+                let col = table.numeric(name)?;
+                if let Some(row) = col.iter().position(|v| !(*v > 0.0 && *v <= 1.0)) {
+                    return Err(Error::Fpc(format!(
+                        "pps \"brewer\": `{name}` at data row {} is {}; give inclusion probabilities in (0, 1]",
+                        row + 1,
+                        col[row]
+                    )));
+                }
+                let pi = per_cluster(&stages[s], col, name)?;
+                stages[s].pi = Some(pi);
+            }
+        }
         // Finite population corrections: population sizes or fractions, constant in strata.
-        if !spec.fpc.is_empty() {
+        if !spec.fpc.is_empty() && spec.pps != Some(Pps::Brewer) {
             let columns: Vec<&[f64]> = spec
                 .fpc
                 .iter()
@@ -247,6 +335,20 @@ impl Design {
                 }
                 w.to_vec()
             }
+            None if !probs.is_empty() => (0..rows)
+                .map(|k| 1.0 / probs.iter().map(|p| p[k]).product::<f64>())
+                .collect(),
+            None if spec.pps == Some(Pps::Brewer) => (0..rows)
+                .map(|k| {
+                    stages.iter().fold(1.0, |acc, stage| {
+                        let pi = stage
+                            .pi
+                            .as_ref()
+                            .map_or(1.0, |p| p[stage.cluster[k] as usize]);
+                        acc / pi
+                    })
+                })
+                .collect(),
             None if !spec.fpc.is_empty() => (0..rows)
                 .map(|k| {
                     stages.iter().fold(1.0, |acc, stage| {
@@ -273,18 +375,35 @@ impl Design {
             has_strata: spec.strata.is_some(),
             calibration: None,
             replicates: None,
+            overton,
             df_cache: Default::default(),
         };
         if let Some(replicates) = &spec.replicates {
+            if spec.pps.is_some() && replicates.columns.is_none() {
+                return Err(Error::Replicates(
+                    "generating replicates from a PPS design is not supported; give replicate columns".into(),
+                ));
+            }
             design.replicates = Some(replicate::build(table, &design, spec, replicates)?);
         }
         if let Some(calibration) = &spec.calibration {
-            if design.replicates.is_some() {
-                return Err(Error::Spec(
-                    "calibration together with replicate weights is not supported yet; calibrate the replicate columns beforehand".into(),
-                ));
-            }
             let step = calibrated::build(table, &design.weights, calibration)?;
+            if let Some(reps) = &mut design.replicates {
+                // As R `calibrate`/`postStratify`/`rake` on a replicate design: every
+                // replicate's weights are calibrated to the same population figures, starting
+                // from the replicate weights themselves. The variance then comes from the
+                // spread of the calibrated replicates alone (no residuals needed).
+                let mut columns = Vec::with_capacity(reps.len());
+                for r in 0..reps.len() {
+                    let start = reps.weight_column(r, &design.weights);
+                    let replicate_step =
+                        calibrated::build(table, &start, calibration).map_err(|e| {
+                            Error::Replicates(format!("calibrating replicate {}: {e}", r + 1))
+                        })?;
+                    columns.push(replicate_step.final_weights());
+                }
+                reps.set_combined_columns(columns);
+            }
             design.weights = step.final_weights();
             design.calibration = Some(step);
         }
@@ -368,6 +487,23 @@ impl Design {
         }
         psus as f64 - strata as f64
     }
+}
+
+/// The value of `column` for each cluster of `stage`; it must be constant within a cluster.
+fn per_cluster(stage: &Stage, column: &[f64], name: &str) -> Result<Vec<f64>, Error> {
+    let mut out = vec![f64::NAN; stage.stratum_of_cluster.len()];
+    for (k, &v) in column.iter().enumerate() {
+        let slot = &mut out[stage.cluster[k] as usize];
+        if slot.is_nan() {
+            *slot = v;
+        } else if *slot != v {
+            return Err(Error::Spec(format!(
+                "`{name}` varies within a cluster (data row {}): an inclusion probability belongs to the cluster",
+                k + 1
+            )));
+        }
+    }
+    Ok(out)
 }
 
 /// A 64-bit FNV-1a hash of a row list.

@@ -65,6 +65,38 @@ impl ReplicateWeights {
         self.rscales.is_empty()
     }
 
+    /// The replicate weights of replicate `r` for every data row, given the analysis weights
+    /// `weights` (what the replicate factors multiply).
+    pub fn weight_column(&self, r: usize, weights: &[f64]) -> Vec<f64> {
+        match &self.storage {
+            Storage::PerPsu { psu, factors } => weights
+                .iter()
+                .zip(psu)
+                .map(|(w, &p)| w * factors[r][p as usize])
+                .collect(),
+            Storage::Columns { columns, combined } => {
+                if *combined {
+                    columns[r].clone()
+                } else {
+                    weights
+                        .iter()
+                        .zip(&columns[r])
+                        .map(|(w, f)| w * f)
+                        .collect()
+                }
+            }
+        }
+    }
+
+    /// Replaces the replicate weights by full per-row columns (combined weights), keeping
+    /// scale, rscales and mse: what a calibration of every replicate produces.
+    pub(crate) fn set_combined_columns(&mut self, columns: Vec<Vec<f64>>) {
+        self.storage = Storage::Columns {
+            columns,
+            combined: true,
+        };
+    }
+
     /// Replicate totals: `out[r][j] = Σ_k w_r(k) · values[j][k]` (`values` per data row).
     pub fn totals(&self, weights: &[f64], values: &[&[f64]]) -> Vec<Vec<f64>> {
         let rows: Vec<u32> = (0..weights.len() as u32).collect();

@@ -29,6 +29,20 @@ pub struct DesignSpec {
     /// sampling fractions (all ≤ 1). A single string is one stage.
     #[serde(default, deserialize_with = "one_or_many")]
     pub fpc: Vec<String>,
+    /// Inclusion-probability column per stage (R `svydesign(probs = ~…)`); the weights are
+    /// `1/Π probs`. Not together with `weights`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub probs: Vec<String>,
+    /// Sampling with probability proportional to size without replacement at the first
+    /// stage(s) (R `svydesign(pps = …)`): `"brewer"` (Brewer's approximation; `fpc` holds each
+    /// PSU's inclusion probability) or `"overton"` (Overton's approximation of the joint
+    /// inclusion probabilities from `probs`; one stage).
+    #[serde(default)]
+    pub pps: Option<Pps>,
+    /// The PPS variance formula for `"overton"`: Horvitz–Thompson (`"HT"`, default) or
+    /// Yates–Grundy (`"YG"`), as R `svydesign(variance = …)`.
+    #[serde(default)]
+    pub variance: Option<PpsVariance>,
     /// Cluster ids are only unique within strata (R `nest = TRUE`).
     #[serde(default)]
     pub nest: bool,
@@ -41,6 +55,23 @@ pub struct DesignSpec {
     /// A calibration step applied to the weights (and accounted for in variances).
     #[serde(default)]
     pub calibration: Option<CalibrationSpec>,
+}
+
+/// The PPS without-replacement approximation.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Pps {
+    Brewer,
+    Overton,
+}
+
+/// The variance formula of a PPS design with joint inclusion probabilities.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+pub enum PpsVariance {
+    #[serde(rename = "HT")]
+    HorvitzThompson,
+    #[serde(rename = "YG")]
+    YatesGrundy,
 }
 
 /// Single-PSU strata handling, exactly as R `survey` defines the options.

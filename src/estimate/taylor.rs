@@ -27,8 +27,8 @@
 
 use crate::estimate::Error;
 use crate::estimate::compensated::Sum;
-use crate::estimate::design::Design;
-use crate::estimate::spec::LonelyPsu;
+use crate::estimate::design::{Design, Overton};
+use crate::estimate::spec::{LonelyPsu, PpsVariance};
 
 /// Linearization variance of `Σ x` over the rows flagged in `present` (`x` has one value per
 /// data row).
@@ -104,6 +104,9 @@ pub(crate) fn variance_of_cluster_totals(
     present: &[Vec<bool>],
     z: &[Vec<f64>],
 ) -> Result<f64, Error> {
+    if let Some(overton) = &design.overton {
+        return Ok(overton_variance(design, overton, &z[0]));
+    }
     let n_stages = z.len();
     // Multiplier of each cluster of the previous stage (1 at the top).
     let mut parent_factor: Vec<f64> = vec![1.0];
@@ -134,6 +137,7 @@ pub(crate) fn variance_of_cluster_totals(
             match stratum_variance(
                 design.lonely,
                 stage.popsize.as_ref().map(|p| p[h]),
+                stage.pi.as_deref(),
                 clusters,
                 n_subset,
                 z,
@@ -166,6 +170,10 @@ pub(crate) fn variance_of_cluster_totals(
                     let h = stage.stratum_of_cluster[c] as usize;
                     let a = parent_factor[stage.parent_of_stratum[h] as usize];
                     let n = stage.n_psu(h) as f64;
+                    if let Some(pi) = &stage.pi {
+                        // Brewer: N_c = n/π_c, so n/N_c = π_c (R: nPSU/popsize per cluster).
+                        return a * n / (n / pi[c]);
+                    }
                     let big_n = stage.popsize.as_ref().map_or(f64::INFINITY, |p| p[h]);
                     if big_n.is_infinite() {
                         0.0
@@ -190,47 +198,91 @@ enum StratumVariance {
 fn stratum_variance(
     lonely: LonelyPsu,
     popsize: Option<f64>,
+    pi: Option<&[f64]>,
     clusters: &[u32],
     n_subset: usize,
     z: &[f64],
 ) -> StratumVariance {
     let n_psu = clusters.len();
-    let f = match popsize {
+    let n = n_psu as f64;
+    let f_stratum = match popsize {
         None => 1.0,
         Some(big_n) if big_n.is_infinite() => 1.0,
-        Some(big_n) => (big_n - n_psu as f64) / big_n,
+        Some(big_n) => (big_n - n) / big_n,
     };
-    if f < 1e-7 {
+    // The factor of cluster c: the stratum's (N − n)/N, or with Brewer's approximation
+    // (N_c − n)/N_c with N_c = n/π_c, i.e. 1 − π_c (R `as.fpc` with `pps`, then `onestrat`).
+    let f_of = |c: u32| match pi {
+        Some(pi) => {
+            let big_n = n / pi[c as usize];
+            (big_n - n) / big_n
+        }
+        None => f_stratum,
+    };
+    if clusters.iter().all(|&c| f_of(c) < 1e-7) {
         return StratumVariance::Value(0.0);
     }
-    let scale = if n_psu > 1 {
-        f * n_psu as f64 / (n_psu as f64 - 1.0)
-    } else {
-        f
-    };
+    let multiplier = if n_psu > 1 { n / (n - 1.0) } else { 1.0 };
     let centre = lonely != LonelyPsu::Adjust || n_subset > 1 || n_psu > 1;
     let mean = if centre {
         let mut s = Sum::default();
         for &c in clusters {
             s.add(z[c as usize]);
         }
-        s.value() / n_psu as f64
+        s.value() / n
     } else {
         0.0
     };
     let mut ss = Sum::default();
     for &c in clusters {
         let d = z[c as usize] - mean;
-        ss.add(d * d);
+        ss.add(f_of(c) * multiplier * d * d);
     }
     if n_psu > 1 {
-        return StratumVariance::Value(scale * ss.value());
+        return StratumVariance::Value(ss.value());
     }
     match lonely {
         LonelyPsu::Certainty | LonelyPsu::Remove | LonelyPsu::Adjust => {
-            StratumVariance::Value(scale * ss.value())
+            StratumVariance::Value(ss.value())
         }
         LonelyPsu::Average => StratumVariance::Missing,
         LonelyPsu::Fail => StratumVariance::Lonely,
+    }
+}
+
+/// Overton's approximation (R `overton2Dcheck`, then `htvar.matrix` / `ygvar.matrix`): with
+/// first-stage cluster totals z and inclusion probabilities π, `Ď_ii = 1 − π_i`, and for two
+/// PSUs of the same stratum (n PSUs) `Ď_ij = 1 − (n − (π_i + π_j)/2)/(n − 1)` (0 when
+/// (π_i + π_j)/2 = 1, and across strata). HT: `v = Σ_ij Ď_ij z_i z_j`; YG: `v = HT − Σ_ij
+/// Ď_ij z_j²`. The sums run within strata, so the cost is Σ_h n_h².
+fn overton_variance(design: &Design, overton: &Overton, z: &[f64]) -> f64 {
+    let stage = &design.stages[0];
+    let pi = &overton.pi;
+    let mut ht = Sum::default();
+    let mut correction = Sum::default();
+    for clusters in &stage.clusters_of_stratum {
+        let n = clusters.len() as f64;
+        for &i in clusters {
+            let i = i as usize;
+            for &j in clusters {
+                let j = j as usize;
+                let d = if i == j {
+                    1.0 - pi[i]
+                } else {
+                    let fbar = (pi[i] + pi[j]) / 2.0;
+                    if fbar == 1.0 {
+                        0.0
+                    } else {
+                        1.0 - (n - fbar) / (n - 1.0)
+                    }
+                };
+                ht.add(d * z[i] * z[j]);
+                correction.add(d * z[j] * z[j]);
+            }
+        }
+    }
+    match overton.variance {
+        PpsVariance::HorvitzThompson => ht.value(),
+        PpsVariance::YatesGrundy => ht.value() - correction.value(),
     }
 }

@@ -71,6 +71,28 @@ for (i in seq_len(ncol(bw))) withreps[[paste0("bw", i)]] <- bw[, i]
 for (i in seq_len(ncol(sw))) withreps[[paste0("rw", i)]] <- sw[, i]
 for (i in seq_len(ncol(jf))) withreps[[paste0("jk.", i)]] <- jf[, i]
 datasets$apireps <- write_data(withreps, "apireps")
+
+# PPS: inclusion probabilities proportional to size, from apipop. apiclus1's 15 districts and
+# apiclus2's 40 get pi1 = n · M_d / Σ M (M_d = schools of district d); apistrat's schools get
+# pis = n_h · api99_i / Σ_{h} api99 within their stratum; apiclus2's schools pi2 = n_d/N_d.
+district_size <- table(apipop$dnum)
+# Rows sorted by district: R's onestrat pairs the per-PSU factors (in order of first
+# appearance) with the PSU totals (in sorted id order), which only match on sorted data; with
+# Brewer's per-PSU factors an unsorted file makes R attach 1 − π to the wrong PSU.
+pps1 <- apiclus1[order(apiclus1$dnum), ]
+pps1$pi1 <- 15 * as.vector(district_size[as.character(pps1$dnum)]) / nrow(apipop)
+datasets$apipps1 <- write_data(pps1, "apipps1")
+pps2 <- apiclus2
+pps2$pi1 <- 40 * as.vector(district_size[as.character(pps2$dnum)]) / nrow(apipop)
+pps2$pi2 <- as.vector(table(pps2$dnum)[as.character(pps2$dnum)]) / pps2$fpc2
+datasets$apipps2 <- write_data(pps2, "apipps2")
+ppss <- apistrat
+stratum_api99 <- tapply(apipop$api99, apipop$stype, sum)
+ppss$pis <- as.vector(table(ppss$stype)[as.character(ppss$stype)]) * ppss$api99 /
+  as.vector(stratum_api99[as.character(ppss$stype)])
+# A numeric stratum code: R's overton2Dcheck fails on factor strata (`ave` on a factor).
+ppss$stratum <- as.integer(factor(ppss$stype))
+datasets$apippss <- write_data(ppss, "apippss")
 boot_scale <- boot$scale
 jkn_rscales <- jkn$rscales
 
@@ -108,10 +130,26 @@ build_design <- function(df, spec) {
     if (!is.null(reps$scale)) args$scale <- reps$scale
     if (!is.null(reps$rscales)) args$rscales <- reps$rscales
     if (!is.null(reps$fay_rho)) args$rho <- reps$fay_rho
-    return(suppressWarnings(do.call(svrepdesign, args)))
+    d <- suppressWarnings(do.call(svrepdesign, args))
+  } else {
+    probs <- if (length(spec$probs)) fml(spec$probs) else NULL
+    pps <- if (is.null(spec$pps)) FALSE else spec$pps
+    variance <- if (is.null(spec$variance)) "HT" else spec$variance
+    d <- svydesign(ids = ids, strata = strata, fpc = fpc, weights = weights, probs = probs,
+                   pps = pps, variance = variance, nest = isTRUE(spec$nest), data = df)
+    if (!is.null(reps)) {
+      # Replicates are formed from the uncalibrated design; a calibration step below then
+      # re-calibrates every replicate (calibrate/postStratify/rake on a svyrep.design).
+      type <- switch(reps$type, jk1 = "JK1", jkn = "JKn", brr = "BRR", fay = "Fay")
+      args <- list(design = d, type = type, mse = isTRUE(reps$mse))
+      if (type %in% c("BRR", "Fay")) {
+        nstrata <- length(unique(d$strata[, 1]))
+        args$hadamard.matrix <- sylvester(2^ceiling(log2(nstrata + 1)))
+        args$fay.rho <- if (is.null(reps$fay_rho)) 0 else reps$fay_rho
+      }
+      d <- suppressWarnings(do.call(as.svrepdesign, args))
+    }
   }
-  d <- svydesign(ids = ids, strata = strata, fpc = fpc, weights = weights,
-                 nest = isTRUE(spec$nest), data = df)
   cal <- spec$calibration
   if (!is.null(cal)) {
     if (cal$method == "poststratify") {
@@ -119,23 +157,26 @@ build_design <- function(df, spec) {
     } else if (cal$method == "rake") {
       d <- rake(d, lapply(cal$margins, fml), lapply(cal$population, as.data.frame),
                 control = list(maxit = cal$maxit, epsilon = cal$epsilon))
+      if (inherits(d, "svyrep.design")) {
+        # rake() stops when the full-sample weights converge, so replicates get only as many
+        # sweeps as the full sample needed. chainsurvey rakes every replicate to convergence;
+        # more calls (each one sweep at least) take R's replicates to the same fixed point.
+        for (i in 1:30) {
+          d <- rake(d, lapply(cal$margins, fml), lapply(cal$population, as.data.frame),
+                    control = list(maxit = cal$maxit, epsilon = cal$epsilon))
+        }
+      }
     } else {
       pop <- unlist(cal$population_totals)
       calfun <- if (is.null(cal$calfun)) "linear" else cal$calfun
       bounds <- if (is.null(cal$bounds)) c(-Inf, Inf) else unlist(cal$bounds)
-      d <- calibrate(d, fml(cal$terms), pop, calfun = calfun, bounds = bounds,
-                     epsilon = cal$epsilon, maxit = cal$maxit)
+      args <- list(d, fml(cal$terms), pop, calfun = calfun, bounds = bounds,
+                   epsilon = cal$epsilon, maxit = cal$maxit)
+      # calibrate.svyrep.design tests `compress || is.na(...)`, which fails for an NA default
+      # with uncompressed replicate columns.
+      if (inherits(d, "svyrep.design")) args$compress <- FALSE
+      d <- do.call(calibrate, args)
     }
-  }
-  if (!is.null(reps)) {
-    type <- switch(reps$type, jk1 = "JK1", jkn = "JKn", brr = "BRR", fay = "Fay")
-    args <- list(design = d, type = type, mse = isTRUE(reps$mse))
-    if (type %in% c("BRR", "Fay")) {
-      nstrata <- length(unique(d$strata[, 1]))
-      args$hadamard.matrix <- sylvester(2^ceiling(log2(nstrata + 1)))
-      args$fay.rho <- if (is.null(reps$fay_rho)) 0 else reps$fay_rho
-    }
-    d <- suppressWarnings(do.call(as.svrepdesign, args))
   }
   d
 }
@@ -464,6 +505,76 @@ add_case("other-columns-mse/strat", "apireps",
          E(weights = "pw", replicates = E(columns = "^bw[0-9]+$", type = "other", scale = boot_scale,
                                           rscales = rep(1, 60), mse = TRUE)),
          list(mean_of("api00"), total_of("enroll")))
+
+# Calibration of replicate designs: every replicate is re-calibrated to the same figures.
+poststrat_stype <- E(method = "poststratify", strata = I("stype"), population = pop_stype)
+rake_two <- E(method = "rake", margins = list(I("stype"), I("sch.wide")),
+              population = list(pop_stype, pop_schwide), epsilon = 1e-13, maxit = 200)
+greg_of <- function(calfun, ...) E(method = "calibrate", terms = c("stype", "api99"),
+                                   population_totals = as.list(pop_totals), calfun = calfun,
+                                   epsilon = 1e-13, maxit = 100, ...)
+add_case("jk1-poststratify/clus1", "apiclus1",
+         E(weights = "pw", ids = I("dnum"), replicates = E(type = "jk1"), calibration = poststrat_stype),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"),
+              mean_of("api00", by = I("stype")), prop_of("sch.wide")))
+add_case("jk1-rake/clus1", "apiclus1",
+         E(weights = "pw", ids = I("dnum"), replicates = E(type = "jk1"), calibration = rake_two),
+         list(mean_of("api00"), total_of("enroll"), mean_of("api00", by = I("stype"))))
+for (calfun in c("linear", "raking")) {
+  add_case(paste0("jk1-calibrate-", calfun, "/clus1"), "apiclus1",
+           E(weights = "pw", ids = I("dnum"), replicates = E(type = "jk1"), calibration = greg_of(calfun)),
+           list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"),
+                mean_of("api00", by = I("stype"))))
+}
+add_case("jk1-calibrate-logit/clus1", "apiclus1",
+         E(weights = "pw", ids = I("dnum"), replicates = E(type = "jk1"),
+           calibration = greg_of("logit", bounds = c(0.4, 2.5))),
+         list(mean_of("api00"), total_of("enroll")))
+add_case("jkn-poststratify/strat", "apistrat",
+         E(weights = "pw", ids = I(character(0)), strata = "stype", replicates = E(type = "jkn"),
+           calibration = E(method = "poststratify", strata = I("sch.wide"), population = pop_schwide)),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"), mean_of("api00", by = I("awards"))))
+bootcols <- E(columns = "^bw[0-9]+$", type = "bootstrap", combined_weights = TRUE, scale = boot_scale)
+add_case("bootstrap-columns-poststratify/strat", "apireps",
+         E(weights = "pw", replicates = bootcols,
+           calibration = E(method = "poststratify", strata = I("sch.wide"), population = pop_schwide)),
+         list(mean_of("api00"), total_of("enroll"), mean_of("api00", by = I("stype"))))
+for (calfun in c("linear", "raking")) {
+  add_case(paste0("bootstrap-columns-calibrate-", calfun, "/strat"), "apireps",
+           E(weights = "pw", replicates = bootcols, calibration = greg_of(calfun)),
+           list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"), prop_of("awards")))
+}
+add_case("bootstrap-columns-rake/strat", "apireps",
+         E(weights = "pw", replicates = bootcols, calibration = rake_two),
+         list(mean_of("api00"), total_of("enroll")))
+add_case("jkn-factor-columns-poststratify/strat", "apireps",
+         E(weights = "pw", replicates = E(columns = paste0("jk.", seq_along(jkn_rscales)), type = "jkn",
+                                          combined_weights = FALSE, rscales = jkn_rscales),
+           calibration = E(method = "poststratify", strata = I("sch.wide"), population = pop_schwide)),
+         list(mean_of("api00"), total_of("enroll")))
+
+# Probability-proportional-to-size designs.
+add_case("probs/clus1", "apipps1", E(ids = I("dnum"), probs = I("pi1")),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99")))
+add_case("pps-brewer/clus1", "apipps1", E(ids = I("dnum"), fpc = I("pi1"), pps = "brewer"),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"), prop_of("sch.wide"),
+              mean_of("api00", by = I("stype"))))
+add_case("pps-brewer/strat", "apippss", E(ids = I(character(0)), strata = "stype", fpc = I("pis"), pps = "brewer"),
+         list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99"), mean_of("api00", by = I("sch.wide"))))
+add_case("pps-brewer-two-stage/clus2", "apipps2",
+         E(ids = c("dnum", "snum"), fpc = c("pi1", "pi2"), pps = "brewer"),
+         list(mean_of("api00"), total_of("enroll", na_rm = TRUE), ratio_of("api00", "api99")))
+add_case("pps-brewer-poststratify/clus1", "apipps1",
+         E(ids = I("dnum"), fpc = I("pi1"), pps = "brewer", calibration = poststrat_stype),
+         list(mean_of("api00"), total_of("enroll")))
+for (v in c("HT", "YG")) {
+  add_case(paste0("pps-overton-", v, "/clus1"), "apipps1",
+           E(ids = I("dnum"), probs = I("pi1"), pps = "overton", variance = v),
+           list(mean_of("api00"), total_of("enroll"), ratio_of("api00", "api99")))
+  add_case(paste0("pps-overton-", v, "/strat"), "apippss",
+           E(ids = I(character(0)), strata = "stratum", probs = I("pis"), pps = "overton", variance = v),
+           list(mean_of("api00"), total_of("enroll")))
+}
 
 writeLines(toJSON(list(generator = "tests/r/generate.R", survey_version = as.character(packageVersion("survey")),
                        r_version = R.version.string, cases = cases),

@@ -17,8 +17,13 @@ pub enum Kind {
     Total { value: Option<Expr> },
     /// Σ_U w · v / Σ_U w over rows where v is present.
     Mean { value: Expr },
-    /// Σ_U w · 1{numerator} / Σ_U w.
-    Proportion { numerator: Expr },
+    /// Σ_U w · 1{numerator} / Σ_U w. `threshold` declares that the numerator is
+    /// `value < fraction · parameter` (low pay), so the SE can account for the estimated
+    /// parameter (see `indicators::threshold`).
+    Proportion {
+        numerator: Expr,
+        threshold: Option<Threshold>,
+    },
     /// Σ_U w · a / Σ_U w · b over rows where both are present.
     Ratio { numerator: Expr, denominator: Expr },
     /// Weighted quantile (inverse CDF) of v over U.
@@ -31,6 +36,24 @@ pub enum Kind {
         comparison: String,
         statistic: GapStatistic,
     },
+}
+
+/// A proportion below a fraction of an estimated quantile: the numerator is
+/// `value < fraction · parameters[parameter]`. Checked against the numerator on the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    pub value: Expr,
+    pub fraction: f64,
+    /// Index into [`Catalog::parameters`].
+    pub parameter: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThreshold {
+    value: String,
+    fraction: f64,
+    parameter: String,
 }
 
 /// The statistic compared by a gap indicator.
@@ -138,6 +161,8 @@ struct RawIndicator {
     variant_of: Option<String>,
     #[serde(default)]
     notes: Option<String>,
+    #[serde(default)]
+    threshold: Option<RawThreshold>,
 }
 
 fn required<'a>(field: &'a Option<String>, place: &str, name: &str) -> Result<&'a str, Error> {
@@ -198,6 +223,11 @@ impl Catalog {
                 return Err(Error::Catalog(format!("{place}: duplicate indicator id")));
             }
             let _ = (&r.reference_period, &r.source, &r.variant_of, &r.notes);
+            if r.threshold.is_some() && r.kind != "proportion" {
+                return Err(Error::Catalog(format!(
+                    "{place}: `threshold` applies to proportion indicators only"
+                )));
+            }
             let expr = |source: &str, field: &str| {
                 compile(source, schema, &names, &format!("{place}.{field}"))
             };
@@ -213,6 +243,31 @@ impl Catalog {
                 },
                 "proportion" => Kind::Proportion {
                     numerator: expr(required(&r.numerator, &place, "numerator")?, "numerator")?,
+                    threshold: match &r.threshold {
+                        None => None,
+                        Some(t) => {
+                            let parameter = names
+                                .iter()
+                                .position(|n| *n == t.parameter)
+                                .ok_or_else(|| {
+                                    Error::Catalog(format!(
+                                        "{place}.threshold: parameter `{}` is not defined",
+                                        t.parameter
+                                    ))
+                                })?;
+                            if !(t.fraction.is_finite() && t.fraction > 0.0) {
+                                return Err(Error::Catalog(format!(
+                                    "{place}.threshold: fraction {} is not positive",
+                                    t.fraction
+                                )));
+                            }
+                            Some(Threshold {
+                                value: expr(&t.value, "threshold.value")?,
+                                fraction: t.fraction,
+                                parameter,
+                            })
+                        }
+                    },
                 },
                 "ratio" => Kind::Ratio {
                     numerator: expr(required(&r.numerator, &place, "numerator")?, "numerator")?,

@@ -25,6 +25,9 @@ pub struct PreparedIndicator {
     pub group: Vec<u8>,
     /// A numerator that reads a parameter, re-evaluated per weight set.
     dependent: Option<Expr>,
+    /// The declared threshold variable of a proportion (`Kind::Proportion::threshold`),
+    /// NaN outside the universe or where missing.
+    pub threshold_values: Option<Vec<f64>>,
 }
 
 /// Everything evaluated once per row.
@@ -37,6 +40,13 @@ pub struct Prepared {
 
 fn number(value: Value) -> f64 {
     value.as_number().unwrap_or(f64::NAN)
+}
+
+impl Prepared {
+    /// Parameter `i`'s value per row (NaN outside its universe) and its probability.
+    pub fn parameter(&self, i: usize) -> Option<(&[f64], f64)> {
+        self.parameters.get(i).map(|(v, p)| (v.as_slice(), *p))
+    }
 }
 
 /// Evaluates every expression of the catalog on every row.
@@ -69,6 +79,12 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
             let mut b = vec![1.0; n];
             let mut group = vec![0u8; n];
             let mut dependent = None;
+            let mut threshold_values = match &ind.kind {
+                Kind::Proportion {
+                    threshold: Some(_), ..
+                } => Some(vec![f64::NAN; n]),
+                _ => None,
+            };
             for k in 0..n {
                 let row = k;
                 if !holds(&ind.universe, records, row, &no_params) {
@@ -87,8 +103,14 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
                         universe[k] = v.is_finite();
                         a[k] = v;
                     }
-                    Kind::Proportion { numerator } => {
+                    Kind::Proportion {
+                        numerator,
+                        threshold,
+                    } => {
                         universe[k] = true;
+                        if let (Some(t), Some(values)) = (threshold, &mut threshold_values) {
+                            values[k] = number(evaluate(&t.value, records, row, &no_params));
+                        }
                         if uses_parameters(numerator) {
                             dependent = Some(numerator.clone());
                         } else {
@@ -140,6 +162,7 @@ pub fn prepare(catalog: &Catalog, records: &Records) -> Prepared {
                 b,
                 group,
                 dependent,
+                threshold_values,
             }
         })
         .collect();

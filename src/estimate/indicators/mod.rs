@@ -14,7 +14,8 @@
 //!   median), domains.
 //! - [`survey`]: the survey directory of `chainsurvey estimate` (`survey.json`,
 //!   `workers.csv`); [`table`]: the indicator table with SE, CI, CV, n and flags, using
-//!   `estimate`'s design for every variance.
+//!   `estimate`'s design for every variance; [`threshold`]: the linearized variable of the
+//!   low-pay rate with its estimated median threshold.
 //!
 //! The worker variable names come from [`crate::questionnaire::dwscs`].
 //!
@@ -33,5 +34,6 @@ pub mod legal;
 pub mod record;
 pub mod survey;
 pub mod table;
+pub mod threshold;
 
 pub use error::Error;

@@ -5,33 +5,32 @@
 //! strata/PSUs/fpc, calibration residuals, or its replicate weights):
 //! - totals, means, proportions and ratios go through `estimator::{total, ratio}`;
 //! - the mean-based gender pay gap is a smooth function of four totals: its linearized
-//!   variable feeds `taylor::variance`, or its replicate values come from the replicate
-//!   totals;
+//!   variable feeds `estimator::linearized_variance` (so a calibrated design's residuals
+//!   apply, as for every other kind), or its replicate values come from the replicate totals;
 //! - quantiles use a Woodruff interval (SE of F̂(q̂) as a design-based mean, mapped back);
-//! - low pay treats the median threshold as fixed in the linearization (a known
-//!   understatement; replicate columns that recompute the median are the remedy);
+//! - a proportion with a declared `threshold` (low pay: below 2/3 of the estimated median)
+//!   linearizes the estimated median too (`threshold`: Deville/Osier, Gaussian-kernel
+//!   densities), so its SE no longer treats the threshold as fixed;
 //! - the median-based gap has no SE here (reported as missing, flagged suppress).
 //!
-//! When the design's replicate weights are given as columns of the data (as `chainsurvey
-//! weights` writes them), every indicator is instead recomputed in full inside each
+//! When the design has replicate weights (columns of the data, as `chainsurvey weights`
+//! writes them, or generated from the design; calibrated per replicate when the design is
+//! calibrated), every indicator is instead recomputed in full inside each
 //! replicate — parameters such as the low-pay median included — and the spread goes through
 //! the design's replicate variance (scale, rscales, mse). This is exact for every kind,
 //! and costs one evaluation per replicate.
 
 use crate::estimate::design::Design;
 use crate::estimate::estimator::{self, Domain};
-use crate::estimate::indicators::catalog::{Catalog, GapStatistic, Kind};
+use crate::estimate::indicators::catalog::{Catalog, GapStatistic, Kind, Threshold};
 use crate::estimate::indicators::error::Error;
 use crate::estimate::indicators::evaluate::{
     Prepared, domains, numerator_column, parameter_values, point_estimate, weighted_quantile,
 };
 use crate::estimate::indicators::record::Records;
+use crate::estimate::indicators::threshold::{self, BelowFraction};
 use crate::estimate::interval;
-use crate::estimate::pattern::Pattern;
 use crate::estimate::reliability::{self, Reliability, ReliabilityRules};
-use crate::estimate::spec::{ColumnSelection, DesignSpec};
-use crate::estimate::table::Table;
-use crate::estimate::taylor;
 
 /// One row of the indicator table.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +45,8 @@ pub struct IndicatorRow {
     pub se: Option<f64>,
     pub ci_lower: Option<f64>,
     pub ci_upper: Option<f64>,
+    /// How the interval was formed.
+    pub ci_method: CiMethod,
     pub cv: Option<f64>,
     /// Respondent rows in the indicator's universe and the domain.
     pub n: usize,
@@ -57,46 +58,89 @@ pub struct IndicatorRow {
     pub cv_letter: String,
 }
 
+/// The confidence-interval method of a row (the `ci_method` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiMethod {
+    /// `expit(logit p̂ ± t_df·se/(p̂(1−p̂)))` on the unscaled proportion (R `svyciprop(method =
+    /// "logit")`), the default for proportion indicators strictly between 0 and 1.
+    Logit,
+    /// `θ̂ ± t_df·se` with the design degrees of freedom: means, totals, ratios, quantiles,
+    /// gaps, and proportions at exactly 0 or 1 (where the logit interval is undefined).
+    WaldT,
+    /// `θ̂ ± z·se`: as `WaldT` when the design has no positive degrees of freedom.
+    Wald,
+    /// No interval (no SE).
+    None,
+}
+
+impl CiMethod {
+    /// The name written in the output: `logit`, `wald_t`, `wald` or empty.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CiMethod::Logit => "logit",
+            CiMethod::WaldT => "wald_t",
+            CiMethod::Wald => "wald",
+            CiMethod::None => "",
+        }
+    }
+}
+
+/// A confidence interval and the method that formed it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    pub lower: f64,
+    pub upper: f64,
+    pub method: CiMethod,
+}
+
+/// The interval of one indicator estimate: logit for a proportion kind (on `estimate/scale`,
+/// mapped back by `scale`, so percentages get the same interval as fractions), Wald with the
+/// t quantile of the design degrees of freedom `df` otherwise (normal when `df` ≤ 0 or
+/// infinite).
+pub fn confidence_interval(
+    is_proportion: bool,
+    estimate: f64,
+    se: f64,
+    scale: f64,
+    level: f64,
+    df: f64,
+) -> Interval {
+    let p = estimate / scale;
+    if is_proportion && p > 0.0 && p < 1.0 {
+        let (l, u) = interval::logit(p, se / scale, level, df);
+        return Interval {
+            lower: l * scale,
+            upper: u * scale,
+            method: CiMethod::Logit,
+        };
+    }
+    let (lower, upper) = interval::wald(estimate, se, level, df);
+    let method = if df.is_finite() && df > 0.0 {
+        CiMethod::WaldT
+    } else {
+        CiMethod::Wald
+    };
+    Interval {
+        lower,
+        upper,
+        method,
+    }
+}
+
 fn design_error(e: crate::estimate::Error) -> Error {
     Error::Design(e.to_string())
 }
 
-/// The replicate weight vectors of a design whose replicates are columns of the data
-/// (`None` for generated replicates or a Taylor design). Factor columns
-/// (`combined_weights: false`) are multiplied by the analysis weights.
-pub fn replicate_weight_vectors(
-    table: &Table,
-    spec: &DesignSpec,
-    weights: &[f64],
-) -> Result<Option<Vec<Vec<f64>>>, Error> {
-    let Some(replicates) = &spec.replicates else {
-        return Ok(None);
-    };
-    let Some(selection) = &replicates.columns else {
-        return Ok(None);
-    };
-    let names: Vec<String> = match selection {
-        ColumnSelection::List(list) => list.clone(),
-        ColumnSelection::Pattern(text) => {
-            let pattern = Pattern::parse(text).map_err(Error::Design)?;
-            table
-                .names()
-                .iter()
-                .filter(|n| pattern.is_match(n))
-                .cloned()
-                .collect()
-        }
-    };
-    let mut vectors = Vec::with_capacity(names.len());
-    for name in &names {
-        let column = table.numeric(name).map_err(design_error)?;
-        vectors.push(if replicates.combined_weights {
-            column.to_vec()
-        } else {
-            column.iter().zip(weights).map(|(f, w)| f * w).collect()
-        });
-    }
-    Ok(Some(vectors))
+/// The replicate weight vectors of a replicate design, one per replicate over every data row
+/// (`None` for a Taylor design): generated or given as columns, and calibrated when the design
+/// has a calibration step (each replicate then carries its own calibrated weights).
+pub fn replicate_weight_vectors(design: &Design) -> Option<Vec<Vec<f64>>> {
+    let reps = design.replicates.as_ref()?;
+    Some(
+        (0..reps.len())
+            .map(|r| reps.weight_column(r, design.weights()))
+            .collect(),
+    )
 }
 
 /// Computes the table. `by` lists domain columns (crossed); an indicator is broken down only
@@ -178,7 +222,17 @@ pub fn indicator_table(
                             .map_err(design_error)?;
                         (Some(e.se() * scale), e.df)
                     }
-                    Kind::Proportion { .. } => {
+                    Kind::Proportion {
+                        threshold: Some(t), ..
+                    } => {
+                        let a = numerator_column(prepared, idx, records, &params);
+                        let se =
+                            threshold_se(design, prepared, idx, t, &a, &in_scope, &indicator.id)?;
+                        (se.map(|s| s * scale), design.degrees_of_freedom(&in_scope))
+                    }
+                    Kind::Proportion {
+                        threshold: None, ..
+                    } => {
                         let a = numerator_column(prepared, idx, records, &params);
                         let ones = vec![1.0; n];
                         let e = estimator::ratio(design, &a, &ones, &domain, false)
@@ -216,17 +270,13 @@ pub fn indicator_table(
                 }
             };
             let se = se.filter(|s| s.is_finite());
-            let is_proportion = matches!(indicator.kind, Kind::Proportion { .. }) && scale == 1.0;
-            let (ci_lower, ci_upper) = match se {
-                Some(s) if is_proportion && estimate > 0.0 && estimate < 1.0 => {
-                    let (l, u) = interval::logit(estimate, s, ci_level, df);
-                    (Some(l), Some(u))
-                }
+            let is_proportion = matches!(indicator.kind, Kind::Proportion { .. });
+            let (ci_lower, ci_upper, ci_method) = match se {
                 Some(s) => {
-                    let (l, u) = interval::wald(estimate, s, ci_level, df);
-                    (Some(l), Some(u))
+                    let ci = confidence_interval(is_proportion, estimate, s, scale, ci_level, df);
+                    (Some(ci.lower), Some(ci.upper), ci.method)
                 }
-                None => (None, None),
+                None => (None, None, CiMethod::None),
             };
             let psus = count_psus(design, &in_scope);
             let cv = se.map(|s| s / estimate.abs());
@@ -237,7 +287,7 @@ pub fn indicator_table(
                         se: s,
                         n: count,
                         psus,
-                        is_proportion,
+                        is_proportion: is_proportion && scale == 1.0,
                     };
                     let judged = reliability::judged_cv(rules, &r);
                     (
@@ -256,6 +306,7 @@ pub fn indicator_table(
                 se,
                 ci_lower,
                 ci_upper,
+                ci_method,
                 cv,
                 n: count,
                 psus,
@@ -265,6 +316,56 @@ pub fn indicator_table(
         }
     }
     Ok(rows)
+}
+
+/// SE of a proportion below a fraction of an estimated quantile (low pay), linearizing the
+/// threshold ([`threshold::below_fraction_of_quantile`]) and taking the design's
+/// calibration-aware Taylor variance. The declared threshold must reproduce the numerator on
+/// every row of the domain; otherwise the catalog is wrong and this is an error.
+fn threshold_se(
+    design: &Design,
+    prepared: &Prepared,
+    idx: usize,
+    threshold: &Threshold,
+    numerator: &[f64],
+    in_scope: &[bool],
+    id: &str,
+) -> Result<Option<f64>, Error> {
+    let weights = design.weights();
+    let Some((quantile_values, p)) = prepared.parameter(threshold.parameter) else {
+        return Err(Error::Catalog(format!(
+            "{id}: threshold parameter {} is not prepared",
+            threshold.parameter
+        )));
+    };
+    let Some(values) = prepared.indicators[idx].threshold_values.as_deref() else {
+        return Ok(None);
+    };
+    let Some(lin) = threshold::below_fraction_of_quantile(&BelowFraction {
+        values,
+        in_domain: in_scope,
+        quantile_values,
+        p,
+        fraction: threshold.fraction,
+        weights,
+    }) else {
+        return Ok(None);
+    };
+    for k in 0..values.len() {
+        if in_scope[k] && weights[k] > 0.0 {
+            let declared = values[k] < lin.threshold;
+            if declared != (numerator[k] == 1.0) {
+                return Err(Error::Catalog(format!(
+                    "{id}: the threshold (`value` < {} × parameter) disagrees with the numerator at data row {}",
+                    threshold.fraction,
+                    k + 1
+                )));
+            }
+        }
+    }
+    let variance =
+        estimator::linearized_variance(design, lin.x, &lin.mask).map_err(design_error)?;
+    Ok(Some(variance.sqrt()))
 }
 
 /// First-stage PSUs with a positive-weight row in `mask`.
@@ -322,7 +423,8 @@ fn woodruff(
 }
 
 /// SE of g = 1 − (Y_F/N_F)/(Y_M/N_M) (unscaled) from four domain totals: by replicates
-/// when the design has them, else by linearization through `taylor::variance`.
+/// when the design has them, else by linearization through
+/// [`estimator::linearized_variance`] (calibration residuals included).
 fn mean_gap_se(
     design: &Design,
     values: &[f64],
@@ -372,6 +474,8 @@ fn mean_gap_se(
     let x: Vec<f64> = (0..n)
         .map(|k| weights[k] * (0..4).map(|j| gradient[j] * columns[j][k]).sum::<f64>())
         .collect();
-    let variance = taylor::variance(design, &x, mask).map_err(design_error)?;
+    // Calibration-aware: the residual of x from the calibration model when the design is
+    // calibrated (as for every other kind), plain Taylor otherwise.
+    let variance = estimator::linearized_variance(design, x, mask).map_err(design_error)?;
     Ok(Some(variance.sqrt()))
 }
