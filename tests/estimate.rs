@@ -672,3 +672,31 @@ fn pps_designs_refuse_inconsistent_specifications() {
         wor[0].se
     );
 }
+
+#[test]
+fn a_replicate_that_cannot_be_calibrated_is_a_named_error() {
+    // Post-stratum "b" lives in PSU 3 only: the JK1 replicate that drops PSU 3 has no weight
+    // in it, so its totals cannot be met.
+    let csv = "psu,w,y,g\n1,1,1,a\n1,1,2,a\n2,1,3,a\n3,1,4,b\n3,1,5,b\n";
+    let design = r#"{"weights":"w","ids":["psu"],"replicates":{"type":"jk1"},
+        "calibration":{"method":"poststratify","strata":["g"],
+          "population":[{"g":"a","Freq":30},{"g":"b","Freq":20}]}}"#;
+    let err = analyze_text(
+        csv.as_bytes(),
+        design,
+        r#"{"type":"mean","variables":["y"]}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("calibrating replicate 3"), "{err}");
+    // Without replicates the same calibration works (weights 10, 10, 10, 10, 10).
+    let ok = analyze_text(
+        csv.as_bytes(),
+        r#"{"weights":"w","ids":["psu"],
+        "calibration":{"method":"poststratify","strata":["g"],
+          "population":[{"g":"a","Freq":30},{"g":"b","Freq":20}]}}"#,
+        r#"{"type":"total","variables":["y"]}"#,
+    )
+    .expect("calibrated");
+    assert!((ok[0].estimate - (10.0 * 6.0 + 10.0 * 9.0)).abs() < 1e-9);
+}

@@ -897,7 +897,9 @@ fn cells_keep_code_labels_and_compare_as_numbers() {
     ));
 }
 
-/// A synthetic worker file of 72 employees in 12 PSUs (6 per PSU), with a deterministic
+/// A synthetic worker file of 72 employees (also committed as
+/// tests/r/data/workers_synthetic.csv, which tests/r/generate.R reads for the R cases
+/// `workers-*`; `indicator_standard_errors_match_r_on_calibrated_designs` checks they agree) in 12 PSUs (6 per PSU), with a deterministic
 /// pseudo-random spread of hours, earnings, sex and minimum-wage region, plus the columns the
 /// `analyze` side needs: `excess` (usual hours > 48) and `hourly` (hourly earnings, VND).
 fn synthetic_workers() -> (String, Vec<(f64, f64, u8, f64)>) {
@@ -1299,4 +1301,86 @@ fn indicators_on_a_calibrated_replicate_design_use_the_recalibrated_replicates()
         .as_f64()
         .expect("se");
     assert!((a - b).abs() > 1e-9 * a, "{a} vs {b}");
+}
+
+/// The R results of case `id` in tests/r/cases.json: (estimate index, name) → (estimate, se).
+fn r_case(id: &str) -> Vec<(u64, String, f64, f64)> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/r/cases.json"))
+        .expect("cases.json");
+    let root: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let case = root["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("R case {id} missing"));
+    case["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("R case {id} has no results: {}", case["error"]))
+        .iter()
+        .map(|r| {
+            let num = |v: &serde_json::Value| v.as_f64().expect("number");
+            (
+                r["estimate_index"].as_u64().expect("index"),
+                r["name"].as_str().expect("name").to_string(),
+                num(&r["estimate"]),
+                num(&r["se"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn indicator_standard_errors_match_r_on_calibrated_designs() {
+    // The committed CSV is the synthetic file, byte for byte.
+    let (csv, _) = synthetic_workers();
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/r/data/workers_synthetic.csv"
+    ))
+    .expect("workers_synthetic.csv");
+    assert_eq!(committed, csv);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("workers.csv"), &csv).expect("csv");
+    let poststrat = r#"{"method": "poststratify", "strata": ["mw_region"],
+          "population": [{"mw_region": "I", "Freq": 1500}, {"mw_region": "II", "Freq": 1700},
+                         {"mw_region": "III", "Freq": 1900}]}"#;
+    for (case, design) in [
+        (
+            "workers-poststratify/taylor",
+            format!(r#"{{"weights": "weight", "ids": ["psu"], "calibration": {poststrat}}}"#),
+        ),
+        (
+            "workers-poststratify/jk1",
+            format!(
+                r#"{{"weights": "weight", "ids": ["psu"], "replicates": {{"type": "jk1"}}, "calibration": {poststrat}}}"#
+            ),
+        ),
+    ] {
+        let rows = estimate_rows(dir.path(), &design);
+        let r = r_case(case);
+        for (id, column) in [
+            ("excessive_hours", "excess"),
+            ("mean_hourly_earnings", "hourly"),
+        ] {
+            let (_, _, r_estimate, r_se) = r
+                .iter()
+                .find(|x| x.1 == column)
+                .unwrap_or_else(|| panic!("{case}: no R row {column}"))
+                .clone();
+            let row = row_of(&rows, id);
+            let (estimate, se) = (
+                row["estimate"].as_f64().expect("estimate"),
+                row["se"].as_f64().expect("se"),
+            );
+            assert!(
+                (estimate - r_estimate).abs() <= 1e-9 * r_estimate.abs(),
+                "{case} {id}"
+            );
+            assert!(
+                (se - r_se).abs() <= 1e-9 * r_se,
+                "{case} {id}: se {se} vs R {r_se}"
+            );
+        }
+    }
 }

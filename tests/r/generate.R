@@ -72,6 +72,12 @@ for (i in seq_len(ncol(sw))) withreps[[paste0("rw", i)]] <- sw[, i]
 for (i in seq_len(ncol(jf))) withreps[[paste0("jk.", i)]] <- jf[, i]
 datasets$apireps <- write_data(withreps, "apireps")
 
+# 72 synthetic workers in 12 PSUs, written by tests/indicators.rs (`synthetic_workers`) and
+# only read here: the `workers-*` cases give R values for the indicator table's SEs.
+datasets$workers_synthetic <- read.csv(file.path(data_dir, "workers_synthetic.csv"),
+                                       na.strings = c("", "NA"), stringsAsFactors = TRUE,
+                                       check.names = FALSE)
+
 # PPS: inclusion probabilities proportional to size, from apipop. apiclus1's 15 districts and
 # apiclus2's 40 get pi1 = n · M_d / Σ M (M_d = schools of district d); apistrat's schools get
 # pis = n_h · api99_i / Σ_{h} api99 within their stratum; apiclus2's schools pi2 = n_d/N_d.
@@ -575,6 +581,16 @@ for (v in c("HT", "YG")) {
            E(ids = I(character(0)), strata = "stratum", probs = I("pis"), pps = "overton", variance = v),
            list(mean_of("api00"), total_of("enroll")))
 }
+
+# The indicator table's calibrated designs (tests/indicators.rs compares its SEs to these).
+pop_region <- data.frame(mw_region = c("I", "II", "III"), Freq = c(1500, 1700, 1900))
+workers_poststrat <- E(method = "poststratify", strata = I("mw_region"), population = pop_region)
+add_case("workers-poststratify/taylor", "workers_synthetic",
+         E(weights = "weight", ids = I("psu"), calibration = workers_poststrat),
+         list(mean_of(c("excess", "hourly"))))
+add_case("workers-poststratify/jk1", "workers_synthetic",
+         E(weights = "weight", ids = I("psu"), replicates = E(type = "jk1"), calibration = workers_poststrat),
+         list(mean_of(c("excess", "hourly"))))
 
 writeLines(toJSON(list(generator = "tests/r/generate.R", survey_version = as.character(packageVersion("survey")),
                        r_version = R.version.string, cases = cases),
