@@ -394,13 +394,6 @@ fn submit_in(
             assignment.status = old_status.submit(assignment.submitted, assignment.quantity)?;
             assignment.updated_at_ms = now;
             save_assignment(tx, &assignment, Some(old_status));
-            tx.put_marker(
-                TreeId::SubmissionsByQuestionnaire,
-                format!(
-                    "{}\u{0}{}",
-                    submission.questionnaire, submission.instance_id
-                ),
-            );
             let interview = Interview {
                 instance_id: submission.instance_id.clone(),
                 assignment_id: assignment.id.clone(),
