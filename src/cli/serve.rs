@@ -19,6 +19,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// The survey's offset from UTC: `today()` in questionnaire rules is the local date there.
+    #[arg(long, default_value = "+07:00", allow_hyphen_values = true)]
+    pub utc_offset: crate::server::UtcOffset,
 }
 
 impl ServeArgs {
@@ -27,6 +30,7 @@ impl ServeArgs {
         ServeArgs {
             data: PathBuf::from("chainsurvey-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            utc_offset: crate::server::UtcOffset::VIET_NAM,
         }
     }
 }
@@ -60,7 +64,10 @@ async fn serve(args: ServeArgs, store: Store) -> anyhow::Result<i32> {
     );
     let state = AppState {
         store,
-        engine: Arc::new(QuestionnaireEngine::new()),
+        engine: Arc::new(QuestionnaireEngine::with_local_time(
+            args.utc_offset,
+            crate::store::now_ms,
+        )),
         config: Arc::new(Config::standard()),
     };
     crate::server::serve(listener, state, crate::server::shutdown_signal())

@@ -42,7 +42,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 
 pub use crate::server::engine::{
-    Engine, EngineError, Finding, LintedDraft, QuestionnaireEngine, Validated,
+    Clock, Engine, EngineError, Finding, LintedDraft, QuestionnaireEngine, UtcOffset, Validated,
 };
 pub use crate::server::error::ApiError;
 

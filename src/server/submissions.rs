@@ -3,8 +3,9 @@
 //! The order of checks is chosen so that an enumerator gets the most useful answer first:
 //! a replay of stored content is answered 201 before anything else (a retry after a lost
 //! response must succeed even if the assignment was closed since); then ownership (403),
-//! closed assignment or disallowed version (409 with what to do), then validation by the
-//! engine (422 with findings). The store re-checks state under its write lock, and the 201
+//! closed assignment or disallowed version (409 with what to do), then protected preloaded
+//! answers (422 naming each changed or missing one), then validation by the engine (422
+//! with findings). The store re-checks state under its write lock, and the 201
 //! is sent only after the group commit.
 
 use axum::extract::{Path, State};
@@ -12,12 +13,13 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::server::auth::Caller;
 use crate::server::body::RawBody;
 use crate::server::questionnaires::engine_error;
-use crate::server::{ApiError, AppState};
+use crate::server::{ApiError, AppState, Finding};
 use crate::store::canonical::content_hash;
 use crate::store::{AssignmentStatus, Interview, Role, Submission, SubmitOutcome, rfc3339};
 
@@ -107,14 +109,24 @@ async fn submit(
         .language
         .clone()
         .unwrap_or_else(|| "en".to_owned());
-    let answers = Value::Object(body.answers);
-    let content = json!({
-        "questionnaire": body.questionnaire,
-        "version": body.version,
-        "assignment_id": body.assignment_id,
-        "answers": answers,
-        "paradata": body.paradata,
-    });
+    // Built by moving the parsed answers in (`json!` would copy them once more).
+    let mut content = Map::with_capacity(5);
+    content.insert(
+        "questionnaire".into(),
+        Value::String(body.questionnaire.clone()),
+    );
+    content.insert("version".into(), Value::String(body.version.clone()));
+    content.insert(
+        "assignment_id".into(),
+        Value::String(body.assignment_id.clone()),
+    );
+    content.insert(
+        "paradata".into(),
+        serde_json::to_value(&body.paradata).unwrap_or_default(),
+    );
+    content.insert("answers".into(), Value::Object(body.answers));
+    let content = Value::Object(content);
+    let answers = &content["answers"];
     let hash = content_hash(&content);
 
     if let Some((interview, revision)) = state.store.find_replay(&instance_id, &hash)? {
@@ -171,9 +183,22 @@ async fn submit(
         ))
         .with_details(json!({"allowed_versions": assignment.allowed_versions, "questionnaire": assignment.questionnaire})));
     }
+    if assignment.preload_protected
+        && let Some(preload) = &assignment.preload
+    {
+        let findings = protected_changes(preload, answers)?;
+        if !findings.is_empty() {
+            return Err(ApiError::unprocessable(
+                "preload_protected",
+                "the interview changes answers that were preloaded as protected; keep them as preloaded \
+                 (ask your supervisor if a preloaded answer is wrong)",
+                serde_json::to_value(findings).unwrap_or_default(),
+            ));
+        }
+    }
     let published = state
         .store
-        .published(&body.questionnaire, &body.version)?
+        .published_shared(&body.questionnaire, &body.version)?
         .ok_or_else(|| {
             ApiError::conflict(format!(
                 "version {} of {} is not published",
@@ -185,7 +210,7 @@ async fn submit(
         .validate(
             &published.hash,
             published.definition.get(),
-            &answers,
+            answers,
             &language,
         )
         .map_err(|err| {
@@ -201,7 +226,7 @@ async fn submit(
         assignment_id: body.assignment_id,
         questionnaire: body.questionnaire,
         version: body.version,
-        definition_hash: published.hash,
+        definition_hash: published.hash.clone(),
         content,
         content_hash: hash,
         warnings: warnings.clone(),
@@ -224,6 +249,52 @@ async fn submit(
             revision,
         } => accepted(&interview, revision, true, warnings, validated.calculations),
     })
+}
+
+/// The protected preloaded answers that `answers` changes or leaves out, one error finding
+/// each, naming the question.
+fn protected_changes(preload: &RawValue, answers: &Value) -> Result<Vec<Finding>, ApiError> {
+    let preload: Map<String, Value> = serde_json::from_str(preload.get()).map_err(|err| {
+        ApiError::internal(&format!(
+            "a stored assignment's preload is not a JSON object: {err}"
+        ))
+    })?;
+    let mut findings = Vec::new();
+    for (name, expected) in &preload {
+        let message = match answers.get(name) {
+            None => format!(
+                "{name} was preloaded as {expected} and is protected; it must be sent unchanged, not left out"
+            ),
+            Some(given) if !same_answer(given, expected) => format!(
+                "{name} was preloaded as {expected} and is protected; it cannot be changed to {given}"
+            ),
+            Some(_) => continue,
+        };
+        findings.push(Finding {
+            severity: "error".into(),
+            code: "preload_protected".into(),
+            path: format!("/{}", name.replace('~', "~0").replace('/', "~1")),
+            message,
+            column: None,
+        });
+    }
+    Ok(findings)
+}
+
+/// JSON equality where numbers compare by value (`5` and `5.0` are the same answer).
+fn same_answer(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_answer(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_answer(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// True when `caller` may read `interview`.

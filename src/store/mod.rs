@@ -5,8 +5,9 @@
 //!   methods are domain operations (`add_user`, `submit`, `review`, …); no caller ever sees a
 //!   sled tree.
 //! - Every mutation runs as a [`Tx`] under one write lock: it reads, decides, and collects
-//!   its puts, events and counter bumps; the store then applies them to sled in one atomic
-//!   transaction, appends one journal line to the committer's queue, and hands back a
+//!   its puts, events and counter bumps; the store appends them as one journal line, applies
+//!   them to sled (one batch per tree, see `apply_writes`), queues a waiter for the group
+//!   committer, and hands back a
 //!   [`Durable`] that resolves only after the group commit (`commit.rs`) has fsynced the
 //!   journal and the database. Nothing is acknowledged before that.
 //! - `journal.jsonl` beside the database is the write-ahead log. On open, journal lines that
@@ -94,6 +95,10 @@ struct Inner {
     data_dir: PathBuf,
     write: Mutex<WriteState>,
     committer: Committer,
+    /// Published questionnaire versions by `id/version`, decoded once: they are immutable,
+    /// and decoding a definition of a few hundred KiB for every submission was a tenth of
+    /// the ingest CPU. A std mutex held only for a map lookup or insert.
+    published: Mutex<std::collections::HashMap<String, Arc<Published>>>,
 }
 
 /// What only the holder of the write lock may change.
@@ -145,6 +150,9 @@ impl Store {
         let db = sled::Config::new()
             .path(&db_dir)
             .cache_capacity(CACHE_BYTES)
+            // sled's own timer flush is not needed: the group committer flushes before
+            // acknowledging anything, and a second writer of the log only adds disk writes.
+            .flush_every_ms(None)
             .open()
             .map_err(|err| match err {
                 sled::Error::Io(io) => Error::io("open database (is another chainsurvey running?)", &db_dir, io),
@@ -211,6 +219,7 @@ impl Store {
                     journal: journal_file,
                 }),
                 committer,
+                published: Mutex::default(),
             }),
         })
     }
@@ -365,44 +374,38 @@ fn read_applied(meta: &sled::Tree) -> Result<Applied, Error> {
     }
 }
 
-/// Applies writes and the new journal position atomically.
+/// Applies writes in the order the transaction made them, then the new journal position.
+///
+/// These are plain sled inserts and removals, deliberately not a sled transaction or
+/// batch: in sled 0.34 each of those pins the log, which writes out the current log buffer
+/// (a `pwrite` and a `sync_file_range`) before and after it, so a transaction per request
+/// cost a disk write per request, and a batch per tree several. Plain writes fill the log
+/// buffer and reach the disk at the next group commit's `db.flush()`, many requests at a
+/// time.
+///
+/// The atomicity a sled transaction gave is the journal's job. Every write is an absolute
+/// value (counters included), and the journal position is written last, so after a crash
+/// redoing the journal from the stored position reproduces the database whatever part of
+/// the last transactions sled kept (sled recovers its log in order, so a stored position
+/// implies the writes before it). Readers need no cross-tree snapshot: a transaction
+/// writes what readers reach second first (a revision before the interview head that
+/// points to it; events become visible to sync only at the durable watermark).
 fn apply_writes(
     trees: &[sled::Tree],
     meta: &sled::Tree,
     writes: &[Write],
     applied: Applied,
 ) -> Result<(), Error> {
-    let mut batches: Vec<(TreeId, sled::Batch)> = Vec::new();
     for write in writes {
-        let batch = match batches.iter_mut().find(|(t, _)| *t == write.tree) {
-            Some((_, batch)) => batch,
-            None => {
-                batches.push((write.tree, sled::Batch::default()));
-                &mut batches.last_mut().expect("just pushed").1
-            }
-        };
+        let tree = &trees[write.tree.index()];
         match &write.value {
-            Some(value) => batch.insert(write.key.as_bytes(), value.as_slice()),
-            None => batch.remove(write.key.as_bytes()),
-        }
+            Some(value) => tree.insert(write.key.as_bytes(), value.as_slice())?,
+            None => tree.remove(write.key.as_bytes())?,
+        };
     }
     let applied_bytes = serde_json::to_vec(&applied).unwrap_or_default();
-    let mut involved: Vec<&sled::Tree> = batches.iter().map(|(t, _)| &trees[t.index()]).collect();
-    involved.push(meta);
-    use sled::Transactional;
-    involved
-        .as_slice()
-        .transaction(|views| {
-            for (i, (_, batch)) in batches.iter().enumerate() {
-                views[i].apply_batch(batch)?;
-            }
-            views[batches.len()].insert(APPLIED_KEY, applied_bytes.as_slice())?;
-            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-        })
-        .map_err(|err| match err {
-            sled::transaction::TransactionError::Storage(e) => Error::Db(e),
-            sled::transaction::TransactionError::Abort(()) => Error::Unavailable,
-        })
+    meta.insert(APPLIED_KEY, applied_bytes)?;
+    Ok(())
 }
 
 /// Applies one journal line (redo at open, or recovery).
@@ -426,4 +429,71 @@ fn apply_line(
         });
     }
     apply_writes(trees, meta, &writes, Applied { tx: line.tx, end })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without sled transactions, a crash can leave sled with only part of the last
+    /// transactions (and a journal position before them). Redoing the journal from that
+    /// position must give exactly the database of the completed transactions.
+    #[test]
+    fn redo_completes_a_partially_applied_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .add_user("lan", Role::Enumerator, None, None, "t")
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let position = read_applied(&store.inner.meta).unwrap();
+        let counter = |tx: &mut Tx<'_>| {
+            let now: i64 = tx.get(TreeId::Counters, "c")?.unwrap_or(0);
+            tx.put(TreeId::Counters, "c".into(), &(now + 1));
+            tx.put(TreeId::Drafts, format!("d{now}"), &now);
+            tx.event("t", "test", "s", &["lan"], serde_json::json!({"n": now}));
+            Ok(())
+        };
+        for _ in 0..3 {
+            store.write(counter).unwrap().wait_blocking().unwrap();
+        }
+        let complete = store.dump().unwrap();
+
+        // The "crash": the last two transactions half applied, the position before them.
+        store.tree(TreeId::Drafts).remove("d1").unwrap();
+        store
+            .tree(TreeId::Counters)
+            .insert("c", codec::encode(&1i64))
+            .unwrap();
+        let events = store.tree(TreeId::Events);
+        let (last, _) = events.last().unwrap().unwrap();
+        events.remove(last).unwrap();
+        let mut earlier = position;
+        // Two journal lines back: the first counter write stays applied.
+        let mut ends = Vec::new();
+        journal::for_each_line(&dir.path().join(JOURNAL_FILE), 0, |line, _, end| {
+            ends.push((line.tx, end));
+            Ok(())
+        })
+        .unwrap();
+        let (tx, end) = ends[ends.len() - 3];
+        earlier.tx = tx;
+        earlier.end = end;
+        store
+            .inner
+            .meta
+            .insert(APPLIED_KEY, serde_json::to_vec(&earlier).unwrap())
+            .unwrap();
+        assert_ne!(store.dump().unwrap(), complete);
+        store.close().unwrap();
+        drop(store);
+
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.dump().unwrap(), complete);
+        // And the next write continues the sequences after the redone ones.
+        let seq_before = store.durable_seq();
+        store.write(counter).unwrap().wait_blocking().unwrap();
+        assert_eq!(store.durable_seq(), seq_before + 1);
+    }
 }

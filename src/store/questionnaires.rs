@@ -4,6 +4,8 @@
 //! calling [`Store::put_draft`], and publishing copies the stored draft, so only lint-clean
 //! text can become a version. A published `(id, version)` is never overwritten.
 
+use std::sync::{Arc, PoisonError};
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -123,6 +125,34 @@ impl Store {
     /// A published version.
     pub fn published(&self, id: &str, version: &str) -> Result<Option<Published>, Error> {
         self.get(TreeId::Questionnaires, &version_key(id, version))
+    }
+
+    /// A published version, shared: decoded from the database once per open store and kept
+    /// (published versions never change), so the submission path does not decode the
+    /// definition per request.
+    pub fn published_shared(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> Result<Option<Arc<Published>>, Error> {
+        let key = version_key(id, version);
+        let cache = &self.inner.published;
+        if let Some(found) = cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(Some(Arc::clone(found)));
+        }
+        let Some(published) = self.get::<Published>(TreeId::Questionnaires, &key)? else {
+            return Ok(None);
+        };
+        let published = Arc::new(published);
+        cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, Arc::clone(&published));
+        Ok(Some(published))
     }
 
     /// Every published version (of one id, or of all), in id then publication order.

@@ -191,111 +191,35 @@ impl Store {
         submission: Submission,
         enumerator: &User,
     ) -> Result<Durable<SubmitOutcome>, Error> {
-        let content = raw(&submission.content)?;
-        let warnings = raw(&submission.warnings)?;
-        let calculations = raw(&submission.calculations)?;
+        let prepared = Prepared::new(submission)?;
+        self.write(|tx| submit_in(tx, &prepared, enumerator))
+    }
+
+    /// Stores many validated submissions, each with its enumerator, as ONE write: one
+    /// journal line, one sled apply and one group-commit ticket for the whole batch. The
+    /// database ends exactly as if [`Store::submit`] had been called for each item in order
+    /// (same keys, values, counters and event sequence; only timestamps may differ), and
+    /// the replay rules are the same: an item identical to a stored revision, or to an
+    /// earlier item of the batch, is answered [`SubmitOutcome::Replayed`] and writes
+    /// nothing.
+    ///
+    /// All or nothing: if any item is refused (conflict, unknown assignment, …) its error
+    /// is returned and nothing of the batch is written. Meant for bulk loads (benchmarks,
+    /// migrations); batches of a few thousand keep the journal line and memory moderate.
+    pub fn submit_many<'u>(
+        &self,
+        items: impl IntoIterator<Item = (Submission, &'u User)>,
+    ) -> Result<Durable<Vec<SubmitOutcome>>, Error> {
+        // Serialising the JSON documents is the bulk of the work and needs no lock.
+        let prepared = items
+            .into_iter()
+            .map(|(submission, user)| Ok((Prepared::new(submission)?, user)))
+            .collect::<Result<Vec<_>, Error>>()?;
         self.write(|tx| {
-            let existing: Option<Interview> = tx.get(TreeId::Submissions, &submission.instance_id)?;
-            if let Some(interview) = &existing {
-                if interview.enumerator != enumerator.name {
-                    return Err(Error::Conflict(format!(
-                        "instance id {} is already used by another interview; generate a new instance id",
-                        submission.instance_id
-                    )));
-                }
-                for n in 1..=interview.revision {
-                    let key = revision_key(&submission.instance_id, n);
-                    let revision: Option<Revision> = tx.get(TreeId::Revisions, &key)?;
-                    if revision.is_some_and(|r| r.content_hash == submission.content_hash) {
-                        return Ok(SubmitOutcome::Replayed {
-                            interview: interview.clone(),
-                            revision: n,
-                        });
-                    }
-                }
-            }
-            let mut assignment: Assignment = tx
-                .get(TreeId::Assignments, &submission.assignment_id)?
-                .ok_or_else(|| Error::NotFound {
-                    what: "assignment",
-                    id: submission.assignment_id.clone(),
-                })?;
-            check_assignment(&assignment, &submission, enumerator)?;
-            let now = tx.now_ms();
-            let (interview, old_status) = match existing {
-                Some(mut interview) => {
-                    if interview.assignment_id != submission.assignment_id {
-                        return Err(Error::Conflict(format!(
-                            "instance id {} belongs to assignment {}, not {}",
-                            submission.instance_id, interview.assignment_id, submission.assignment_id
-                        )));
-                    }
-                    if assignment.status == crate::store::AssignmentStatus::Closed {
-                        return Err(Error::Conflict(
-                            "this assignment is closed and takes no more corrections; ask your supervisor".into(),
-                        ));
-                    }
-                    let old = interview.status;
-                    interview.status = old.resubmit()?;
-                    interview.revision += 1;
-                    interview.updated_at_ms = now;
-                    (interview, Some(old))
-                }
-                None => {
-                    let old_status = assignment.status;
-                    assignment.submitted += 1;
-                    assignment.status = old_status.submit(assignment.submitted, assignment.quantity)?;
-                    assignment.updated_at_ms = now;
-                    save_assignment(tx, &assignment, Some(old_status));
-                    tx.put_marker(
-                        TreeId::SubmissionsByQuestionnaire,
-                        format!("{}\u{0}{}", submission.questionnaire, submission.instance_id),
-                    );
-                    let interview = Interview {
-                        instance_id: submission.instance_id.clone(),
-                        assignment_id: assignment.id.clone(),
-                        questionnaire: assignment.questionnaire.clone(),
-                        enumerator: enumerator.name.clone(),
-                        supervisor: assignment.supervisor.clone(),
-                        tier: assignment.target.tier,
-                        province: assignment.target.province.clone(),
-                        status: InterviewStatus::Completed,
-                        revision: 1,
-                        created_at_ms: now,
-                        updated_at_ms: now,
-                    };
-                    (interview, None)
-                }
-            };
-            let revision = Revision {
-                instance_id: submission.instance_id.clone(),
-                revision: interview.revision,
-                questionnaire: submission.questionnaire.clone(),
-                version: submission.version.clone(),
-                definition_hash: submission.definition_hash.clone(),
-                content_hash: submission.content_hash.clone(),
-                content: content.clone(),
-                warnings: warnings.clone(),
-                calculations: calculations.clone(),
-                received_at_ms: now,
-            };
-            tx.put(
-                TreeId::Revisions,
-                revision_key(&interview.instance_id, interview.revision),
-                &revision,
-            );
-            save_interview(tx, &interview, old_status);
-            tx.event(
-                &enumerator.name,
-                "submission.accepted",
-                &interview.instance_id,
-                &interview.audience(),
-                serde_json::json!({"interview": interview, "version": submission.version}),
-            );
-            Ok(SubmitOutcome::Created {
-                revision: interview.revision,
-                interview,
-            })
+            prepared
+                .iter()
+                .map(|(item, user)| submit_in(tx, item, user))
+                .collect()
         })
     }
 
@@ -388,6 +312,133 @@ impl Store {
                 step().transpose()
             })
     }
+}
+
+/// A submission with its JSON documents already in their stored (canonical) form.
+struct Prepared {
+    submission: Submission,
+    content: Box<RawValue>,
+    warnings: Box<RawValue>,
+    calculations: Box<RawValue>,
+}
+
+impl Prepared {
+    fn new(submission: Submission) -> Result<Prepared, Error> {
+        Ok(Prepared {
+            content: raw(&submission.content)?,
+            warnings: raw(&submission.warnings)?,
+            calculations: raw(&submission.calculations)?,
+            submission,
+        })
+    }
+}
+
+/// The body of one submission inside a write: replay check, state checks, then the
+/// revision, interview head, counters, review queue and event.
+fn submit_in(
+    tx: &mut Tx<'_>,
+    prepared: &Prepared,
+    enumerator: &User,
+) -> Result<SubmitOutcome, Error> {
+    let submission = &prepared.submission;
+    let existing: Option<Interview> = tx.get(TreeId::Submissions, &submission.instance_id)?;
+    if let Some(interview) = &existing {
+        if interview.enumerator != enumerator.name {
+            return Err(Error::Conflict(format!(
+                "instance id {} is already used by another interview; generate a new instance id",
+                submission.instance_id
+            )));
+        }
+        for n in 1..=interview.revision {
+            let key = revision_key(&submission.instance_id, n);
+            let revision: Option<Revision> = tx.get(TreeId::Revisions, &key)?;
+            if revision.is_some_and(|r| r.content_hash == submission.content_hash) {
+                return Ok(SubmitOutcome::Replayed {
+                    interview: interview.clone(),
+                    revision: n,
+                });
+            }
+        }
+    }
+    let mut assignment: Assignment = tx
+        .get(TreeId::Assignments, &submission.assignment_id)?
+        .ok_or_else(|| Error::NotFound {
+            what: "assignment",
+            id: submission.assignment_id.clone(),
+        })?;
+    check_assignment(&assignment, submission, enumerator)?;
+    let now = tx.now_ms();
+    let (interview, old_status) = match existing {
+        Some(mut interview) => {
+            if interview.assignment_id != submission.assignment_id {
+                return Err(Error::Conflict(format!(
+                    "instance id {} belongs to assignment {}, not {}",
+                    submission.instance_id, interview.assignment_id, submission.assignment_id
+                )));
+            }
+            if assignment.status == crate::store::AssignmentStatus::Closed {
+                return Err(Error::Conflict(
+                    "this assignment is closed and takes no more corrections; ask your supervisor"
+                        .into(),
+                ));
+            }
+            let old = interview.status;
+            interview.status = old.resubmit()?;
+            interview.revision += 1;
+            interview.updated_at_ms = now;
+            (interview, Some(old))
+        }
+        None => {
+            let old_status = assignment.status;
+            assignment.submitted += 1;
+            assignment.status = old_status.submit(assignment.submitted, assignment.quantity)?;
+            assignment.updated_at_ms = now;
+            save_assignment(tx, &assignment, Some(old_status));
+            let interview = Interview {
+                instance_id: submission.instance_id.clone(),
+                assignment_id: assignment.id.clone(),
+                questionnaire: assignment.questionnaire.clone(),
+                enumerator: enumerator.name.clone(),
+                supervisor: assignment.supervisor.clone(),
+                tier: assignment.target.tier,
+                province: assignment.target.province.clone(),
+                status: InterviewStatus::Completed,
+                revision: 1,
+                created_at_ms: now,
+                updated_at_ms: now,
+            };
+            (interview, None)
+        }
+    };
+    let revision = Revision {
+        instance_id: submission.instance_id.clone(),
+        revision: interview.revision,
+        questionnaire: submission.questionnaire.clone(),
+        version: submission.version.clone(),
+        definition_hash: submission.definition_hash.clone(),
+        content_hash: submission.content_hash.clone(),
+        content: prepared.content.clone(),
+        warnings: prepared.warnings.clone(),
+        calculations: prepared.calculations.clone(),
+        received_at_ms: now,
+    };
+    tx.put(
+        TreeId::Revisions,
+        revision_key(&interview.instance_id, interview.revision),
+        &revision,
+    );
+    save_interview(tx, &interview, old_status);
+    tx.event(
+        &enumerator.name,
+        "submission.accepted",
+        &interview.instance_id,
+        &interview.audience(),
+        serde_json::json!({"interview": interview, "version": submission.version}),
+    );
+    Ok(SubmitOutcome::Created {
+        revision: interview.revision,
+        interview,
+    })
 }
 
 fn check_assignment(

@@ -27,7 +27,9 @@ pub enum TreeId {
     Feeds,
     /// counter key → signed count; progress figures maintained on write.
     Counters,
-    /// `questionnaire id\0instance id` → empty; the instances to export per questionnaire.
+    /// `questionnaire id\0instance id` → empty. No longer written (nothing read it; the
+    /// export scans the interview heads); kept so that databases and journals written by
+    /// earlier versions still open and replay.
     SubmissionsByQuestionnaire,
     /// `supervisor\0instance id` → empty; interviews waiting for review (team-less ones
     /// under the empty supervisor name).

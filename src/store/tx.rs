@@ -1,6 +1,6 @@
 //! A write transaction as the domain code sees it: reads that see its own writes, puts,
 //! removals, events and counter bumps, collected in memory and applied by
-//! [`crate::store::Store`] atomically (one sled transaction, one journal line).
+//! [`crate::store::Store`] as one unit (one journal line, one sled batch per tree).
 
 use std::collections::{BTreeMap, HashMap};
 

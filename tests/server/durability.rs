@@ -228,3 +228,126 @@ fn many_concurrent_writers_share_group_commits() {
         .count();
     assert_eq!(count, 320);
 }
+
+/// A validated-looking submission of `answers` for assignment `assignment`.
+fn submission(instance: usize, assignment: &str, answers: serde_json::Value) -> store::Submission {
+    let content = json!({"questionnaire": "worker", "version": "1", "assignment_id": assignment,
+        "answers": answers, "paradata": {"language": "vi"}});
+    store::Submission {
+        instance_id: format!("00000000-0000-4000-8000-{instance:012}"),
+        assignment_id: assignment.to_owned(),
+        questionnaire: "worker".into(),
+        version: "1".into(),
+        definition_hash: "h".into(),
+        content_hash: store::canonical::content_hash(&content),
+        content,
+        warnings: json!([]),
+        calculations: json!({"n": instance}),
+    }
+}
+
+/// Timestamps differ between two runs; everything else must not.
+fn without_times(
+    dump: Vec<(String, String, serde_json::Value)>,
+) -> Vec<(String, String, serde_json::Value)> {
+    fn clear(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    if key.ends_with("_ms") {
+                        *v = json!(0);
+                    } else {
+                        clear(v);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(clear),
+            _ => {}
+        }
+    }
+    dump.into_iter()
+        .map(|(t, k, mut v)| {
+            clear(&mut v);
+            (t, k, v)
+        })
+        .collect()
+}
+
+#[test]
+fn submit_many_equals_submit_one_by_one() {
+    let one = tempfile::tempdir().unwrap();
+    let many = tempfile::tempdir().unwrap();
+    let store = Store::open(one.path()).unwrap();
+    populate(&store, 12);
+    store.close().unwrap();
+    drop(store);
+    copy_dir(one.path(), many.path());
+    let a = Store::open(one.path()).unwrap();
+    let b = Store::open(many.path()).unwrap();
+    let assignments: Vec<String> = a
+        .dump()
+        .unwrap()
+        .into_iter()
+        .filter(|(t, _, _)| t == "assignments")
+        .map(|(_, k, _)| k)
+        .collect();
+    assert_eq!(assignments.len(), 12);
+    let user = a.user("e1").unwrap().unwrap();
+    // Ten new interviews, then a replay of an earlier item of the same batch, then a
+    // replay of the first: both must write nothing.
+    let mut items: Vec<store::Submission> = (0..10)
+        .map(|i| submission(i, &assignments[i], json!({"age": 20 + i})))
+        .collect();
+    items.push(submission(3, &assignments[3], json!({"age": 23})));
+    items.push(submission(0, &assignments[0], json!({"age": 20})));
+
+    let mut one_by_one = Vec::new();
+    for item in items.clone() {
+        one_by_one.push(a.submit(item, &user).unwrap().wait_blocking().unwrap());
+    }
+    let batches_before = b.commit_batches();
+    let batched = b
+        .submit_many(items.iter().cloned().map(|s| (s, &user)))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert_eq!(b.commit_batches() - batches_before, 1, "one group commit");
+    assert_eq!(batched.len(), 12);
+    let replayed = |o: &store::SubmitOutcome| matches!(o, store::SubmitOutcome::Replayed { .. });
+    assert_eq!(
+        one_by_one.iter().map(replayed).collect::<Vec<_>>(),
+        batched.iter().map(replayed).collect::<Vec<_>>()
+    );
+    assert_eq!(batched.iter().filter(|o| replayed(o)).count(), 2);
+    let dump_a = without_times(a.dump().unwrap());
+    assert!(dump_a.iter().filter(|(t, _, _)| t == "revisions").count() == 10);
+    assert_eq!(dump_a, without_times(b.dump().unwrap()));
+
+    // Replaying the whole batch again writes nothing and answers every item as a replay.
+    let before = b.dump().unwrap();
+    let again = b
+        .submit_many(items.iter().cloned().map(|s| (s, &user)))
+        .unwrap()
+        .wait_blocking()
+        .unwrap();
+    assert!(again.iter().all(replayed));
+    assert_eq!(b.dump().unwrap(), before);
+
+    // Changed content under a used instance id is a conflict, and the batch is all or
+    // nothing: the valid new item before it is not written either.
+    let bad = vec![
+        submission(10, &assignments[10], json!({"age": 30})),
+        submission(1, &assignments[1], json!({"age": 99})),
+    ];
+    let refused = b.submit_many(bad.into_iter().map(|s| (s, &user)));
+    assert!(matches!(refused, Err(store::Error::Conflict(_))));
+    assert_eq!(b.dump().unwrap(), before);
+
+    // And the journal rebuilds the batched database exactly.
+    b.close().unwrap();
+    drop(b);
+    std::fs::remove_dir_all(many.path().join("db")).unwrap();
+    store::recover(many.path()).unwrap();
+    let b = Store::open(many.path()).unwrap();
+    assert_eq!(b.dump().unwrap(), before);
+}

@@ -9,3 +9,4 @@ mod export;
 mod harness;
 mod http;
 mod sampling;
+mod submission_rules;

@@ -532,7 +532,7 @@ fn sample_to_assignments_to_trace_to_workers() {
         "questionnaire": "enterprise",
         "version": "1",
         "assignment_id": s4["id"],
-        "answers": {"tax_code": "0200000004", "customers": [{"cus_tax_code": "0100000001"}, {"cus_tax_code": "0100000005"}]},
+        "answers": {"tax_code": "0200000004", "unit_name": "Sup Four", "province": "31", "customers": [{"cus_tax_code": "0100000001"}, {"cus_tax_code": "0100000005"}]},
         "paradata": {"device_id": "tab-2", "language": "vi"}
     });
     let r = s.post("/api/v1/submissions", &w.other_enumerator, &body);
