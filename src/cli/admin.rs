@@ -1,4 +1,4 @@
-//! `chainsurvey backup | restore | recover`: data-directory operations.
+//! `chainsurvey backup | restore | recover | compact-journal`: data-directory operations.
 
 use std::path::PathBuf;
 
@@ -15,6 +15,20 @@ pub struct BackupArgs {
     /// A new or empty directory.
     #[arg(long)]
     pub to: PathBuf,
+    /// After the backup is written and verified, free the journal lines it holds (see
+    /// `compact-journal`).
+    #[arg(long)]
+    pub compact_journal: bool,
+}
+
+/// `chainsurvey compact-journal --data DIR [--backup BACKUP]`.
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    #[arg(long, default_value = "chainsurvey-data")]
+    pub data: PathBuf,
+    /// The backup that holds the history to free; default: the last backup taken of DIR.
+    #[arg(long)]
+    pub backup: Option<PathBuf>,
 }
 
 /// `chainsurvey restore --from BACKUP --data DIR`.
@@ -38,11 +52,40 @@ pub struct RecoverArgs {
 pub fn backup(args: BackupArgs) -> anyhow::Result<i32> {
     let store =
         Store::open(&args.data).with_context(|| format!("opening {}", args.data.display()))?;
-    crate::store::backup(&store, &args.to)
+    let report = crate::store::backup(&store, &args.to)
         .with_context(|| format!("backing up to {}", args.to.display()))?;
+    println!(
+        "backup written to {} (journal transaction {}, byte {}, event {})",
+        args.to.display(),
+        report.point.tx,
+        report.point.journal_end,
+        report.point.seq
+    );
+    if args.compact_journal {
+        let report = store.compact_journal(Some(&args.to))?;
+        print_compaction(report.freed_bytes, report.floor, &report.backup);
+    }
     store.close()?;
-    println!("backup written to {}", args.to.display());
     Ok(0)
+}
+
+pub fn compact_journal(args: CompactArgs) -> anyhow::Result<i32> {
+    let store =
+        Store::open(&args.data).with_context(|| format!("opening {}", args.data.display()))?;
+    let report = store
+        .compact_journal(args.backup.as_deref())
+        .with_context(|| format!("compacting the journal of {}", args.data.display()))?;
+    print_compaction(report.freed_bytes, report.floor, &report.backup);
+    store.close()?;
+    Ok(0)
+}
+
+fn print_compaction(freed_bytes: u64, floor: u64, backup: &std::path::Path) {
+    println!(
+        "journal compacted: {freed_bytes} bytes freed; history before byte {floor} is held by \
+         the backup {} (keep it: `recover` needs it)",
+        backup.display()
+    );
 }
 
 pub fn restore(args: RestoreArgs) -> anyhow::Result<i32> {
@@ -64,6 +107,9 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<i32> {
 pub fn recover(args: RecoverArgs) -> anyhow::Result<i32> {
     let report = crate::store::recover(&args.data)
         .with_context(|| format!("recovering {}", args.data.display()))?;
+    if let Some(base) = &report.base {
+        println!("started from the database of the backup {}", base.display());
+    }
     if let Some(moved) = &report.moved_to {
         println!("moved the old database to {}", moved.display());
     }

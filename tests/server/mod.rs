@@ -3,6 +3,7 @@
 //! with SIGKILL.
 
 mod api;
+mod backup;
 mod crash;
 mod durability;
 mod export;
