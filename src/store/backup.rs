@@ -156,9 +156,7 @@ fn backup_inner(
     let _one_at_a_time = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
     require_empty(to)?;
     std::fs::create_dir_all(to).map_err(|e| Error::io("create", to, e))?;
-    let to = to
-        .canonicalize()
-        .map_err(|e| Error::io("resolve", to, e))?;
+    let to = to.canonicalize().map_err(|e| Error::io("resolve", to, e))?;
     let data_dir = store.inner.data_dir.clone();
     let journal_path = data_dir.join(JOURNAL_FILE);
 
@@ -280,17 +278,18 @@ impl Store {
     pub fn compact_journal(&self, backup: Option<&Path>) -> Result<CompactReport, Error> {
         let _one_at_a_time = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
         let data_dir = &self.inner.data_dir;
-        let backup = match backup {
-            Some(path) => path.to_path_buf(),
-            None => read_json::<LastBackup>(&data_dir.join(LAST_BACKUP_FILE))?
-                .ok_or_else(|| {
-                    Error::Target(format!(
-                        "{} has no recorded backup; take one with `chainsurvey backup` first",
-                        data_dir.display()
-                    ))
-                })?
-                .backup,
-        };
+        let backup =
+            match backup {
+                Some(path) => path.to_path_buf(),
+                None => read_json::<LastBackup>(&data_dir.join(LAST_BACKUP_FILE))?
+                    .ok_or_else(|| {
+                        Error::Target(format!(
+                            "{} has no recorded backup; take one with `chainsurvey backup` first",
+                            data_dir.display()
+                        ))
+                    })?
+                    .backup,
+            };
         let journal_len = self.lock_write().journal_end;
         let old_floor = read_floor(data_dir)?;
         let manifest = usable_base(data_dir, &backup, old_floor.as_ref(), journal_len)?;
@@ -456,7 +455,11 @@ fn usable_base(
     }
     // Same history: the backup's last journal line is byte for byte the line at the same
     // place in this journal (it embeds the transaction number and every value written).
-    let ours = read_range(&data.join(JOURNAL_FILE), point.line_start, point.journal_end)?;
+    let ours = read_range(
+        &data.join(JOURNAL_FILE),
+        point.line_start,
+        point.journal_end,
+    )?;
     let theirs = read_range(
         &backup.join(JOURNAL_FILE),
         point.line_start,

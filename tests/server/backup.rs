@@ -280,7 +280,11 @@ fn a_backup_over_http_during_concurrent_submissions_holds_every_earlier_one_exac
         }
     }
     let revisions = count(&dump, "revisions");
-    assert_eq!(revisions, heads.len(), "one revision per interview, no duplicate");
+    assert_eq!(
+        revisions,
+        heads.len(),
+        "one revision per interview, no duplicate"
+    );
     for (instance, at) in &acked {
         if *at < asked {
             assert_eq!(

@@ -5,6 +5,7 @@
 mod api;
 mod backup;
 mod crash;
+mod demo_start;
 mod durability;
 mod export;
 mod harness;
