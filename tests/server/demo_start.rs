@@ -3,60 +3,17 @@
 //! holding other data is refused.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
+use crate::server::crash::{Running, start_with};
 use crate::server::http::request;
 
-struct Running {
-    child: Child,
-    addr: SocketAddr,
-    /// Every stdout line up to the listening line.
-    lines: Vec<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn serve_demo(data: &Path) -> Running {
-    let child = Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chainsurvey");
-    let mut running = Running {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-        lines: Vec::new(),
-    };
-    let stdout = running.child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        assert!(Instant::now() < deadline, "server did not start");
-        let line = lines.next().expect("server output").expect("line");
-        if let Some(rest) = line.strip_prefix("chainsurvey listening on http://") {
-            running.addr = rest
-                .split('/')
-                .next()
-                .and_then(|a| a.parse().ok())
-                .expect("address");
-            std::thread::spawn(move || for _ in lines.by_ref() {});
-            return running;
-        }
-        running.lines.push(line);
-    }
+    start_with(data, &["--demo"])
 }
 
 fn stop(mut running: Running) {
