@@ -329,3 +329,49 @@ fn compaction_frees_the_journal_a_backup_holds_and_recover_rebuilds_from_backup_
     assert_eq!(report.base, Some(second.canonicalize().unwrap()));
     assert_eq!(dump_of(&restored), dump_of(&second));
 }
+
+#[test]
+fn the_cli_backs_up_compacts_and_recovers_from_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    populate(&store, 50);
+    let live = store.dump().unwrap();
+    store.close().unwrap();
+    drop(store);
+    let run = |args: &[&std::ffi::OsStr]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    };
+    let data = dir.path().as_os_str();
+    let backup = out.path().join("b");
+    // Nothing to compact to yet: a clear refusal.
+    let (ok, text) = run(&["compact-journal".as_ref(), "--data".as_ref(), data]);
+    assert!(!ok && text.contains("no recorded backup"), "{text}");
+    let (ok, text) = run(&[
+        "backup".as_ref(),
+        "--data".as_ref(),
+        data,
+        "--to".as_ref(),
+        backup.as_os_str(),
+        "--compact-journal".as_ref(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.contains("journal compacted"), "{text}");
+    std::fs::remove_dir_all(dir.path().join("db")).unwrap();
+    let (ok, text) = run(&["recover".as_ref(), "--data".as_ref(), data]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("started from the database of the backup"),
+        "{text}"
+    );
+    assert_eq!(dump_of(dir.path()), live);
+}
