@@ -363,15 +363,23 @@ async function renderInterview(id) {
  * the enumerator leaves the interview they are in.
  */
 function registerServiceWorker() {
-  const hadController = !!navigator.serviceWorker.controller;
+  let controller = navigator.serviceWorker.controller;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     // The first install also takes control (clients.claim) but changes no file.
-    if (!hadController || app.updateReady) return;
+    const previous = controller;
+    controller = navigator.serviceWorker.controller;
+    if (!previous || app.updateReady) return;
     app.updateReady = true;
     document.body.dataset.update = 'ready';
     if (!app.form) location.reload();
   });
-  navigator.serviceWorker.register('./sw.js', { updateViaCache: 'none' }).catch(() => {});
+  navigator.serviceWorker.register('./sw.js', { updateViaCache: 'none' }).then((registration) => {
+    // Tablets keep the app open for days: look for a new version when the network comes
+    // back and every hour, not only when the page is loaded.
+    const check = () => registration.update().catch(() => {});
+    window.addEventListener('online', check);
+    setInterval(check, 60 * 60 * 1000);
+  }).catch(() => {});
 }
 
 async function route() {

@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startServer, launch, ROOT } from './harness.mjs';
+import { startServer, launch, shortInterview, ROOT } from './harness.mjs';
 import { webVersion, swVersion, withVersion } from './web-version.mjs';
 
 const worker = JSON.parse(readFileSync(path.join(ROOT, 'questionnaires/worker.json'), 'utf8'));
@@ -92,14 +92,7 @@ test('a second enumerator on the same browser neither sees nor sends the first o
     assert.match(await page.textContent('main'), /Enterprise of lan/);
     // Lan interviews; the server is unavailable, so the interview stays queued.
     mock.state.accept = false;
-    await page.click('.list-item button.btn-primary');
-    await page.waitForSelector('#section-title');
-    const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
-    await page.check('#in-interview_type-0');
-    await page.check('#in-consent-1');
-    await page.click('.chip[data-section="12"]');
-    await page.click('#btn-finish');
-    await page.waitForSelector(`[data-instance="${instance}"][data-status="queued"]`);
+    const instance = await shortInterview(page, 'queued');
     assert.ok(mock.state.submissions.every((s) => s.user === 'lan'));
     await signOut(page);
     // The sign-in screen says that someone's interviews wait, without showing them.
@@ -123,14 +116,7 @@ test('a second enumerator on the same browser neither sees nor sends the first o
     await page.waitForSelector('#btn-sync');
     assert.equal(await page.$('#section-title'), null);
     // Minh's own interview is his, and goes out with his token.
-    await page.click('.list-item button.btn-primary');
-    await page.waitForSelector('#section-title');
-    const minhs = await page.evaluate(() => window.chainsurvey.interview.instance_id);
-    await page.check('#in-interview_type-0');
-    await page.check('#in-consent-1');
-    await page.click('.chip[data-section="12"]');
-    await page.click('#btn-finish');
-    await page.waitForSelector(`[data-instance="${minhs}"][data-status="sent"]`);
+    const minhs = await shortInterview(page, 'sent');
     assert.deepEqual(mock.state.submissions.slice(before).map((s) => [s.user, s.instance_id]), [['minh', minhs]]);
     await signOut(page);
 
@@ -185,6 +171,47 @@ test('a deployed new version runs on the first load after the deploy', async () 
     assert.deepEqual(errors, []);
   } finally {
     await browser.context.setOffline(false);
+    await page.close();
+    await server.close();
+  }
+});
+
+test('a new version found during an interview waits until the enumerator is back on the list', async () => {
+  const mock = mockServer();
+  const overrides = new Map();
+  const server = await startServer({ api: mock.api, overrides });
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(`${server.url}/web/index.html#/`);
+    await page.waitForSelector('#btn-practice');
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+    await page.click('#btn-practice');
+    await page.click('[data-new="dwscs-worker"]');
+    await page.waitForSelector('#section-title');
+    const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
+
+    const appJs = readFileSync(path.join(ROOT, 'web/app.js'), 'utf8');
+    const swJs = readFileSync(path.join(ROOT, 'web/sw.js'), 'utf8');
+    overrides.set('/web/app.js', `${appJs}\ndocument.body.dataset.build = 'v3';\n`);
+    overrides.set('/web/sw.js', withVersion(swJs, 'abcdabcdabcdabcd'));
+    // The enumerator reloads in the middle of the interview: the new version installs, but
+    // the page is not reloaded under their fingers.
+    await page.reload();
+    await page.waitForSelector('#section-title');
+    await page.waitForFunction(() => document.body.dataset.update === 'ready', null, { timeout: 60_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.build ?? null), null);
+    await page.check('#in-interview_type-0');
+    assert.equal(await page.evaluate(() => window.chainsurvey.interview.instance_id), instance);
+    // Back on the list, the new version runs, and the answer typed is kept.
+    await page.click('#btn-home');
+    await page.waitForFunction(() => document.body.dataset.build === 'v3', null, { timeout: 60_000 });
+    await page.waitForSelector(`[data-instance="${instance}"]`);
+    const stored = await page.evaluate(async (id) => (await import('/web/store.js')).get('interviews', id), instance);
+    assert.equal(stored.answers.interview_type, '1');
+    assert.deepEqual(errors, []);
+  } finally {
     await page.close();
     await server.close();
   }
