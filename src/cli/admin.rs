@@ -42,11 +42,15 @@ pub struct RestoreArgs {
     pub data: PathBuf,
 }
 
-/// `chainsurvey recover --data DIR`.
+/// `chainsurvey recover --data DIR [--backup BACKUP]`.
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
     #[arg(long, default_value = "chainsurvey-data")]
     pub data: PathBuf,
+    /// Start from this backup's database (default: the whole journal, or after a
+    /// compaction the backup named in DIR/journal-floor.json).
+    #[arg(long)]
+    pub backup: Option<PathBuf>,
 }
 
 pub fn backup(args: BackupArgs) -> anyhow::Result<i32> {
@@ -105,8 +109,11 @@ pub fn restore(args: RestoreArgs) -> anyhow::Result<i32> {
 }
 
 pub fn recover(args: RecoverArgs) -> anyhow::Result<i32> {
-    let report = crate::store::recover(&args.data)
-        .with_context(|| format!("recovering {}", args.data.display()))?;
+    let report = match &args.backup {
+        Some(backup) => Store::recover_from_backup(&args.data, backup),
+        None => crate::store::recover(&args.data),
+    }
+    .with_context(|| format!("recovering {}", args.data.display()))?;
     if let Some(base) = &report.base {
         println!("started from the database of the backup {}", base.display());
     }

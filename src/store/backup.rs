@@ -369,6 +369,20 @@ pub fn restore(from: &Path, data: &Path) -> Result<(), Error> {
 /// compacted, the rebuild starts from the database of the backup named in
 /// `journal-floor.json` and replays the journal after that backup's point.
 pub fn recover(data: &Path) -> Result<RecoverReport, Error> {
+    recover_inner(data, None)
+}
+
+impl Store {
+    /// [`recover`] starting from the database of `backup` instead of the backup the floor
+    /// names (for instance after moving backups to other storage, or to start from a newer
+    /// backup and replay less). The backup must be complete, of this data directory's
+    /// history, and not older than the journal's floor; otherwise nothing changes.
+    pub fn recover_from_backup(data: &Path, backup: &Path) -> Result<RecoverReport, Error> {
+        recover_inner(data, Some(backup))
+    }
+}
+
+fn recover_inner(data: &Path, backup: Option<&Path>) -> Result<RecoverReport, Error> {
     let journal_path = data.join(JOURNAL_FILE);
     if !journal_path.is_file() {
         return Err(Error::Target(format!(
@@ -381,11 +395,14 @@ pub fn recover(data: &Path) -> Result<RecoverReport, Error> {
         .len();
     let floor = read_floor(data)?;
     // Check the base before touching anything.
-    let base = match &floor {
-        Some(floor) => Some((
-            floor.backup.clone(),
-            usable_base(data, &floor.backup, Some(floor), journal_len)?,
-        )),
+    let base_path = backup
+        .map(Path::to_path_buf)
+        .or_else(|| floor.as_ref().map(|f| f.backup.clone()));
+    let base = match base_path {
+        Some(path) => {
+            let manifest = usable_base(data, &path, floor.as_ref(), journal_len)?;
+            Some((path, manifest))
+        }
         None => None,
     };
     let replay_from = base.as_ref().map_or(0, |(_, m)| m.point.journal_end);

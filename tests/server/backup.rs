@@ -375,3 +375,39 @@ fn the_cli_backs_up_compacts_and_recovers_from_the_backup() {
     );
     assert_eq!(dump_of(dir.path()), live);
 }
+
+#[test]
+fn a_moved_floor_backup_is_named_in_the_refusal_and_accepted_at_its_new_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    populate(&store, 100);
+    let first = out.path().join("first");
+    store::backup(&store, &first).unwrap();
+    add_assignments(&store, 100, 110);
+    store.compact_journal(None).unwrap();
+    let live = store.dump().unwrap();
+    store.close().unwrap();
+    drop(store);
+    let moved = out.path().join("archive");
+    std::fs::rename(&first, &moved).unwrap();
+    // Refused before anything moves: the database stays where it is.
+    let err = store::recover(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("first") && err.contains("backup.json"),
+        "{err}"
+    );
+    assert!(dir.path().join("db").is_dir());
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("damaged"))
+    );
+    let report = Store::recover_from_backup(dir.path(), &moved).unwrap();
+    assert_eq!(report.base, Some(moved.clone()));
+    assert_eq!(report.journal_lines, 10);
+    assert!(report.moved_to.is_some());
+    assert_eq!(dump_of(dir.path()), live);
+}
