@@ -120,6 +120,23 @@ export async function launch() {
   };
 }
 
+/**
+ * On the home screen, starts an interview on the first assignment listed and finishes it
+ * at once (interview type 1, consent refused: the shortest complete worker interview).
+ * Waits until it is listed with `status` and returns its instance id.
+ */
+export async function shortInterview(page, status) {
+  await page.click('.list-item button.btn-primary');
+  await page.waitForSelector('#section-title');
+  const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
+  await page.check('#in-interview_type-0');
+  await page.check('#in-consent-1');
+  await page.click('.chip[data-section="12"]');
+  await page.click('#btn-finish');
+  await page.waitForSelector(`[data-instance="${instance}"][data-status="${status}"]`);
+  return instance;
+}
+
 /** Opens the app in practice mode (shipped questionnaires, no server). */
 export async function openPractice(page, base) {
   await page.goto(`${base}/web/index.html#/`);
