@@ -59,6 +59,35 @@ after(async () => {
   await browser?.close();
 });
 
+/**
+ * Runs `body({mock, overrides, server, page})` on a fresh origin (so a fresh service worker
+ * and IndexedDB) with its own mock server; fails on any page error; always cleans up.
+ */
+async function onFreshDevice(body) {
+  const mock = mockServer();
+  const overrides = new Map();
+  const server = await startServer({ api: mock.api, overrides });
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await body({ mock, overrides, server, page });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.context.setOffline(false);
+    await page.close();
+    await server.close();
+  }
+}
+
+/** Serves a new version of the app: app.js marks the page with `build`, sw.js has `version`. */
+function deploy(overrides, build, version) {
+  const appJs = readFileSync(path.join(ROOT, 'web/app.js'), 'utf8');
+  const swJs = readFileSync(path.join(ROOT, 'web/sw.js'), 'utf8');
+  overrides.set('/web/app.js', `${appJs}\ndocument.body.dataset.build = '${build}';\n`);
+  overrides.set('/web/sw.js', withVersion(swJs, version));
+}
+
 async function signIn(page, name) {
   await page.waitForSelector('#login-name');
   await page.fill('#login-name', name);
@@ -80,13 +109,7 @@ test('web/sw.js carries the version of the current app files', () => {
   );
 });
 
-test('a second enumerator on the same browser neither sees nor sends the first one\'s outbox', async () => {
-  const mock = mockServer();
-  const server = await startServer({ api: mock.api });
-  const page = await browser.context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  try {
+test('a second enumerator on the same browser neither sees nor sends the first one\'s outbox', () => onFreshDevice(async ({ mock, server, page }) => {
     await page.goto(`${server.url}/web/index.html#/`);
     await signIn(page, 'lan');
     assert.match(await page.textContent('main'), /Enterprise of lan/);
@@ -127,21 +150,9 @@ test('a second enumerator on the same browser neither sees nor sends the first o
     const lans = mock.state.submissions.filter((s) => s.instance_id === instance);
     assert.ok(lans.length >= 1 && lans.every((s) => s.user === 'lan'));
     assert.ok(mock.state.submissions.filter((s) => s.instance_id === minhs).every((s) => s.user === 'minh'));
-    assert.deepEqual(errors, []);
-  } finally {
-    await page.close();
-    await server.close();
-  }
-});
+}));
 
-test('a deployed new version runs on the first load after the deploy', async () => {
-  const mock = mockServer();
-  const overrides = new Map();
-  const server = await startServer({ api: mock.api, overrides });
-  const page = await browser.context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  try {
+test('a deployed new version runs on the first load after the deploy', () => onFreshDevice(async ({ overrides, server, page }) => {
     await page.goto(`${server.url}/web/index.html#/`);
     await page.waitForSelector('body[data-ready="true"]');
     // The first visit installs the worker, which takes control without a reload.
@@ -153,10 +164,7 @@ test('a deployed new version runs on the first load after the deploy', async () 
     assert.equal(await page.evaluate(() => document.body.dataset.build ?? null), null);
 
     // Deploy: a changed app file, and with it a new sw.js version.
-    const appJs = readFileSync(path.join(ROOT, 'web/app.js'), 'utf8');
-    const swJs = readFileSync(path.join(ROOT, 'web/sw.js'), 'utf8');
-    overrides.set('/web/app.js', `${appJs}\ndocument.body.dataset.build = 'v2';\n`);
-    overrides.set('/web/sw.js', withVersion(swJs, 'feedfacefeedface'));
+    deploy(overrides, 'v2', 'feedfacefeedface');
 
     // One load by the user: the old files start, the new worker installs and takes over,
     // and the page reloads itself into the new files.
@@ -168,22 +176,9 @@ test('a deployed new version runs on the first load after the deploy', async () 
     await browser.context.setOffline(true);
     await page.reload();
     await page.waitForFunction(() => document.body.dataset.build === 'v2');
-    assert.deepEqual(errors, []);
-  } finally {
-    await browser.context.setOffline(false);
-    await page.close();
-    await server.close();
-  }
-});
+}));
 
-test('a new version found during an interview waits until the enumerator is back on the list', async () => {
-  const mock = mockServer();
-  const overrides = new Map();
-  const server = await startServer({ api: mock.api, overrides });
-  const page = await browser.context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  try {
+test('a new version found during an interview waits until the enumerator is back on the list', () => onFreshDevice(async ({ overrides, server, page }) => {
     await page.goto(`${server.url}/web/index.html#/`);
     await page.waitForSelector('#btn-practice');
     await page.waitForFunction(() => !!navigator.serviceWorker.controller);
@@ -192,10 +187,7 @@ test('a new version found during an interview waits until the enumerator is back
     await page.waitForSelector('#section-title');
     const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
 
-    const appJs = readFileSync(path.join(ROOT, 'web/app.js'), 'utf8');
-    const swJs = readFileSync(path.join(ROOT, 'web/sw.js'), 'utf8');
-    overrides.set('/web/app.js', `${appJs}\ndocument.body.dataset.build = 'v3';\n`);
-    overrides.set('/web/sw.js', withVersion(swJs, 'abcdabcdabcdabcd'));
+    deploy(overrides, 'v3', 'abcdabcdabcdabcd');
     // The enumerator reloads in the middle of the interview: the new version installs, but
     // the page is not reloaded under their fingers.
     await page.reload();
@@ -210,9 +202,4 @@ test('a new version found during an interview waits until the enumerator is back
     await page.waitForSelector(`[data-instance="${instance}"]`);
     const stored = await page.evaluate(async (id) => (await import('/web/store.js')).get('interviews', id), instance);
     assert.equal(stored.answers.interview_type, '1');
-    assert.deepEqual(errors, []);
-  } finally {
-    await page.close();
-    await server.close();
-  }
-});
+}));
