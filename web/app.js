@@ -60,6 +60,8 @@ async function renderHome() {
     app.flash = null;
   }
   if (!token && !practice) {
+    const others = await outbox.othersPendingCount();
+    if (others) parts.push(el('p', { class: 'banner banner-review', id: 'others-waiting', text: t('othersWaiting', { n: others }) }));
     parts.push(renderSignIn());
     main.replaceChildren(...parts);
     return;
@@ -92,6 +94,7 @@ function renderSignIn() {
         await store.setMeta('token', token);
         await store.setMeta('user', user);
         await store.setMeta('practice', false);
+        await store.claimUnowned(user.name);
         await syncNow();
       } catch (err) {
         status.textContent = t('signInFailed', { msg: err.message });
@@ -137,7 +140,9 @@ async function renderQuestionnaireList() {
 }
 
 async function renderAssignments() {
-  const assignments = (await store.all('assignments')).filter((a) => a.status !== 'closed');
+  // Assignments of earlier users of this device stay stored but are not theirs to see.
+  const owner = await store.currentOwner();
+  const assignments = (await store.all('assignments')).filter((a) => a.status !== 'closed' && (!a.enumerator || a.enumerator === owner?.name));
   const questionnaires = await store.all('questionnaires');
   const body = assignments.length
     ? el('ul', { class: 'list' }, assignments.map((a) => {
@@ -155,7 +160,7 @@ async function renderAssignments() {
 }
 
 async function renderInterviews() {
-  const interviews = (await store.all('interviews')).sort((a, b) => (b.updated_at ?? '').localeCompare(a.updated_at ?? ''));
+  const interviews = (await store.interviewsOf(await store.currentOwner())).sort((a, b) => (b.updated_at ?? '').localeCompare(a.updated_at ?? ''));
   const questionnaires = await store.all('questionnaires');
   const body = interviews.length
     ? el('ul', { class: 'list', id: 'interview-list' }, interviews.map((i) => {
@@ -187,9 +192,12 @@ async function renderInterviews() {
 async function newInterview(q, assignment) {
   const now = new Date().toISOString();
   const practice = await store.getMeta('practice', false);
+  const owner = await store.currentOwner();
   const preload = assignment?.preload && typeof assignment.preload === 'object' ? structuredClone(assignment.preload) : {};
   const interview = {
     instance_id: crypto.randomUUID(),
+    // Who started it: only they see and send it on a shared device.
+    owner: practice ? null : owner?.name ?? null,
     questionnaire: q.id,
     version: q.version,
     assignment_id: assignment?.id ?? null,
@@ -214,10 +222,12 @@ async function syncNow() {
   if (status) status.textContent = t('syncing');
   try {
     await outbox.flush({ force: true });
-    const since = await store.getMeta('sync_cursor', 0);
+    const owner = await store.currentOwner();
+    const cursorKey = store.cursorKey(owner?.name ?? '');
+    const since = await store.getMeta(cursorKey, 0);
     const { changes, cursor } = await api.syncAll(token, since);
     for (const change of changes) await applyChange(token, change);
-    await store.setMeta('sync_cursor', cursor);
+    await store.setMeta(cursorKey, cursor);
     await store.setMeta('last_sync', new Date().toISOString());
     app.flash = { kind: 'ok', text: t('syncDone', { n: changes.length }) };
   } catch (err) {
@@ -288,7 +298,7 @@ function notesOf(interview) {
 
 async function renderInterview(id) {
   const interview = await store.get('interviews', id);
-  if (!interview) {
+  if (!interview || !store.belongsTo(interview, await store.currentOwner())) {
     location.hash = '#/';
     return;
   }
@@ -346,7 +356,39 @@ async function renderInterview(id) {
 
 // ----- start -------------------------------------------------------------------------------
 
+/**
+ * Registers the service worker. A new version (sw.js changes with every app file, see its
+ * VERSION) installs on the first load after a deploy, activates at once and takes over this
+ * page; the page then reloads to run the new files: at once on the list screens, or when
+ * the enumerator leaves the interview they are in.
+ */
+function registerServiceWorker() {
+  let controller = navigator.serviceWorker.controller;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // The first install also takes control (clients.claim) but changes no file.
+    const previous = controller;
+    controller = navigator.serviceWorker.controller;
+    if (!previous || app.updateReady) return;
+    app.updateReady = true;
+    document.body.dataset.update = 'ready';
+    if (!app.form) location.reload();
+  });
+  navigator.serviceWorker.register('./sw.js', { updateViaCache: 'none' }).then((registration) => {
+    // Tablets keep the app open for days: look for a new version when the network comes
+    // back and every hour, not only when the page is loaded.
+    const check = () => registration.update().catch(() => {});
+    window.addEventListener('online', check);
+    setInterval(check, 60 * 60 * 1000);
+  }).catch(() => {});
+}
+
 async function route() {
+  // A new version of the app is installed: use it as soon as the enumerator is back on the
+  // list (never in the middle of an interview).
+  if (app.updateReady && !/^#\/interview\//.test(location.hash)) {
+    location.reload();
+    return;
+  }
   renderHeader();
   const hash = location.hash || '#/';
   const match = hash.match(/^#\/interview\/([\w-]+)$/);
@@ -362,9 +404,9 @@ async function start() {
   window.addEventListener('online', renderHeader);
   window.addEventListener('offline', renderHeader);
   outbox.startBackgroundRetry(() => { if (!app.form) renderHome(); }, 15_000);
-  if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('./sw.js').catch(() => {});
-  }
+  if ('serviceWorker' in navigator) registerServiceWorker();
+  const owner = await store.currentOwner();
+  if (owner && !owner.practice) await store.claimUnowned(owner.name);
   const practice = await store.getMeta('practice', false);
   if (practice && (await store.all('questionnaires')).length === 0) await loadPracticeQuestionnaires();
   await route();

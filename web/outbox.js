@@ -3,6 +3,9 @@
 // same body, so a retry after a lost response is an idempotent replay on the server, never
 // a duplicate interview.
 //
+// Only the signed-in user's interviews are sent, with their token: on a shared device another
+// enumerator's queued interviews wait until that enumerator signs in again.
+//
 // Outcomes: 201 → "sent"; 422 → "rejected" with the server's findings (the enumerator fixes
 // and finishes again); 409 → "rejected" with the message; network failure or 5xx → stays
 // "queued" and is retried with backoff (on the next `online` event, timer, or "Send now").
@@ -44,7 +47,8 @@ async function run(force) {
   const counts = { sent: 0, rejected: 0, waiting: 0 };
   const token = await store.getMeta('token');
   const practice = await store.getMeta('practice', false);
-  const queued = (await store.all('interviews')).filter((i) => i.status === 'queued' && !i.practice);
+  const owner = await store.currentOwner();
+  const queued = (await store.interviewsOf(owner)).filter((i) => i.status === 'queued' && !i.practice);
   for (const interview of queued) {
     const due = !interview.next_attempt_at || Date.parse(interview.next_attempt_at) <= Date.now();
     if (practice || !token || (!force && !due)) {
@@ -93,6 +97,13 @@ export function startBackgroundRetry(onChange, intervalMs = 30000) {
   return tick;
 }
 
+/** Queued interviews of the signed-in user. */
 export async function pendingCount() {
-  return (await store.all('interviews')).filter((i) => i.status === 'queued' && !i.practice).length;
+  return (await store.interviewsOf(await store.currentOwner())).filter((i) => i.status === 'queued' && !i.practice).length;
+}
+
+/** Queued interviews of other users of this device (their enumerators must sign in to send them). */
+export async function othersPendingCount() {
+  const owner = await store.currentOwner();
+  return (await store.all('interviews')).filter((i) => i.status === 'queued' && !i.practice && !store.belongsTo(i, owner)).length;
 }

@@ -2,9 +2,11 @@
 // closing the tab, a flat battery and days without a network.
 //
 // Object stores:
-//   interviews      key instance_id: {instance_id, questionnaire, version, assignment_id,
-//                   answers, status, started_at, ended_at, language, updated_at,
-//                   server: {findings, revision, review}}
+//   interviews      key instance_id: {instance_id, owner, practice, questionnaire, version,
+//                   assignment_id, answers, status, started_at, ended_at, language,
+//                   updated_at, server: {findings, revision, review}}
+//                   `owner` is the user who started it (null for practice): on a device
+//                   shared by several enumerators each sees and sends only their own.
 //                   status: draft → queued → sent | rejected (422/409) | review_rejected → …
 //   questionnaires  key "id@version": {key, id, version, definition}
 //   assignments     key id: the server's assignment object
@@ -85,3 +87,46 @@ export async function saveQuestionnaire(definition) {
   await put('questionnaires', { key, id: definition.id, version: definition.version, definition });
   return key;
 }
+
+/**
+ * Whom the device works for now: {practice: true} in practice mode, {name} of the signed-in
+ * user, or null (signed out).
+ */
+export async function currentOwner() {
+  if (await getMeta('practice', false)) return { practice: true, name: null };
+  const token = await getMeta('token');
+  const user = await getMeta('user');
+  return token && user?.name ? { practice: false, name: user.name } : null;
+}
+
+/** True when `interview` belongs to `owner`: practice ones to practice mode, the others to
+ * the user who started them. */
+export function belongsTo(interview, owner) {
+  if (!owner) return false;
+  if (owner.practice) return !!interview.practice;
+  return !interview.practice && interview.owner === owner.name;
+}
+
+/** The interviews of `owner` (see `currentOwner`). */
+export async function interviewsOf(owner) {
+  return (await all('interviews')).filter((i) => belongsTo(i, owner));
+}
+
+/**
+ * Interviews saved before interviews had an owner belong to the first user who signs in
+ * afterwards (until then, nobody sees or sends them). Returns how many were claimed.
+ */
+export async function claimUnowned(name) {
+  let claimed = 0;
+  for (const interview of await all('interviews')) {
+    if (!interview.practice && !('owner' in interview)) {
+      interview.owner = name;
+      await put('interviews', interview);
+      claimed++;
+    }
+  }
+  return claimed;
+}
+
+/** The sync cursor is per user: a second enumerator on the device starts from 0. */
+export const cursorKey = (name) => `sync_cursor:${name}`;

@@ -4,14 +4,26 @@
 // - Downloaded questionnaires (GET …/questionnaires/…) are cached the same way.
 // - Every other API call goes to the network only: submissions and sync must never be
 //   answered from a cache (the outbox keeps unsent interviews in IndexedDB instead).
-const CACHE = 'chainsurvey-v1';
+// - Updates: VERSION is a hash of every other file of web/ (`node tests/browser/web-version.mjs
+//   --write` sets it; a test fails when it is stale). Any change to the app therefore changes
+//   this file, so the browser installs the new worker on the first load after a deploy; it
+//   fetches the new files past the HTTP cache into a new cache, activates at once
+//   (skipWaiting), takes over open pages (clients.claim) and drops the old cache. The page
+//   reloads itself on `controllerchange` (app.js), so the new files run on that first load.
+const VERSION = '8990ce429972db50';
+const CACHE = `chainsurvey-${VERSION}`;
 const SHELL = [
   './', './index.html', './style.css', './app.js', './form.js', './runner.js', './expr.js',
   './i18n.js', './dom.js', './store.js', './api.js', './outbox.js', './icon.svg', './manifest.webmanifest',
 ];
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  // `cache: 'reload'`: the new version's files from the server, never an HTTP-cached copy.
+  event.waitUntil(
+    caches.open(CACHE)
+      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' }))))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener('activate', (event) => {

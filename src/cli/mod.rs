@@ -43,6 +43,8 @@ pub enum Command {
     Restore(admin::RestoreArgs),
     /// Rebuild a damaged database from its journal.
     Recover(admin::RecoverArgs),
+    /// Free the journal history a verified backup already holds.
+    CompactJournal(admin::CompactArgs),
     /// Design-based estimates (R `survey` semantics) for any survey's microdata.
     Analyze(analyze::Args),
     /// Import, check and summarise a business-register frame (units and supply links).
@@ -71,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Backup(args)) => admin::backup(args),
         Some(Command::Restore(args)) => admin::restore(args),
         Some(Command::Recover(args)) => admin::recover(args),
+        Some(Command::CompactJournal(args)) => admin::compact_journal(args),
         Some(Command::Analyze(args)) => analyze::run(args),
         Some(Command::Frame(cmd)) => frame::run(cmd),
         Some(Command::Sample(cmd)) => sample::run(cmd),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 
+use crate::server::seed;
 use crate::server::{AppState, Config, Engine, QuestionnaireEngine};
 use crate::store::{Role, Store};
 
@@ -22,6 +23,11 @@ pub struct ServeArgs {
     /// The survey's offset from UTC: `today()` in questionnaire rules is the local date there.
     #[arg(long, default_value = "+07:00", allow_hyphen_values = true)]
     pub utc_offset: crate::server::UtcOffset,
+    /// On a new data directory, also create demo accounts (a supervisor and two
+    /// enumerators, passwords printed once) and a few assignments; on a restart of a demo
+    /// directory, change nothing. Refuses any other non-empty data directory.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 impl ServeArgs {
@@ -31,6 +37,7 @@ impl ServeArgs {
             data: PathBuf::from("chainsurvey-data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             utc_offset: crate::server::UtcOffset::VIET_NAM,
+            demo: false,
         }
     }
 }
@@ -44,7 +51,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     // before the async runtime starts.
     let store = Store::open(&args.data)
         .with_context(|| format!("opening data directory {}", args.data.display()))?;
-    first_start(&store, &args.data)?;
+    if args.demo {
+        demo_start(&store, &args.data)?;
+    } else {
+        first_start(&store, &args.data)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,6 +86,44 @@ async fn serve(args: ServeArgs, store: Store) -> anyhow::Result<i32> {
         .context("serving")?;
     println!("chainsurvey stopped cleanly");
     Ok(0)
+}
+
+/// `--demo`: seed a new data directory (after the first-start step), accept an earlier demo
+/// run as it is, refuse anything else before changing it.
+fn demo_start(store: &Store, data: &Path) -> anyhow::Result<()> {
+    if !seed::is_empty(store)? {
+        if seed::is_seeded(store)? {
+            println!(
+                "demo data already in {} (the passwords were printed at its first start)",
+                data.display()
+            );
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{} already holds data that is not a chainsurvey demo; `--demo` only seeds a new, \
+             empty data directory (use another --data, or start without --demo)",
+            data.display()
+        );
+    }
+    first_start(store, data)?;
+    let seeded = seed::seed_demo(store).context("seeding the demo data")?;
+    println!(
+        "demo: {} assignments of {} for {}",
+        seeded.assignments,
+        seed::DEMO_QUESTIONNAIRE,
+        seed::DEMO_ENUMERATORS.join(" and ")
+    );
+    for account in &seeded.accounts {
+        println!(
+            "demo account {} ({}): password {} token {}",
+            account.name,
+            account.role.as_str(),
+            account.password,
+            account.token
+        );
+    }
+    println!("open the web client and log in with an enumerator's name and password");
+    Ok(())
 }
 
 /// The DW-SCS questionnaires shipped in the binary and published on first start.

@@ -252,6 +252,57 @@ fn for_each_record(
     }
 }
 
+/// Opens a CSV file and reads its header, reporting every required column it lacks (all of
+/// them, at line 1). `None` when the header is unreadable or a required column is missing:
+/// the rows cannot be read then.
+fn open_csv<'r>(
+    reader: &'r mut dyn Read,
+    file: &str,
+    required: &[&str],
+    errors: &mut Collector,
+) -> Option<(csv::Reader<&'r mut dyn Read>, Header)> {
+    let mut reader = csv_reader(reader);
+    let header = read_header(&mut reader, file, errors)?;
+    let mut missing = false;
+    for column in required {
+        if !header.index.contains_key(*column) {
+            errors.push(
+                at(file, 1, None),
+                ImportErrorKind::MissingColumn(column.to_string()),
+            );
+            missing = true;
+        }
+    }
+    (!missing).then_some((reader, header))
+}
+
+/// [`for_each_record`] with each well-formed record wrapped in a [`Row`] that reports its
+/// errors at its line and column.
+fn for_each_row(
+    reader: &mut csv::Reader<&mut dyn Read>,
+    file: &str,
+    header: &Header,
+    errors: &mut Collector,
+    mut each: impl FnMut(Row<'_, '_>),
+) {
+    for_each_record(
+        reader,
+        file,
+        header.names.len(),
+        errors,
+        |line, record, errors| {
+            each(Row {
+                file,
+                line,
+                record,
+                header,
+                errors,
+                ok: true,
+            })
+        },
+    );
+}
+
 fn parse_units(reader: &mut dyn Read, file: &str, errors: &mut Collector) -> ParsedUnits {
     let mut parsed = ParsedUnits {
         units: Vec::new(),
@@ -260,23 +311,9 @@ fn parse_units(reader: &mut dyn Read, file: &str, errors: &mut Collector) -> Par
         extra_names: Vec::new(),
         extra_values: Vec::new(),
     };
-    let mut reader = csv_reader(reader);
-    let Some(header) = read_header(&mut reader, file, errors) else {
+    let Some((mut reader, header)) = open_csv(reader, file, &REQUIRED_UNIT_COLUMNS, errors) else {
         return parsed;
     };
-    let mut missing = false;
-    for required in REQUIRED_UNIT_COLUMNS {
-        if !header.index.contains_key(required) {
-            errors.push(
-                at(file, 1, None),
-                ImportErrorKind::MissingColumn(required.to_string()),
-            );
-            missing = true;
-        }
-    }
-    if missing {
-        return parsed;
-    }
     let extra_columns: Vec<usize> = (0..header.names.len())
         .filter(|&pos| !UNIT_COLUMNS.contains(&header.names[pos].as_str()))
         .collect();
@@ -288,173 +325,159 @@ fn parse_units(reader: &mut dyn Read, file: &str, errors: &mut Collector) -> Par
     let mut first_line_of_id: HashMap<String, u64> = HashMap::new();
     let mut tax_owner: HashMap<TaxCode, (String, u64)> = HashMap::new();
 
-    for_each_record(
-        &mut reader,
-        file,
-        header.names.len(),
-        errors,
-        |line, record, errors| {
-            let mut row = Row {
-                file,
-                line,
-                record,
-                header: &header,
-                errors,
-                ok: true,
-            };
-            let id = row.required("id").unwrap_or_default().to_string();
-            if !id.is_empty() {
-                if let Some(&first_line) = first_line_of_id.get(&id) {
-                    row.fail(
-                        "id",
-                        ImportErrorKind::DuplicateId {
-                            id: id.clone(),
-                            first_line,
-                        },
-                    );
-                    return;
-                }
-                first_line_of_id.insert(id.clone(), line);
-            }
-            let tax_code = row.optional("tax_code").and_then(|text| {
-                let code = TaxCode::parse(text);
-                if code.is_none() {
-                    row.fail(
-                        "tax_code",
-                        ImportErrorKind::BadValue {
-                            value: text.to_string(),
-                            expected: "a tax code of 10 digits or 10+3 digits (0101234567-001)"
-                                .into(),
-                        },
-                    );
-                }
-                code
-            });
-            if let Some(code) = &tax_code {
-                if let Some((other_id, first_line)) = tax_owner.get(code) {
-                    row.fail(
-                        "tax_code",
-                        ImportErrorKind::DuplicateTaxCode {
-                            tax_code: code.display_form(),
-                            other_id: other_id.clone(),
-                            first_line: *first_line,
-                        },
-                    );
-                } else {
-                    tax_owner.insert(code.clone(), (id.clone(), line));
-                }
-            }
-            let name = row.optional("name").unwrap_or_default().to_string();
-            let vsic = row.required("vsic").unwrap_or_default().to_string();
-            let vsic_ok = matches!(vsic.len(), 4 | 5) && vsic.bytes().all(|b| b.is_ascii_digit());
-            if !vsic.is_empty() && !vsic_ok {
+    for_each_row(&mut reader, file, &header, errors, |mut row| {
+        let (line, record) = (row.line, row.record);
+        let id = row.required("id").unwrap_or_default().to_string();
+        if !id.is_empty() {
+            if let Some(&first_line) = first_line_of_id.get(&id) {
                 row.fail(
-                    "vsic",
+                    "id",
+                    ImportErrorKind::DuplicateId {
+                        id: id.clone(),
+                        first_line,
+                    },
+                );
+                return;
+            }
+            first_line_of_id.insert(id.clone(), line);
+        }
+        let tax_code = row.optional("tax_code").and_then(|text| {
+            let code = TaxCode::parse(text);
+            if code.is_none() {
+                row.fail(
+                    "tax_code",
                     ImportErrorKind::BadValue {
-                        value: vsic.clone(),
-                        expected: "a VSIC code of 4 or 5 digits".into(),
+                        value: text.to_string(),
+                        expected: "a tax code of 10 digits or 10+3 digits (0101234567-001)".into(),
                     },
                 );
             }
-            let vsic_version = match row.optional("vsic_version") {
-                None | Some("2018") => VsicVersion::V2018,
-                Some("2025") => VsicVersion::V2025,
-                Some(other) => {
+            code
+        });
+        if let Some(code) = &tax_code {
+            if let Some((other_id, first_line)) = tax_owner.get(code) {
+                row.fail(
+                    "tax_code",
+                    ImportErrorKind::DuplicateTaxCode {
+                        tax_code: code.display_form(),
+                        other_id: other_id.clone(),
+                        first_line: *first_line,
+                    },
+                );
+            } else {
+                tax_owner.insert(code.clone(), (id.clone(), line));
+            }
+        }
+        let name = row.optional("name").unwrap_or_default().to_string();
+        let vsic = row.required("vsic").unwrap_or_default().to_string();
+        let vsic_ok = matches!(vsic.len(), 4 | 5) && vsic.bytes().all(|b| b.is_ascii_digit());
+        if !vsic.is_empty() && !vsic_ok {
+            row.fail(
+                "vsic",
+                ImportErrorKind::BadValue {
+                    value: vsic.clone(),
+                    expected: "a VSIC code of 4 or 5 digits".into(),
+                },
+            );
+        }
+        let vsic_version = match row.optional("vsic_version") {
+            None | Some("2018") => VsicVersion::V2018,
+            Some("2025") => VsicVersion::V2025,
+            Some(other) => {
+                row.fail(
+                    "vsic_version",
+                    ImportErrorKind::BadValue {
+                        value: other.to_string(),
+                        expected: "2018 or 2025".into(),
+                    },
+                );
+                VsicVersion::V2018
+            }
+        };
+        let province = row.required("province").unwrap_or_default().to_string();
+        let change = province_change(&province);
+        if !province.is_empty() && change.is_none() {
+            row.fail(
+                "province",
+                ImportErrorKind::UnknownProvince(province.clone()),
+            );
+        }
+        let province_2025 = match (row.optional("province_2025"), change) {
+            (None, change) => change.map(|c| c.code_2025.clone()),
+            (Some(given), change) => {
+                if !is_province_2025(given) {
                     row.fail(
-                        "vsic_version",
+                        "province_2025",
                         ImportErrorKind::BadValue {
-                            value: other.to_string(),
-                            expected: "2018 or 2025".into(),
+                            value: given.to_string(),
+                            expected: "one of the 34 post-2025 province codes".into(),
                         },
                     );
-                    VsicVersion::V2018
+                } else if let Some(change) = change
+                    && change.code_2025 != given
+                {
+                    row.fail(
+                        "province_2025",
+                        ImportErrorKind::CrosswalkMismatch {
+                            given: given.to_string(),
+                            province: province.clone(),
+                            expected: change.code_2025.clone(),
+                        },
+                    );
                 }
-            };
-            let province = row.required("province").unwrap_or_default().to_string();
-            let change = province_change(&province);
-            if !province.is_empty() && change.is_none() {
+                Some(given.to_string())
+            }
+        };
+        let ownership = row.required("ownership").and_then(|text| {
+            let parsed = Ownership::from_code(text);
+            if parsed.is_none() {
                 row.fail(
-                    "province",
-                    ImportErrorKind::UnknownProvince(province.clone()),
+                    "ownership",
+                    ImportErrorKind::BadValue {
+                        value: text.to_string(),
+                        expected: "FDI, DOM or SOE".into(),
+                    },
                 );
             }
-            let province_2025 = match (row.optional("province_2025"), change) {
-                (None, change) => change.map(|c| c.code_2025.clone()),
-                (Some(given), change) => {
-                    if !is_province_2025(given) {
-                        row.fail(
-                            "province_2025",
-                            ImportErrorKind::BadValue {
-                                value: given.to_string(),
-                                expected: "one of the 34 post-2025 province codes".into(),
-                            },
-                        );
-                    } else if let Some(change) = change
-                        && change.code_2025 != given
-                    {
-                        row.fail(
-                            "province_2025",
-                            ImportErrorKind::CrosswalkMismatch {
-                                given: given.to_string(),
-                                province: province.clone(),
-                                expected: change.code_2025.clone(),
-                            },
-                        );
-                    }
-                    Some(given.to_string())
-                }
-            };
-            let ownership = row.required("ownership").and_then(|text| {
-                let parsed = Ownership::from_code(text);
-                if parsed.is_none() {
-                    row.fail(
-                        "ownership",
-                        ImportErrorKind::BadValue {
-                            value: text.to_string(),
-                            expected: "FDI, DOM or SOE".into(),
-                        },
-                    );
-                }
-                parsed
-            });
-            let household_business = row.flag("household_business", false);
-            let registered = row.flag("registered", true);
-            let employees_male = row.count("employees_male");
-            let employees_female = row.count("employees_female");
-            let ok = row.ok;
-            let extras: Vec<String> = extra_columns
-                .iter()
-                .map(|&pos| record.get(pos).unwrap_or_default().to_string())
-                .collect();
-            match (ok, ownership, employees_male, employees_female) {
-                (true, Some(ownership), Some(employees_male), Some(employees_female)) => {
-                    parsed.index.insert(id.clone(), parsed.units.len());
-                    parsed.units.push(Unit {
-                        id,
-                        tax_code: tax_code.map(|code| code.display_form()),
-                        name,
-                        vsic,
-                        vsic_version,
-                        province,
-                        province_2025,
-                        ownership,
-                        household_business,
-                        registered,
-                        employees_male,
-                        employees_female,
-                    });
-                    for (column, value) in parsed.extra_values.iter_mut().zip(extras) {
-                        column.push(value);
-                    }
-                }
-                _ => {
-                    if !id.is_empty() {
-                        parsed.rejected.insert(id, line);
-                    }
+            parsed
+        });
+        let household_business = row.flag("household_business", false);
+        let registered = row.flag("registered", true);
+        let employees_male = row.count("employees_male");
+        let employees_female = row.count("employees_female");
+        let ok = row.ok;
+        let extras: Vec<String> = extra_columns
+            .iter()
+            .map(|&pos| record.get(pos).unwrap_or_default().to_string())
+            .collect();
+        match (ok, ownership, employees_male, employees_female) {
+            (true, Some(ownership), Some(employees_male), Some(employees_female)) => {
+                parsed.index.insert(id.clone(), parsed.units.len());
+                parsed.units.push(Unit {
+                    id,
+                    tax_code: tax_code.map(|code| code.display_form()),
+                    name,
+                    vsic,
+                    vsic_version,
+                    province,
+                    province_2025,
+                    ownership,
+                    household_business,
+                    registered,
+                    employees_male,
+                    employees_female,
+                });
+                for (column, value) in parsed.extra_values.iter_mut().zip(extras) {
+                    column.push(value);
                 }
             }
-        },
-    );
+            _ => {
+                if !id.is_empty() {
+                    parsed.rejected.insert(id, line);
+                }
+            }
+        }
+    });
     parsed
 }
 
@@ -542,95 +565,69 @@ fn parse_links(
     errors: &mut Collector,
 ) -> Vec<Link> {
     let mut links = Vec::new();
-    let mut reader = csv_reader(reader);
-    let Some(header) = read_header(&mut reader, file, errors) else {
+    let Some((mut reader, header)) = open_csv(reader, file, &["buyer_id", "supplier_id"], errors)
+    else {
         return links;
     };
-    let mut missing = false;
-    for required in ["buyer_id", "supplier_id"] {
-        if !header.index.contains_key(required) {
-            errors.push(
-                at(file, 1, None),
-                ImportErrorKind::MissingColumn(required.to_string()),
-            );
-            missing = true;
-        }
-    }
-    if missing {
-        return links;
-    }
     let mut first_line_of_pair: HashMap<(usize, usize), u64> = HashMap::new();
-    for_each_record(
-        &mut reader,
-        file,
-        header.names.len(),
-        errors,
-        |line, record, errors| {
-            let mut row = Row {
-                file,
-                line,
-                record,
-                header: &header,
-                errors,
-                ok: true,
-            };
-            let buyer = link_endpoint(&mut row, "buyer_id", units);
-            let supplier = link_endpoint(&mut row, "supplier_id", units);
-            let weight = row
-                .optional("link_weight")
-                .and_then(|text| match text.parse::<f64>() {
-                    Ok(value) if value.is_finite() && value >= 0.0 => Some(value),
-                    Ok(value) if value < 0.0 => {
-                        row.fail(
-                            "link_weight",
-                            ImportErrorKind::Negative {
-                                value: text.to_string(),
-                            },
-                        );
-                        None
-                    }
-                    _ => {
-                        row.fail(
-                            "link_weight",
-                            ImportErrorKind::BadValue {
-                                value: text.to_string(),
-                                expected: "a finite number ≥ 0".into(),
-                            },
-                        );
-                        None
-                    }
-                });
-            let (Some(buyer), Some(supplier)) = (buyer, supplier) else {
-                return;
-            };
-            if buyer == supplier {
-                row.fail(
-                    "supplier_id",
-                    ImportErrorKind::SelfLink(units.units[buyer].id.clone()),
-                );
-                return;
-            }
-            if let Some(&first_line) = first_line_of_pair.get(&(buyer, supplier)) {
-                row.fail(
-                    "supplier_id",
-                    ImportErrorKind::DuplicateLink {
-                        buyer: units.units[buyer].id.clone(),
-                        supplier: units.units[supplier].id.clone(),
-                        first_line,
-                    },
-                );
-                return;
-            }
-            first_line_of_pair.insert((buyer, supplier), line);
-            if row.ok {
-                links.push(Link {
-                    buyer,
-                    supplier,
-                    weight,
-                });
-            }
-        },
-    );
+    for_each_row(&mut reader, file, &header, errors, |mut row| {
+        let line = row.line;
+        let buyer = link_endpoint(&mut row, "buyer_id", units);
+        let supplier = link_endpoint(&mut row, "supplier_id", units);
+        let weight = row
+            .optional("link_weight")
+            .and_then(|text| match text.parse::<f64>() {
+                Ok(value) if value.is_finite() && value >= 0.0 => Some(value),
+                Ok(value) if value < 0.0 => {
+                    row.fail(
+                        "link_weight",
+                        ImportErrorKind::Negative {
+                            value: text.to_string(),
+                        },
+                    );
+                    None
+                }
+                _ => {
+                    row.fail(
+                        "link_weight",
+                        ImportErrorKind::BadValue {
+                            value: text.to_string(),
+                            expected: "a finite number ≥ 0".into(),
+                        },
+                    );
+                    None
+                }
+            });
+        let (Some(buyer), Some(supplier)) = (buyer, supplier) else {
+            return;
+        };
+        if buyer == supplier {
+            row.fail(
+                "supplier_id",
+                ImportErrorKind::SelfLink(units.units[buyer].id.clone()),
+            );
+            return;
+        }
+        if let Some(&first_line) = first_line_of_pair.get(&(buyer, supplier)) {
+            row.fail(
+                "supplier_id",
+                ImportErrorKind::DuplicateLink {
+                    buyer: units.units[buyer].id.clone(),
+                    supplier: units.units[supplier].id.clone(),
+                    first_line,
+                },
+            );
+            return;
+        }
+        first_line_of_pair.insert((buyer, supplier), line);
+        if row.ok {
+            links.push(Link {
+                buyer,
+                supplier,
+                weight,
+            });
+        }
+    });
     links
 }
 

@@ -30,6 +30,7 @@ mod progress;
 mod questionnaires;
 mod review;
 pub mod routes;
+pub mod seed;
 mod submissions;
 mod surveys;
 mod sync;

@@ -11,10 +11,12 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -68,6 +70,70 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|err| ApiError::internal(&err))?
+}
+
+/// A manager's request about one survey (`/api/v1/surveys/{survey}/…`, no body): the
+/// caller (401 without a valid token), the manager role (403) and the survey (404), checked
+/// in that order.
+struct ManagedSurvey {
+    caller: Caller,
+    survey: Survey,
+}
+
+impl FromRequestParts<AppState> for ManagedSurvey {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let (caller, id) = caller_and_survey_id(parts, state).await?;
+        let survey =
+            managed_survey(&state.store, &caller, &id).map_err(IntoResponse::into_response)?;
+        Ok(ManagedSurvey { caller, survey })
+    }
+}
+
+/// [`ManagedSurvey`] with the request body, read (413 over the limit) after the caller and
+/// the path and before the role and survey checks, the order axum gives separate extractors.
+struct SurveyPost {
+    caller: Caller,
+    survey: Survey,
+    bytes: Bytes,
+}
+
+impl FromRequest<AppState> for SurveyPost {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let (caller, id) = caller_and_survey_id(&mut parts, state).await?;
+        let RawBody(bytes) = RawBody::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let survey =
+            managed_survey(&state.store, &caller, &id).map_err(IntoResponse::into_response)?;
+        Ok(SurveyPost {
+            caller,
+            survey,
+            bytes,
+        })
+    }
+}
+
+async fn caller_and_survey_id(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<(Caller, String), Response> {
+    let caller = Caller::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let Path(id) = Path::<String>::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((caller, id))
+}
+
+fn managed_survey(store: &Store, caller: &Caller, id: &str) -> Result<Survey, ApiError> {
+    caller.require(MANAGERS)?;
+    survey_of(store, id)
 }
 
 fn survey_of(store: &Store, id: &str) -> Result<Survey, ApiError> {
@@ -142,13 +208,8 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Valu
     Ok(Json(json!({"surveys": state.store.surveys()?})))
 }
 
-async fn one(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Survey>, ApiError> {
-    caller.require(MANAGERS)?;
-    Ok(Json(survey_of(&state.store, &id)?))
+async fn one(ManagedSurvey { survey, .. }: ManagedSurvey) -> Result<Json<Survey>, ApiError> {
+    Ok(Json(survey))
 }
 
 fn tier0_rule(spec: &Tier0Spec) -> Tier0Rule {
@@ -265,12 +326,12 @@ struct FrameUpload {
 
 async fn upload_frame(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    RawBody(bytes): RawBody,
+    SurveyPost {
+        caller,
+        survey,
+        bytes,
+    }: SurveyPost,
 ) -> Result<Json<Survey>, ApiError> {
-    caller.require(MANAGERS)?;
-    let survey = survey_of(&state.store, &id)?;
     let upload: FrameUpload = parse_json(&bytes)?;
     store_frame(
         state,
@@ -295,12 +356,12 @@ const MAX_SERVER_SCALE: f64 = 1.0;
 
 async fn synthetic_frame(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    RawBody(bytes): RawBody,
+    SurveyPost {
+        caller,
+        survey,
+        bytes,
+    }: SurveyPost,
 ) -> Result<Json<Survey>, ApiError> {
-    caller.require(MANAGERS)?;
-    let survey = survey_of(&state.store, &id)?;
     let request: SyntheticRequest = parse_json(&bytes)?;
     if !(request.scale > 0.0 && request.scale <= MAX_SERVER_SCALE) {
         return Err(ApiError::bad_request(format!(
@@ -376,12 +437,13 @@ async fn store_frame(
 
 async fn draw(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    RawBody(bytes): RawBody,
+    SurveyPost {
+        caller,
+        survey,
+        bytes,
+    }: SurveyPost,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(MANAGERS)?;
-    let survey = survey_of(&state.store, &id)?;
+    let id = survey.id.clone();
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_request("the design is not UTF-8 text"))?
         .to_owned();
@@ -455,16 +517,14 @@ async fn draw(
 
 async fn sample(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    ManagedSurvey { survey, .. }: ManagedSurvey,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(MANAGERS)?;
-    let (record, units) = stored_sample(&state.store, &id)?;
+    let (record, units) = stored_sample(&state.store, &survey.id)?;
     Ok(Json(json!({"sample": record, "units": units})))
 }
 
+/// The sample of a survey the caller has already looked up.
 fn stored_sample(store: &Store, id: &str) -> Result<(SampleRecord, Vec<SampledUnit>), ApiError> {
-    survey_of(store, id)?;
     store
         .survey_sample(id)?
         .ok_or_else(|| ApiError::not_found(format!("survey {id} has no sample yet")))
@@ -474,10 +534,9 @@ fn stored_sample(store: &Store, id: &str) -> Result<(SampleRecord, Vec<SampledUn
 /// columns as `chainsurvey sample draw`, plus name, province and the assignment id).
 async fn sample_csv(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    ManagedSurvey { survey, .. }: ManagedSurvey,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(MANAGERS)?;
+    let id = survey.id.clone();
     let (record, units) = stored_sample(&state.store, &id)?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let csv_err = |err: csv::Error| ApiError::internal(&err);
@@ -645,12 +704,13 @@ fn optional_body<T: for<'de> Deserialize<'de> + Default>(bytes: &[u8]) -> Result
 
 async fn trace(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    RawBody(bytes): RawBody,
+    SurveyPost {
+        caller,
+        survey,
+        bytes,
+    }: SurveyPost,
 ) -> Result<(StatusCode, Json<TraceRecord>), ApiError> {
-    caller.require(MANAGERS)?;
-    let survey = survey_of(&state.store, &id)?;
+    let id = survey.id.clone();
     let body: TraceBody = optional_body(&bytes)?;
     let (sample, _) = stored_sample(&state.store, &id)?;
     let store = state.store.clone();
@@ -775,11 +835,9 @@ async fn trace_get(
 
 async fn workers(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    ManagedSurvey { caller, survey }: ManagedSurvey,
 ) -> Result<(StatusCode, Json<WorkerSelection>), ApiError> {
-    caller.require(MANAGERS)?;
-    let survey = survey_of(&state.store, &id)?;
+    let id = survey.id.clone();
     let (sample, _) = stored_sample(&state.store, &id)?;
     let store = state.store.clone();
     let actor = caller.name().to_owned();
@@ -851,11 +909,9 @@ fn workforce(interviewed: &Interviewed, unit: &crate::frame::Unit) -> (u64, u64,
 
 async fn workers_get(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    ManagedSurvey { survey, .. }: ManagedSurvey,
 ) -> Result<Json<WorkerSelection>, ApiError> {
-    caller.require(MANAGERS)?;
-    survey_of(&state.store, &id)?;
+    let id = survey.id;
     state
         .store
         .survey_workers(&id)?
@@ -898,12 +954,13 @@ struct PendingTarget {
 
 async fn assign(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    RawBody(bytes): RawBody,
+    SurveyPost {
+        caller,
+        survey,
+        bytes,
+    }: SurveyPost,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(MANAGERS)?;
-    let survey = survey_of(&state.store, &id)?;
+    let id = survey.id.clone();
     let body: AssignBody = parse_json(&bytes)?;
     if body.enumerators.is_empty() {
         return Err(ApiError::bad_request("give at least one enumerator"));

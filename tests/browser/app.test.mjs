@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import os from 'node:os';
-import { startServer, launch, openPractice, rustValidate, ROOT } from './harness.mjs';
+import { startServer, launch, openPractice, rustValidate, shortInterview, ROOT } from './harness.mjs';
 
 const worker = JSON.parse(readFileSync(path.join(ROOT, 'questionnaires/worker.json'), 'utf8'));
 const EXAMPLE = 'tests/data/examples/dwscs-worker/valid/female_assembler_bac_ninh.json';
@@ -597,14 +597,7 @@ test('offline: the app reloads from the service worker; an interview is queued, 
     await page.waitForSelector('body[data-ready="true"]');
     assert.equal(await page.textContent('#net-status'), 'Offline');
     assert.match(await page.textContent('main'), /Công ty Nhựa Hải Phòng/);
-    await page.click('.list-item button.btn-primary');
-    await page.waitForSelector('#section-title');
-    const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
-    await page.check('#in-interview_type-0');
-    await page.check('#in-consent-1');
-    await page.click('.chip[data-section="12"]');
-    await page.click('#btn-finish');
-    await page.waitForSelector(`[data-instance="${instance}"][data-status="queued"]`);
+    const instance = await shortInterview(page, 'queued');
     assert.match(await page.textContent(`[data-instance="${instance}"]`), /Waiting to send/);
     assert.match(await page.textContent('#pending-count'), /1 waiting to send/);
     // Reload again offline: the queued interview is still there (IndexedDB).

@@ -25,9 +25,11 @@ const TYPES = {
 /**
  * Starts the static server (on `port`, default any free port). `api(request)` may answer
  * /api/ requests: it returns {status, json}, 'drop' (close the connection) or null (404).
- * Resolves to {url, close, requests}.
+ * `overrides` (a Map from a path such as '/web/app.js' to its content) replaces files
+ * while the server runs, e.g. to deploy a new version of the app. Resolves to
+ * {url, close, requests}.
  */
-export async function startServer({ api = null, port: wanted = 0 } = {}) {
+export async function startServer({ api = null, port: wanted = 0, overrides = null } = {}) {
   const requests = [];
   const sockets = new Set();
   const server = http.createServer(async (req, res) => {
@@ -47,6 +49,12 @@ export async function startServer({ api = null, port: wanted = 0 } = {}) {
         const { status = 404, json = { error: { code: 'not_found', message: 'no such endpoint' } } } = answer ?? {};
         res.writeHead(status, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(json));
+        return;
+      }
+      if (overrides?.has(url.pathname)) {
+        const type = TYPES[path.extname(url.pathname)] ?? 'application/octet-stream';
+        res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-cache' });
+        res.end(overrides.get(url.pathname));
         return;
       }
       let file = path.normalize(path.join(ROOT, decodeURIComponent(url.pathname)));
@@ -110,6 +118,23 @@ export async function launch() {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * On the home screen, starts an interview on the first assignment listed and finishes it
+ * at once (interview type 1, consent refused: the shortest complete worker interview).
+ * Waits until it is listed with `status` and returns its instance id.
+ */
+export async function shortInterview(page, status) {
+  await page.click('.list-item button.btn-primary');
+  await page.waitForSelector('#section-title');
+  const instance = await page.evaluate(() => window.chainsurvey.interview.instance_id);
+  await page.check('#in-interview_type-0');
+  await page.check('#in-consent-1');
+  await page.click('.chip[data-section="12"]');
+  await page.click('#btn-finish');
+  await page.waitForSelector(`[data-instance="${instance}"][data-status="${status}"]`);
+  return instance;
 }
 
 /** Opens the app in practice mode (shipped questionnaires, no server). */

@@ -14,10 +14,13 @@ use serde_json::json;
 
 use crate::server::http::request;
 
-struct Running {
-    child: Child,
-    addr: SocketAddr,
-    admin_token: Option<String>,
+/// A running `chainsurvey serve`; dropping it kills it.
+pub struct Running {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub admin_token: Option<String>,
+    /// Every stdout line before the listening line.
+    pub lines: Vec<String>,
 }
 
 impl Drop for Running {
@@ -30,8 +33,16 @@ impl Drop for Running {
 }
 
 fn start(data: &Path) -> Running {
+    start_with(data, &[])
+}
+
+/// Starts `chainsurvey serve ARGS… --listen 127.0.0.1:0 --data DATA` and waits for its
+/// listening line.
+pub fn start_with(data: &Path, args: &[&str]) -> Running {
     let child = Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg("serve")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -42,6 +53,7 @@ fn start(data: &Path) -> Running {
         child,
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         admin_token: None,
+        lines: Vec::new(),
     };
     let stdout = running.child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
@@ -63,6 +75,7 @@ fn start(data: &Path) -> Running {
             running.addr = addr;
             return running;
         }
+        running.lines.push(line);
     }
 }
 

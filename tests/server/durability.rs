@@ -4,7 +4,7 @@ use chainsurvey::store::{self, NewAssignment, Role, Store, Target};
 use serde_json::json;
 
 /// Fills a store with a bit of everything: users, a questionnaire, assignments, events.
-fn populate(store: &Store, n_assignments: usize) {
+pub fn populate(store: &Store, n_assignments: usize) {
     store
         .add_user("boss", Role::Manager, None, None, "t")
         .unwrap()
@@ -34,7 +34,7 @@ fn populate(store: &Store, n_assignments: usize) {
     add_assignments(store, 0, n_assignments);
 }
 
-fn add_assignments(store: &Store, from: usize, to: usize) {
+pub fn add_assignments(store: &Store, from: usize, to: usize) {
     for i in from..to {
         let item = NewAssignment {
             questionnaire: "worker".into(),
@@ -55,6 +55,18 @@ fn add_assignments(store: &Store, from: usize, to: usize) {
             .wait_blocking()
             .unwrap();
     }
+}
+
+/// The progress counter of assignments in status "assigned", over all dimensions.
+pub fn assigned_counter(store: &Store) -> i64 {
+    store
+        .progress()
+        .unwrap()
+        .rows
+        .iter()
+        .filter(|r| r.kind == "assignment" && r.dimension == "all" && r.status == "assigned")
+        .map(|r| r.count)
+        .sum()
 }
 
 #[test]
@@ -172,15 +184,7 @@ fn backup_and_restore_round_trip_while_writes_continue() {
         .count();
     assert!((10..=60).contains(&n_assignments));
     // Counters agree with the records in the cut.
-    let assigned: i64 = restored
-        .progress()
-        .unwrap()
-        .rows
-        .iter()
-        .filter(|r| r.kind == "assignment" && r.dimension == "all" && r.status == "assigned")
-        .map(|r| r.count)
-        .sum();
-    assert_eq!(assigned as usize, n_assignments);
+    assert_eq!(assigned_counter(&restored), n_assignments as i64);
     restored.close().unwrap();
     drop(restored);
     store::recover(&restored_dir).unwrap();

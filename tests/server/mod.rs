@@ -3,7 +3,9 @@
 //! with SIGKILL.
 
 mod api;
+mod backup;
 mod crash;
+mod demo_start;
 mod durability;
 mod export;
 mod harness;
