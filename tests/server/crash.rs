@@ -224,6 +224,14 @@ pub fn crash_rounds(rounds: usize, clients: usize, kill_after: Duration) -> usiz
             })
             .collect();
         std::thread::sleep(kill_after);
+        // On a loaded machine the first group commit can take longer than `kill_after`: the
+        // kill must land mid-stream, after at least one acknowledgement (bounded wait).
+        let waiting_since = Instant::now();
+        while acked.lock().expect("lock").is_empty()
+            && waiting_since.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         server.child.kill().expect("SIGKILL"); // std's kill sends SIGKILL on Unix.
         server.child.wait().expect("reap");
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
