@@ -82,6 +82,7 @@ export class Form {
     this.cq = R.compile(options.definition);
     this.answers = options.answers ?? {};
     this.lang = options.lang ?? this.cq.languages[0];
+    this.cq.lang = this.lang;
     this.today = options.today ?? R.todayValue();
     this.onChange = options.onChange ?? (() => {});
     this.onFinish = options.onFinish ?? (() => {});
@@ -110,6 +111,7 @@ export class Form {
 
   setLanguage(lang) {
     this.lang = lang;
+    this.cq.lang = lang;
     this.render();
   }
 

@@ -65,7 +65,7 @@ export function compile(def) {
         children: [],
       };
       nodes.push(node);
-      if (item.kind === 'question') vars.set(item.name, { ty: E.typeOfQuestionType(item.type) ?? 'any', decl: item.type, rosters, isRoster: false });
+      if (item.kind === 'question') vars.set(item.name, { ty: E.typeOfQuestionType(item.type) ?? 'any', decl: item.type, rosters, isRoster: false, choices: node.choices ?? undefined });
       else if (item.kind === 'calculate') vars.set(item.name, { ty: 'any', decl: 'any', rosters, isRoster: false });
       else if (item.kind === 'roster') vars.set(item.name, { ty: 'roster', decl: 'roster', rosters, isRoster: true });
       if (Array.isArray(item.items)) {
@@ -76,7 +76,13 @@ export function compile(def) {
     });
   const top = walk(def.items, [], null);
   const languages = Array.isArray(def.languages) && def.languages.length ? def.languages : ['en'];
-  return { def, top, nodes, vars, problems, languages, byName: new Map(nodes.map((n) => [n.name, n])) };
+  // `lang` is the interview language for choice-label(); the form sets it (setLanguage).
+  return { def, top, nodes, vars, problems, languages, lang: languages[0], byName: new Map(nodes.map((n) => [n.name, n])) };
+}
+
+/** The languages choice-label() reads: the interview's, then the questionnaire's default. */
+function languagesOf(cq) {
+  return { lang: cq.lang ?? cq.languages[0], fallbackLang: cq.languages[0] };
 }
 
 /** An empty answer: absent, null, '' or an empty select_multiple. */
@@ -130,7 +136,7 @@ export function evaluateState(cq, answers, today) {
     const visit = (container, context, parentRelevant) => {
       for (const node of container) {
         const key = keyOf(context, node.name);
-        const scope = E.makeTreeScope({ vars: cq.vars, root: tree, context, today });
+        const scope = E.makeTreeScope({ ...languagesOf(cq), vars: cq.vars, root: tree, context, today });
         let rel = parentRelevant;
         if (rel && node.relevant) rel = safeBool(node.relevant, scope);
         nextRelevant.set(key, rel);
@@ -209,7 +215,7 @@ function effectiveTree(cq, decoded, relevant, calcs) {
 
 /** The value of an expression in a row context of an evaluated state (for counts, filters). */
 export function evaluateIn(cq, state, expr, context, today, extra = {}) {
-  const scope = E.makeTreeScope({ vars: cq.vars, root: state.tree, context, today, ...extra });
+  const scope = E.makeTreeScope({ ...languagesOf(cq), vars: cq.vars, root: state.tree, context, today, ...extra });
   return safeValue(expr, scope);
 }
 
@@ -227,7 +233,7 @@ export function rosterTarget(cq, state, node, context, today) {
 /** Whether a question is required in this context (`required` may be an expression). */
 export function isRequired(cq, state, node, context, today) {
   if (node.required === true || node.required === false) return node.required;
-  const scope = E.makeTreeScope({ vars: cq.vars, root: state.tree, context, today });
+  const scope = E.makeTreeScope({ ...languagesOf(cq), vars: cq.vars, root: state.tree, context, today });
   return safeBool(node.required, scope);
 }
 
@@ -237,7 +243,7 @@ export function visibleChoices(cq, state, node, context, today) {
   if (!node.choiceFilter) return list;
   return list.filter((choice) => {
     const scope = E.makeTreeScope({
-      vars: cq.vars, root: state.tree, context, today, choice: { value: choice.value, columns: choice.columns ?? {} },
+      ...languagesOf(cq), vars: cq.vars, root: state.tree, context, today, choice: { value: choice.value, columns: choice.columns ?? {} },
     });
     return safeBool(node.choiceFilter, scope);
   });
@@ -253,7 +259,7 @@ export function findings(cq, answers, state, today) {
     for (const node of container) {
       const key = keyOf(context, node.name);
       if (!state.relevant.get(key)) continue;
-      const scope = (dot = E.EMPTY) => E.makeTreeScope({ vars: cq.vars, root: state.tree, context, today, dot });
+      const scope = (dot = E.EMPTY) => E.makeTreeScope({ ...languagesOf(cq), vars: cq.vars, root: state.tree, context, today, dot });
       if (node.kind === 'group') {
         ruleFindings(node, key, scope(), out);
         visit(node.children, src, context);

@@ -10,7 +10,7 @@
 //   fetches the new files past the HTTP cache into a new cache, activates at once
 //   (skipWaiting), takes over open pages (clients.claim) and drops the old cache. The page
 //   reloads itself on `controllerchange` (app.js), so the new files run on that first load.
-const VERSION = '8990ce429972db50';
+const VERSION = '2c2a8f6630d88a3e';
 const CACHE = `chainsurvey-${VERSION}`;
 const SHELL = [
   './', './index.html', './style.css', './app.js', './form.js', './runner.js', './expr.js',

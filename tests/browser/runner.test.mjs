@@ -149,3 +149,21 @@ test('every question type: the runner and the Rust engine agree on findings and 
     report.calculations.members.forEach((row, i) => assert.equal(state.calcs.get(`members.${i}.m_hours`).v, row.m_hours));
   }
 });
+
+test('choice-label() in a form reads the question choices in the interview language', () => {
+  const def = {
+    schema_version: 1, id: 'labels', version: '1', title: { en: 'l', vi: 'l' }, languages: ['en', 'vi'],
+    choice_lists: { sex: [{ value: '1', label: { en: 'Male', vi: 'Nam' } }, { value: '2', label: { en: 'Female', vi: 'Nữ' } }] },
+    items: [
+      { kind: 'question', name: 'sex', type: 'select_one', choices: 'sex', label: { en: 's', vi: 's' } },
+      { kind: 'calculate', name: 'sex_label', calculation: 'choice-label(${sex}, ${sex})' },
+    ],
+  };
+  const cq = R.compile(def);
+  assert.equal(run(cq, { sex: '2' }).state.calcs.get('sex_label').v, 'Female');
+  cq.lang = 'vi';
+  assert.equal(run(cq, { sex: '2' }).state.calcs.get('sex_label').v, 'Nữ');
+  // A language without a label falls back to the questionnaire's first language.
+  cq.lang = 'fr';
+  assert.equal(run(cq, { sex: '1' }).state.calcs.get('sex_label').v, 'Male');
+});
