@@ -1,4 +1,5 @@
-//! Administration endpoints: online backup.
+//! Administration endpoints: online backup (the store copies without blocking writers and
+//! answers with the journal point the backup holds).
 
 use std::path::PathBuf;
 
@@ -38,12 +39,18 @@ async fn backup(
     let store = state.store.clone();
     let to = body.to.clone();
     // The copy is blocking file I/O: off the runtime.
-    tokio::task::spawn_blocking(move || crate::store::backup(&store, &to))
+    let report = tokio::task::spawn_blocking(move || crate::store::backup(&store, &to))
         .await
         .map_err(|err| ApiError::internal(&err))?
         .map_err(|err| match err {
             crate::store::Error::Target(message) => ApiError::conflict(message),
             other => ApiError::from(other),
         })?;
-    Ok(Json(json!({"backup": body.to})))
+    // The point is what a restore of this backup holds (also in its `backup.json`).
+    Ok(Json(json!({
+        "backup": body.to,
+        "point": report.point,
+        "copy_started_at": report.copy_started_at,
+        "redone_lines": report.redone_lines,
+    })))
 }

@@ -48,7 +48,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use serde::{Deserialize, Serialize};
 
 pub use crate::store::assignments::{Assignment, NewAssignment, Target};
-pub use crate::store::backup::{RecoverReport, backup, recover, restore};
+pub use crate::store::backup::{
+    BackupReport, CompactReport, JournalPoint, RecoverReport, backup, recover, restore,
+};
 pub use crate::store::commit::Ticket;
 pub use crate::store::error::Error;
 pub use crate::store::events::{ChangesPage, Event, Feed};

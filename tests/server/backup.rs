@@ -209,6 +209,11 @@ fn a_backup_over_http_during_concurrent_submissions_holds_every_earlier_one_exac
     );
 
     let point = manifest(&backup_dir)["point"].clone();
+    assert_eq!(
+        r.json()["point"],
+        point,
+        "the response names the backup's point"
+    );
     let restored_dir = out.path().join("restored");
     store::restore(&backup_dir, &restored_dir).unwrap();
     let restored = Store::open(&restored_dir).unwrap();
