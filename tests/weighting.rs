@@ -2023,3 +2023,460 @@ fn weights_command_applies_frame_nonresponse_before_sharing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
 }
+
+// ---------------------------------------------------------------------------------------
+// Multistage bootstrap (weighting::bootstrap), reach by responding buyers, link retention
+// through the plan.
+
+/// A tier-0-only recipe: `units` sampled from `n_population` (one SRSWOR stratum), one
+/// worker cell per unit with (M, m), every worker responding.
+fn two_stage_recipe(n_population: usize, cells: &[(u64, u64)]) -> Recipe {
+    let n = cells.len();
+    let d = n_population as f64 / n as f64;
+    let mut workers = Vec::new();
+    for (unit, &(population, selected)) in cells.iter().enumerate() {
+        for _ in 0..selected {
+            workers.push(WorkerRow {
+                tier: 0,
+                unit,
+                take: WorkerTake {
+                    population,
+                    selected,
+                    responded: selected,
+                },
+            });
+        }
+    }
+    Recipe {
+        frame: FrameStep {
+            n_population,
+            units: (0..n).collect(),
+            base: vec![design_weight(d); n],
+            nonresponse: None,
+        },
+        tiers: Vec::new(),
+        workers,
+        calibration: None,
+        trimming: None,
+    }
+}
+
+#[test]
+fn multistage_bootstrap_matches_the_two_stage_srswor_variance() {
+    use chainsurvey::weighting::bootstrap::{BootstrapDesign, multistage_replicates};
+    // 5 of 12 PSUs; in PSU i, m_i of M_i workers by SRSWOR.
+    let cells = [(10, 3), (8, 4), (20, 5), (6, 2), (15, 3)];
+    let y: Vec<Vec<f64>> = vec![
+        vec![1.0, 4.0, 2.0],
+        vec![3.0, 3.0, 7.0, 1.0],
+        vec![0.0, 5.0, 2.0, 9.0, 4.0],
+        vec![6.0, 2.0],
+        vec![8.0, 1.0, 3.0],
+    ];
+    let (big_n, n) = (12.0, 5.0);
+    let recipe = two_stage_recipe(12, &cells);
+    let values: Vec<f64> = y.iter().flatten().copied().collect();
+    // The unbiased two-stage variance: N²(1 − f₁)s²_Ŷ/n + (N/n) Σ M_i²(1 − f₂ᵢ)s²ᵢ/m_i.
+    let variance = |v: &[f64]| {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)
+    };
+    let totals: Vec<f64> = cells
+        .iter()
+        .zip(&y)
+        .map(|(&(m_big, m), ys)| m_big as f64 / m as f64 * ys.iter().sum::<f64>())
+        .collect();
+    let first = big_n * big_n * (1.0 - n / big_n) * variance(&totals) / n;
+    let second: f64 = cells
+        .iter()
+        .zip(&y)
+        .map(|(&(m_big, m), ys)| {
+            let (m_big, m) = (m_big as f64, m as f64);
+            big_n / n * m_big * m_big * (1.0 - m / m_big) * variance(ys) / m
+        })
+        .sum();
+    let full = run_recipe(&recipe).expect("recipe");
+    let estimate: f64 = full.weights.iter().zip(&values).map(|(w, v)| w * v).sum();
+    let boot = multistage_replicates(
+        &recipe,
+        &full,
+        &BootstrapDesign {
+            frame_strata: vec![Some(0); 5],
+            replicates: 20_000,
+            seed: 7,
+        },
+    )
+    .expect("bootstrap");
+    let names: Vec<&str> = boot.sets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["tier0", "workers"]);
+    let replicate_estimates: Vec<f64> = boot
+        .weights
+        .iter()
+        .map(|w| w.iter().zip(&values).map(|(w, v)| w * v).sum())
+        .collect();
+    let (v_boot, df) = boot.variance(estimate, &replicate_estimates);
+    let expected = first + second;
+    assert!(
+        (v_boot / expected - 1.0).abs() < 0.04,
+        "bootstrap {v_boot} vs analytic {expected} (first stage {first}, second {second})"
+    );
+    // Each stage separately, too: the worker stage must carry f₁ = 5/12 of its naive term.
+    let stage = |set: usize| {
+        let own: Vec<f64> = replicate_estimates
+            .iter()
+            .zip(&boot.set_of)
+            .map(|(&theta, &s)| if s == set { theta } else { estimate })
+            .collect();
+        boot.variance(estimate, &own).0
+    };
+    assert!(
+        (stage(0) / first - 1.0).abs() < 0.05,
+        "{} vs {first}",
+        stage(0)
+    );
+    assert!(
+        (stage(1) / second - 1.0).abs() < 0.05,
+        "{} vs {second}",
+        stage(1)
+    );
+    assert!(df.is_some_and(|df| df > 1.0));
+}
+
+#[test]
+fn bootstrap_leaves_certainty_psus_only_their_later_stages() {
+    use chainsurvey::weighting::bootstrap::{BootstrapDesign, multistage_replicates};
+    // Both PSUs taken with certainty (π = 1): no tier-0 set, the worker stage in full.
+    let mut recipe = two_stage_recipe(2, &[(10, 3), (8, 4)]);
+    recipe.frame.base = vec![design_weight(1.0); 2];
+    let full = run_recipe(&recipe).expect("recipe");
+    let boot = multistage_replicates(
+        &recipe,
+        &full,
+        &BootstrapDesign {
+            frame_strata: vec![None, None],
+            replicates: 20_000,
+            seed: 3,
+        },
+    )
+    .expect("bootstrap");
+    let names: Vec<&str> = boot.sets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["workers"]);
+    let y = [1.0, 4.0, 2.0, 3.0, 3.0, 7.0, 1.0];
+    let estimate: f64 = full.weights.iter().zip(&y).map(|(w, v)| w * v).sum();
+    let thetas: Vec<f64> = boot
+        .weights
+        .iter()
+        .map(|w| w.iter().zip(&y).map(|(w, v)| w * v).sum())
+        .collect();
+    // s² of (1, 4, 2) = 7/3; of (3, 3, 7, 1) = 19/3. Σ M²(1 − f)s²/m over the cells.
+    let expected_exact =
+        100.0 * (1.0 - 0.3) * (7.0 / 3.0) / 3.0 + 64.0 * (1.0 - 0.5) * (19.0 / 3.0) / 4.0;
+    let v = boot.variance(estimate, &thetas).0;
+    assert!(
+        (v / expected_exact - 1.0).abs() < 0.05,
+        "{v} vs {expected_exact}"
+    );
+}
+
+/// Frame {A0..A5}, 4 sampled (π = 2/3, one stratum); tier 1: unit 0 linked to A0 only
+/// (nested), unit 1 linked to every frame unit (shared evenly).
+fn shared_and_nested_recipe() -> Recipe {
+    let mut rows = vec![LinkInput {
+        frame_unit: 0,
+        target_unit: 0,
+        importance: None,
+    }];
+    rows.extend((0..6).map(|j| LinkInput {
+        frame_unit: j,
+        target_unit: 1,
+        importance: None,
+    }));
+    let table = LinkTable::new(
+        6,
+        vec![0, 1],
+        &rows,
+        LinkScale::Count,
+        DuplicateLinks::Refuse,
+    )
+    .expect("table");
+    let take = WorkerTake {
+        population: 50,
+        selected: 4,
+        responded: 4,
+    };
+    Recipe {
+        frame: FrameStep {
+            n_population: 6,
+            units: vec![0, 1, 2, 3],
+            base: vec![design_weight(1.5); 4],
+            nonresponse: None,
+        },
+        tiers: vec![TierStep {
+            operator: ShareOperator::compile(&table, ShareMode::Clustered).expect("compile"),
+            retention: None,
+            subsample: None,
+            nonresponse: None,
+        }],
+        workers: (0..8)
+            .map(|k| WorkerRow {
+                tier: 1,
+                unit: k / 4,
+                take,
+            })
+            .collect(),
+        calibration: None,
+        trimming: None,
+    }
+}
+
+#[test]
+fn later_stages_keep_what_the_tier0_replicates_do_not_capture() {
+    use chainsurvey::weighting::bootstrap::{BootstrapDesign, multistage_replicates};
+    let recipe = shared_and_nested_recipe();
+    let full = run_recipe(&recipe).expect("recipe");
+    let boot = multistage_replicates(
+        &recipe,
+        &full,
+        &BootstrapDesign {
+            frame_strata: vec![Some(0); 4],
+            replicates: 10,
+            seed: 1,
+        },
+    )
+    .expect("bootstrap");
+    // Nested in one PSU: Preston's q = f₁ = 2/3. Reached evenly by all four sampled PSUs:
+    // perturbing them moves its weight not at all relative to its error, q = 1.
+    assert!(
+        (boot.remaining[1][0] - 4.0 / 6.0).abs() < 1e-12,
+        "{:?}",
+        boot.remaining
+    );
+    assert!(
+        (boot.remaining[1][1] - 1.0).abs() < 1e-12,
+        "{:?}",
+        boot.remaining
+    );
+    assert_eq!(boot.remaining[0], vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+    // Replicates are deterministic given the seed.
+    let again = multistage_replicates(
+        &recipe,
+        &full,
+        &BootstrapDesign {
+            frame_strata: vec![Some(0); 4],
+            replicates: 10,
+            seed: 1,
+        },
+    )
+    .expect("bootstrap");
+    assert_eq!(boot, again);
+    // Bad input is an error, not a panic.
+    let short = BootstrapDesign {
+        frame_strata: vec![Some(0); 3],
+        replicates: 10,
+        seed: 1,
+    };
+    assert!(multistage_replicates(&recipe, &full, &short).is_err());
+}
+
+#[test]
+fn only_responding_buyers_reach_units_of_a_take_all_tier() {
+    use chainsurvey::weighting::recipe::NonResponseStep;
+    // A0 responds, A1 does not. S0 is linked to A0, S1 only to A1: S1 was never reported,
+    // so it is not selected (it needs no response status and cannot carry workers).
+    let rows = [
+        LinkInput {
+            frame_unit: 0,
+            target_unit: 0,
+            importance: None,
+        },
+        LinkInput {
+            frame_unit: 1,
+            target_unit: 1,
+            importance: None,
+        },
+    ];
+    let table = LinkTable::new(
+        2,
+        vec![0, 1],
+        &rows,
+        LinkScale::Count,
+        DuplicateLinks::Refuse,
+    )
+    .expect("table");
+    let rule = CollapseRule {
+        min_respondents: 1,
+        max_factor: 3.0,
+    };
+    let take = WorkerTake {
+        population: 5,
+        selected: 1,
+        responded: 1,
+    };
+    let mut recipe = Recipe {
+        frame: FrameStep {
+            n_population: 2,
+            units: vec![0, 1],
+            base: vec![design_weight(1.0); 2],
+            nonresponse: Some(NonResponseStep {
+                units: vec![0, 1],
+                labels: vec![0, 0],
+                status: vec![ResponseStatus::Respondent, ResponseStatus::NonRespondent],
+                rule,
+            }),
+        },
+        tiers: vec![TierStep {
+            operator: ShareOperator::compile(&table, ShareMode::Clustered).expect("compile"),
+            retention: None,
+            subsample: None,
+            // Only the traced unit S0 has a status.
+            nonresponse: Some(NonResponseStep {
+                units: vec![0],
+                labels: vec![0],
+                status: vec![ResponseStatus::Respondent],
+                rule,
+            }),
+        }],
+        workers: vec![WorkerRow {
+            tier: 1,
+            unit: 0,
+            take,
+        }],
+        calibration: None,
+        trimming: None,
+    };
+    let out = run_recipe(&recipe).expect("S1 is not selected, so it needs no status");
+    // a = 2 on A0; S0 gets 2 · 1/1 and its worker 2 · 5.
+    assert_close(out.unit_weights[1][0], 2.0, "w_S0");
+    assert_eq!(out.unit_weights[1][1], 0.0);
+    assert_close(out.weights[0], 10.0, "worker of S0");
+    // A worker in S1 is refused: S1 was not selected.
+    recipe.workers.push(WorkerRow {
+        tier: 1,
+        unit: 1,
+        take,
+    });
+    assert!(matches!(
+        run_recipe(&recipe),
+        Err(Error::InvalidParameter { .. })
+    ));
+}
+
+#[test]
+fn plan_link_retention_reaches_the_recipe() {
+    use chainsurvey::weighting::plan::{
+        FrameSampleRecord, LinkRecord, PlanOptions, UnitRecord, build_recipe,
+    };
+    let unit = |id: &str, tier| UnitRecord {
+        id: id.into(),
+        tier,
+        cluster: id.into(),
+    };
+    let units = [unit("A1", 0), unit("A2", 0), unit("S1", 1), unit("S2", 1)];
+    let link = |buyer: &str, supplier: &str, p: Option<f64>| LinkRecord {
+        buyer: buyer.into(),
+        supplier: supplier.into(),
+        importance: None,
+        retention: p.map(|p| Probability::new(p, "test").expect("p")),
+    };
+    // A1 lists S1 and S2; its S1 row was kept with p = 1/2, its S2 row was not kept.
+    let links = [
+        link("A1", "S1", Some(0.5)),
+        link("A1", "S2", None),
+        link("A2", "S2", None),
+    ];
+    let frame_sample = [FrameSampleRecord {
+        id: "A1".into(),
+        probability: Probability::new(0.5, "test").expect("p"),
+        outcome: None,
+    }];
+    let options = PlanOptions {
+        share_mode: ShareMode::Clustered,
+        scale: LinkScale::Count,
+        duplicates: DuplicateLinks::Refuse,
+        collapse: CollapseRule {
+            min_respondents: 1,
+            max_factor: 2.0,
+        },
+        trim: None,
+    };
+    let (recipe, _) =
+        build_recipe(&units, &frame_sample, &links, &[], &[], &options).expect("recipe");
+    assert!(recipe.tiers[0].retention.is_some());
+    let out = run_recipe(&recipe).expect("run");
+    // S1: d · (u/p) · L_{A1,S1}/L_S1 = 2 · 2 · 1 = 4; S2's link was not kept: not reached.
+    assert_close(out.unit_weights[1][0], 4.0, "w_S1 with link subsampling");
+    assert_eq!(out.unit_weights[1][1], 0.0);
+    // Without retention records every link of A1 counts: S2 gets 2 · 1/2.
+    let plain: Vec<LinkRecord> = links
+        .iter()
+        .map(|l| LinkRecord {
+            retention: None,
+            ..l.clone()
+        })
+        .collect();
+    let (recipe, _) =
+        build_recipe(&units, &frame_sample, &plain, &[], &[], &options).expect("recipe");
+    assert!(recipe.tiers[0].retention.is_none());
+    let out = run_recipe(&recipe).expect("run");
+    assert_close(out.unit_weights[1][0], 2.0, "w_S1");
+    assert_close(out.unit_weights[1][1], 1.0, "w_S2");
+}
+
+#[test]
+fn weights_command_writes_multistage_bootstrap_replicates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_example2_dir(dir.path());
+    std::fs::write(
+        dir.path().join("weighting.json"),
+        r#"{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
+            "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
+            "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
+            "collapse": {"min_respondents": 1, "max_factor": 2.0}, "replicates": "bootstrap",
+            "bootstrap_replicates": 30, "seed": 2}"#,
+    )
+    .expect("write config");
+    let out_file = dir.path().join("weighted.csv");
+    let out = run_cli(&[
+        "weights",
+        "--dir",
+        dir.path().to_str().expect("path"),
+        "--output",
+        out_file.to_str().expect("path"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stderr: {stderr}");
+    // Two stages vary: the tier-0 SRSWOR (2 of 4) and the tier-1 subsample (2 of 3); each
+    // worker cell has one respondent, so the worker stage has no variance to estimate.
+    assert!(stderr.contains("stage sets tier0, tier1;"), "{stderr}");
+    assert!(stderr.contains("\"scale\": 0.0333"), "{stderr}");
+    let mut reader = csv::Reader::from_path(&out_file).expect("output csv");
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert!(headers.contains(&"rep_60".to_string()), "{headers:?}");
+    assert!(!headers.contains(&"rep_61".to_string()), "{headers:?}");
+    let first_rep = headers.iter().position(|h| h == "rep_1").expect("rep_1");
+    for record in reader.records() {
+        let record = record.expect("row");
+        for cell in record.iter().skip(first_rep) {
+            let w: f64 = cell.parse().expect("number");
+            assert!(w.is_finite() && w >= 0.0, "{w}");
+        }
+    }
+    // A bad replicate count is refused with the field named.
+    std::fs::write(
+        dir.path().join("weighting.json"),
+        r#"{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
+            "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
+            "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
+            "collapse": {"min_respondents": 1, "max_factor": 2.0}, "replicates": "bootstrap",
+            "bootstrap_replicates": 1}"#,
+    )
+    .expect("write config");
+    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bootstrap_replicates"));
+}

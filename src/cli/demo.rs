@@ -100,7 +100,7 @@ pub fn render_text(result: &RoundResult) -> String {
     );
     let _ = writeln!(
         out,
-        "Variance: stratified delete-one jackknife over {} tier-0 PSUs ({} replicates, whole weighting chain re-run)\n",
+        "Variance: multistage rescaled bootstrap, {} tier-0 PSUs, {} replicates over the stages (tier 0, response, subsamples, workers), whole weighting chain re-run\n",
         result.psus, result.replicates
     );
     let _ = writeln!(

@@ -1,7 +1,8 @@
 //! `chainsurvey weights --dir DIR [--output FILE]`: the whole weighting chain of a survey
 //! (base weights, GWSM sharing through the tiers, subsampling, non-response, worker factors,
 //! trimming) from the CSV files named in `DIR/weighting.json`, with every factor as a column
-//! and optional JK1 replicate weights (docs/methodology.md, "The weighting chain").
+//! and optional JK1 or multistage bootstrap replicate weights (docs/methodology.md, "The
+//! weighting chain").
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,6 +13,7 @@ use clap::Args as ClapArgs;
 use serde::Deserialize;
 
 use crate::weighting::Probability;
+use crate::weighting::bootstrap::{BootstrapDesign, multistage_replicates};
 use crate::weighting::calibration::{CalibrationConfig, Distance};
 use crate::weighting::factors::WeightColumns;
 use crate::weighting::links::{DuplicateLinks, LinkScale};
@@ -56,6 +58,21 @@ struct Config {
     trim: Option<Trim>,
     #[serde(default)]
     replicates: Option<String>,
+    /// Replicates per stage set of `"replicates": "bootstrap"` (default 100).
+    #[serde(default)]
+    bootstrap_replicates: Option<usize>,
+    /// Seed of the bootstrap replicates (default 1).
+    #[serde(default)]
+    seed: Option<u64>,
+}
+
+/// Which replicate weights to write.
+#[derive(Clone, Copy, PartialEq)]
+enum Replicates {
+    None,
+    Jk1,
+    /// The multistage rescaled bootstrap (`weighting::bootstrap`), B per stage.
+    Bootstrap(usize),
 }
 
 /// Calibration of the worker weights to known totals of worker columns.
@@ -267,9 +284,15 @@ fn weights(dir: &Path) -> anyhow::Result<String> {
         }),
     };
     let replicates = match config.replicates.as_deref() {
-        None | Some("none") => false,
-        Some("jk1") => true,
-        Some(other) => bail!("weighting.json: replicates `{other}` is not jk1 or none"),
+        None | Some("none") => Replicates::None,
+        Some("jk1") => Replicates::Jk1,
+        Some("bootstrap") => match config.bootstrap_replicates.unwrap_or(100) {
+            b if b >= 2 => Replicates::Bootstrap(b),
+            b => bail!("weighting.json: bootstrap_replicates {b} is below 2"),
+        },
+        Some(other) => {
+            bail!("weighting.json: replicates `{other}` is not jk1, bootstrap or none")
+        }
     };
 
     let units_csv = Csv::read(dir, &config.units)?;
@@ -284,11 +307,28 @@ fn weights(dir: &Path) -> anyhow::Result<String> {
     }
     let frame_csv = Csv::read(dir, &config.frame_sample)?;
     let mut frame_sample = Vec::with_capacity(frame_csv.rows.len());
+    // Tier-0 strata for the bootstrap: the optional `stratum` column (one stratum without
+    // it); a unit with π = 1 is a certainty unit and forms no stratum.
+    let mut frame_strata = Vec::with_capacity(frame_csv.rows.len());
+    let mut stratum_names: Vec<String> = Vec::new();
     for (line, row) in frame_csv.rows.iter().enumerate() {
         let place = format!("{}: line {}", frame_csv.name, line + 2);
+        let probability = Probability::new(frame_csv.number(row, line, "pi")?, &place)?;
+        let name = frame_csv.cell(row, "stratum").unwrap_or("").to_string();
+        frame_strata.push(if probability.get() >= 1.0 {
+            None
+        } else {
+            Some(match stratum_names.iter().position(|n| *n == name) {
+                Some(h) => h,
+                None => {
+                    stratum_names.push(name);
+                    stratum_names.len() - 1
+                }
+            })
+        });
         frame_sample.push(FrameSampleRecord {
             id: frame_csv.required(row, line, "id")?.to_string(),
-            probability: Probability::new(frame_csv.number(row, line, "pi")?, &place)?,
+            probability,
             outcome: frame_csv.outcome(row, line)?,
         });
     }
@@ -300,6 +340,15 @@ fn weights(dir: &Path) -> anyhow::Result<String> {
             supplier: links_csv.required(row, line, "supplier")?.to_string(),
             importance: match links_csv.cell(row, "importance") {
                 Some(_) => Some(links_csv.number(row, line, "importance")?),
+                None => None,
+            },
+            // An optional `retained_p` column records link subsampling (§2.8.2); an empty
+            // cell means the link was not kept.
+            retention: match links_csv.cell(row, "retained_p") {
+                Some(_) => Some(Probability::new(
+                    links_csv.number(row, line, "retained_p")?,
+                    &format!("{}: line {}, retained_p", links_csv.name, line + 2),
+                )?),
                 None => None,
             },
         });
@@ -366,13 +415,31 @@ fn weights(dir: &Path) -> anyhow::Result<String> {
         }
     };
     let output = run_recipe(&recipe)?;
-    let replicate_weights: Vec<Vec<f64>> = if replicates {
-        jk1_frame_weights(&recipe)
+    let replicate_weights: Vec<Vec<f64>> = match replicates {
+        Replicates::None => Vec::new(),
+        Replicates::Jk1 => jk1_frame_weights(&recipe)
             .iter()
             .map(|frame_weights| run_replicate(&recipe, &output, frame_weights))
-            .collect::<Result<_, _>>()?
-    } else {
-        Vec::new()
+            .collect::<Result<_, _>>()?,
+        Replicates::Bootstrap(b) => {
+            let boot = multistage_replicates(
+                &recipe,
+                &output,
+                &BootstrapDesign {
+                    frame_strata,
+                    replicates: b,
+                    seed: config.seed.unwrap_or(1),
+                },
+            )?;
+            let names: Vec<&str> = boot.sets.iter().map(|s| s.name.as_str()).collect();
+            // Every set has B replicates, so one scale serves them all.
+            eprintln!(
+                "chainsurvey weights: bootstrap stage sets {}; estimate with {{\"columns\": \"^rep_[0-9]+$\", \"type\": \"other\", \"scale\": {}, \"mse\": true}}",
+                names.join(", "),
+                1.0 / b as f64
+            );
+            boot.weights
+        }
     };
     eprintln!(
         "chainsurvey weights: {} workers, Σw = {:.3}, Kish deff_w before trimming {}, final {}; {} link(s) not from tier t−1 to t ignored; {} replicate(s)",

@@ -27,13 +27,15 @@ pub struct RoundConfig {
     pub enterprise_response: f64,
     /// Probability that a selected worker responds.
     pub worker_response: f64,
+    /// Bootstrap replicates per stage set of the variance (`weighting::bootstrap`).
+    pub replicates: usize,
 }
 
 impl RoundConfig {
     /// The default design at `scale`: certainty for lead firms with ≥ 20,000 employees, half
     /// of the other lead firms, take-all to tier 1, tiers 2 and 3 capped at
     /// max(10, 300·scale) reached units, 5 workers per sex, 90 % enterprise and 90 % worker
-    /// response.
+    /// response, 50 bootstrap replicates per stage.
     pub fn default_for(scale: f64, population_seed: u64, round_seed: u64) -> RoundConfig {
         let cap = ((300.0 * scale).round() as u64).max(10);
         RoundConfig {
@@ -46,6 +48,7 @@ impl RoundConfig {
             workers_per_sex: 5,
             enterprise_response: 0.9,
             worker_response: 0.9,
+            replicates: 50,
         }
     }
 
@@ -74,6 +77,12 @@ impl RoundConfig {
         }
         if self.workers_per_sex == 0 {
             return bad("workers_per_sex", "take at least one worker per sex".into());
+        }
+        if self.replicates < 2 {
+            return bad(
+                "replicates",
+                format!("{}: take at least 2 per stage", self.replicates),
+            );
         }
         if self.tier_caps.contains(&Some(0)) {
             return bad("tier_caps", "a cap must be at least 1".into());

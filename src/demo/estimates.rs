@@ -1,5 +1,5 @@
 //! Indicator estimates of a weighted round by domain (overall, tier, sex), with the
-//! stratified JK variance, a 95 % interval, the reliability flag, and the population truth
+//! multistage bootstrap variance, a 95 % interval, the reliability flag, and the population truth
 //! of the same domain.
 //!
 //! Workers are scored with `synth::indicators::terms`, the definitions the truth uses, so
@@ -9,7 +9,7 @@
 //! hourly earnings) are left out.
 
 use crate::estimate::compensated::Sum;
-use crate::estimate::interval::wald;
+use crate::estimate::interval::{logit, wald};
 use crate::estimate::reliability::{Reliability, ReliabilityRules, flag};
 use crate::synth::indicators::{Indicator, Kind, terms};
 use crate::synth::{self, Sex};
@@ -97,17 +97,21 @@ struct Scored {
     terms: Vec<Option<(f64, f64)>>,
 }
 
-/// Σ w·a and Σ w·b per (indicator, domain) for one set of weights.
-fn sums(scored: &[Scored], weights: &[f64], n_ind: usize, domains: &[Domain]) -> Vec<(Sum, Sum)> {
-    let mut acc = vec![(Sum::default(), Sum::default()); n_ind * domains.len()];
-    for (worker, &w) in scored.iter().zip(weights) {
-        for (d, dom) in domains.iter().enumerate() {
-            if !dom.contains(worker.tier, worker.sex) {
-                continue;
-            }
+/// Σ w·a and Σ w·b per (indicator, domain) for one set of weights; `domains_of[k]` lists
+/// the domains worker k belongs to.
+fn sums(
+    scored: &[Scored],
+    domains_of: &[Vec<usize>],
+    weights: &[f64],
+    n_ind: usize,
+    n_domains: usize,
+) -> Vec<(Sum, Sum)> {
+    let mut acc = vec![(Sum::default(), Sum::default()); n_ind * n_domains];
+    for ((worker, domains), &w) in scored.iter().zip(domains_of).zip(weights) {
+        for &d in domains {
             for (i, term) in worker.terms.iter().enumerate() {
                 if let Some((a, b)) = term {
-                    let cell = &mut acc[i * domains.len() + d];
+                    let cell = &mut acc[i * n_domains + d];
                     cell.0.add(w * a);
                     cell.1.add(w * b);
                 }
@@ -146,14 +150,22 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
             })
         })
         .collect();
-    let full = sums(&scored, &sample.weights, indicators.len(), &domains);
+    let domains_of: Vec<Vec<usize>> = scored
+        .iter()
+        .map(|w| {
+            (0..domains.len())
+                .filter(|&d| domains[d].contains(w.tier, w.sex))
+                .collect()
+        })
+        .collect();
+    let n_ind = indicators.len();
+    let full = sums(&scored, &domains_of, &sample.weights, n_ind, domains.len());
     let replicate_sums: Vec<Vec<(Sum, Sum)>> = sample
         .replicates
         .iter()
-        .map(|r| sums(&scored, &r.weights, indicators.len(), &domains))
+        .map(|r| sums(&scored, &domains_of, &r.weights, n_ind, domains.len()))
         .collect();
     let rules = ReliabilityRules::methodology_default();
-    let df = sample.df.max(1) as f64;
     let mut rows = Vec::new();
     for (i, &ind) in indicators.iter().enumerate() {
         for (d, &dom) in domains.iter().enumerate() {
@@ -166,26 +178,29 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
                 continue;
             }
             let estimate = value(ind.kind(), &full[cell]);
-            // JKn: Σ_h (n_h − 1)/n_h Σ_r (θ_r − θ̂)², centred at the full-sample estimate.
-            let variance: f64 = sample
-                .replicates
+            let thetas: Vec<f64> = replicate_sums
                 .iter()
-                .zip(&replicate_sums)
-                .map(|(r, s)| {
-                    let n_h = sample.stratum_sizes[r.stratum] as f64;
-                    let theta = value(ind.kind(), &s[cell]);
-                    let theta = if theta.is_finite() { theta } else { estimate };
-                    (n_h - 1.0) / n_h * (theta - estimate).powi(2)
-                })
-                .sum();
-            // Without a sampled tier-0 stratum (every lead firm taken, or a single one) the
-            // design gives no variance estimate: report none rather than 0.
-            let se = if sample.replicates.is_empty() {
-                f64::NAN
-            } else {
-                variance.sqrt()
+                .map(|s| value(ind.kind(), &s[cell]))
+                .collect();
+            // The multistage bootstrap variance with its Satterthwaite degrees of freedom.
+            // Without any random stage (no replicate at all) the design gives no variance
+            // estimate: report none rather than 0. A domain whose replicates all agree (e.g.
+            // no low-paid worker in the sample) has SE 0: reported as such, and its interval
+            // is the point, which is what such a sample honestly supports.
+            let (variance, df) = sample.variance(estimate, &thetas);
+            let (se, df) = match df {
+                _ if sample.replicates.is_empty() => (f64::NAN, f64::NAN),
+                Some(df) => (variance.sqrt(), df),
+                None => (0.0, f64::INFINITY),
             };
-            let (ci_low, ci_high) = wald(estimate, se, 0.95, df);
+            // Proportions get the logit interval (asymmetric near 0 and 1, never outside
+            // [0, 1]); totals and means the Wald interval, both with t_df.
+            let (ci_low, ci_high) =
+                if ind.kind() == Kind::Proportion && estimate > 0.0 && estimate < 1.0 && se > 0.0 {
+                    logit(estimate, se, 0.95, df)
+                } else {
+                    wald(estimate, se, 0.95, df)
+                };
             let reliability = Reliability {
                 estimate,
                 se,

@@ -11,18 +11,19 @@
 //! workers per sex (`sampling::select_workers`), builds and runs the weighting chain
 //! (`weighting::plan::build_recipe`: base, chained clustered GWSM with L_i over the whole
 //! previous tier, subsampling, non-response by ownership class, M/m and m/r), re-runs it for
-//! every stratified delete-one jackknife replicate of the tier-0 sample, and estimates every
-//! worker-sum indicator by tier, sex and overall ([`estimate_table`]). [`montecarlo`]
-//! repeats rounds with derived seeds on one population and summarises them.
+//! every multistage bootstrap replicate (`weighting::bootstrap`: tier-0 strata, response,
+//! reached-unit subsamples, workers), and estimates every worker-sum indicator by tier, sex
+//! and overall ([`estimate_table`]) with t_df (Satterthwaite) intervals, logit for
+//! proportions. [`montecarlo`] repeats rounds with derived seeds on one population and
+//! summarises them.
 //!
-//! Why: the replicate route of METHODOLOGY §2.5 re-runs the share operator per replicate,
-//! which carries the variance of every later stage up to the tier-0 PSUs (the
-//! ultimate-cluster approximation of §2.8.1); the Monte Carlo shows how well that works.
+//! Why: the replicate route of METHODOLOGY §2.5 re-runs the share operator per replicate;
+//! perturbing every stage (not only the tier-0 PSUs) is what makes the SEs of link-traced
+//! tiers and of certainty lead firms right, and the Monte Carlo shows how well that works.
 //!
 //! What it deliberately does not do: questionnaires, storage or HTTP (answers come straight
 //! from `synth::Worker`); measurement error; estimating the low-pay threshold (the
-//! population's is used) or the gender pay gaps; finite-population corrections (the JK
-//! treats tier-0 PSUs as drawn with replacement, which is conservative for the first stage).
+//! population's is used) or the gender pay gaps.
 
 mod config;
 mod error;

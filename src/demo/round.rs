@@ -1,10 +1,11 @@
 //! One survey round on a prepared population (METHODOLOGY §1.3 stages 1–5): the tier-0
 //! stratified sample, enterprise and worker interviews, link tracing to tiers 1–3, the
-//! weighting chain, and the stratified delete-one jackknife replicates of the whole chain.
+//! weighting chain, and the multistage bootstrap replicates of the whole chain.
 //!
 //! Every step calls the library: `sampling::allocate`/`srswor` for tier 0,
 //! `sampling::trace_links` for the rosters, `sampling::select_workers` for the take,
-//! `weighting::plan::build_recipe` + `recipe::run_recipe`/`run_replicate` for the weights.
+//! `weighting::plan::build_recipe` + `recipe::run_recipe` for the weights,
+//! `weighting::bootstrap::multistage_replicates` for the variance.
 //! What is simulated here is only the fieldwork: who responds, and that a responding
 //! enterprise lists its register suppliers with their tax codes.
 
@@ -15,12 +16,15 @@ use crate::sampling::{
     uniform,
 };
 use crate::weighting::Probability;
+use crate::weighting::bootstrap::{
+    BootstrapDesign, ReplicateSet, multistage_replicates, replicate_variance,
+};
 use crate::weighting::links::{DuplicateLinks, LinkScale};
 use crate::weighting::nonresponse::{CollapseRule, ResponseStatus};
 use crate::weighting::plan::{
     FrameSampleRecord, Outcome, PlanOptions, SelectedRecord, WorkerRecord, build_recipe,
 };
-use crate::weighting::recipe::{run_recipe, run_replicate};
+use crate::weighting::recipe::run_recipe;
 use crate::weighting::share::ShareMode;
 use crate::weighting::workers::WorkerTake;
 
@@ -55,11 +59,11 @@ pub struct InterviewedWorker {
     pub index: u64,
 }
 
-/// One JK replicate: the tier-0 stratum it deletes a unit from, and the final worker weights
-/// of the whole chain re-run with the replicate frame weights.
+/// One bootstrap replicate: the stage set it perturbs, and the final worker weights of the
+/// whole chain re-run with the replicate factors.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Replicate {
-    pub stratum: usize,
+    pub set: usize,
     pub weights: Vec<f64>,
 }
 
@@ -71,19 +75,26 @@ pub struct WeightedSample {
     /// Final weight of every interviewed worker.
     pub weights: Vec<f64>,
     pub replicates: Vec<Replicate>,
-    /// n_h of every tier-0 stratum with replicates (indexed like `Replicate::stratum`).
-    pub stratum_sizes: Vec<usize>,
-    /// Tier-0 PSUs (sampled lead firms) and strata, certainty units included.
+    /// The stage sets of the replicates (indexed by `Replicate::set`): name, 1/B and the
+    /// design degrees of freedom of the stage.
+    pub sets: Vec<ReplicateSet>,
+    /// Tier-0 PSUs (sampled lead firms), certainty units included.
     pub psus: usize,
-    /// Degrees of freedom of the replicate variance: sampled PSUs − strata, over the
-    /// strata that were sampled (not taken whole).
-    pub df: usize,
+}
+
+impl WeightedSample {
+    /// v = Σ_r (1/B_{set(r)}) (θ_r − θ̂)² and its Satterthwaite degrees of freedom, from
+    /// replicate estimates parallel to `replicates` (`weighting::bootstrap`).
+    pub fn variance(&self, estimate: f64, replicate_estimates: &[f64]) -> (f64, Option<f64>) {
+        let set_of: Vec<usize> = self.replicates.iter().map(|r| r.set).collect();
+        replicate_variance(&self.sets, &set_of, estimate, replicate_estimates)
+    }
 }
 
 struct Sampled {
     unit: usize,
     probability: f64,
-    /// JK stratum; `None` when the stratum was taken whole.
+    /// Tier-0 stratum (SRSWOR with f = π); `None` for a lead firm taken with certainty.
     stratum: Option<usize>,
 }
 
@@ -151,12 +162,8 @@ fn tier0_sample(
             }
             let mut rng = rng_from_seed(derive_seed(config.round_seed, &format!("tier0|{key}")));
             let picks = srswor(big_n, n_h, &mut rng)?;
-            let stratum = if n_h < big_n && n_h >= 2 {
-                stratum_sizes.push(n_h);
-                Some(stratum_sizes.len() - 1)
-            } else {
-                None
-            };
+            stratum_sizes.push(n_h);
+            let stratum = Some(stratum_sizes.len() - 1);
             for pos in picks {
                 sample.push(Sampled {
                     unit: members[pos],
@@ -235,7 +242,7 @@ fn interview(setting: &Setting, config: &RoundConfig, unit: usize) -> Result<Int
 pub fn weighted_sample(setting: &Setting, config: &RoundConfig) -> Result<WeightedSample, Error> {
     config.check()?;
     let frame = setting.frame();
-    let (tier0, stratum_sizes) = tier0_sample(setting, config)?;
+    let (tier0, _stratum_sizes) = tier0_sample(setting, config)?;
     let mut sizes: Vec<TierSizes> = (0..TIERS as u32)
         .map(|t| TierSizes {
             tier: t,
@@ -261,9 +268,7 @@ pub fn weighted_sample(setting: &Setting, config: &RoundConfig) -> Result<Weight
     let mut selected_records = Vec::new();
     let mut worker_records = Vec::new();
     let mut workers = Vec::new();
-    // Selected units of the current tier with their π_{i|s}. Take-all tiers record π = 1
-    // too: the recipe then keeps exactly the traced units, not every unit a non-responding
-    // buyer is linked to in the register (such links are never observed).
+    // Selected units of the current tier with their π_{i|s}.
     let mut current: Vec<(usize, f64)> = tier0.iter().map(|s| (s.unit, 1.0)).collect();
     for t in 0..TIERS {
         sizes[t].selected = current.len();
@@ -289,7 +294,12 @@ pub fn weighted_sample(setting: &Setting, config: &RoundConfig) -> Result<Weight
             } else {
                 selected_records.push(SelectedRecord {
                     id: id.clone(),
-                    probability: Some(Probability::new(pi, "reached-unit subsample")?),
+                    // A take-all tier records no probability: the recipe then keeps the
+                    // units reached from responding buyers.
+                    probability: match config.tier_caps[t - 1] {
+                        Some(_) => Some(Probability::new(pi, "reached-unit subsample")?),
+                        None => None,
+                    },
                     outcome,
                 });
             }
@@ -375,37 +385,26 @@ pub fn weighted_sample(setting: &Setting, config: &RoundConfig) -> Result<Weight
         &options,
     )?;
     let full = run_recipe(&recipe)?;
-    // Stratified delete-one jackknife over the sampled tier-0 strata: the whole chain
-    // (sharing, subsampling, non-response with the full-sample classes) is re-run.
-    let base: Vec<f64> = recipe.frame.base.iter().map(|d| d.get()).collect();
-    let mut replicates = Vec::new();
-    for (h, &n_h) in stratum_sizes.iter().enumerate() {
-        let members: Vec<usize> = tier0
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.stratum == Some(h))
-            .map(|(pos, _)| pos)
-            .collect();
-        let factor = n_h as f64 / (n_h as f64 - 1.0);
-        for &drop in &members {
-            let mut weights = base.clone();
-            for &pos in &members {
-                weights[pos] = if pos == drop { 0.0 } else { base[pos] * factor };
-            }
-            replicates.push(Replicate {
-                stratum: h,
-                weights: run_replicate(&recipe, &full, &weights)?,
-            });
-        }
-    }
-    let df = tier0.iter().filter(|s| s.stratum.is_some()).count() - stratum_sizes.len();
+    // Multistage rescaled bootstrap: one replicate set per stage (tier-0 strata, response,
+    // reached-unit subsamples, workers), each re-running the whole chain.
+    let design = BootstrapDesign {
+        frame_strata: tier0.iter().map(|s| s.stratum).collect(),
+        replicates: config.replicates,
+        seed: derive_seed(config.round_seed, "bootstrap"),
+    };
+    let boot = multistage_replicates(&recipe, &full, &design)?;
+    let replicates = boot
+        .weights
+        .into_iter()
+        .zip(boot.set_of)
+        .map(|(weights, set)| Replicate { set, weights })
+        .collect();
     Ok(WeightedSample {
         sizes,
         workers,
         weights: full.weights,
         replicates,
-        stratum_sizes,
+        sets: boot.sets,
         psus: tier0.len(),
-        df,
     })
 }

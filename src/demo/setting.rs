@@ -66,6 +66,7 @@ pub fn prepare(scale: f64, seed: u64) -> Result<Setting, Error> {
             buyer: frame.units[link.buyer].id.clone(),
             supplier: frame.units[link.supplier].id.clone(),
             importance: None,
+            retention: None,
         })
         .collect();
     Ok(Setting {

@@ -15,7 +15,9 @@
 //! - [`trim`]: trimming with redistribution and an infeasibility report; [`kish`]: deff_w.
 //! - [`factors`]: the seven stored factor columns; [`recipe`]: the whole chain as data,
 //!   re-runnable with replicate frame weights; [`plan`]: a recipe built from id-keyed
-//!   records (what `chainsurvey weights` reads), and JK1 replicate frame weights.
+//!   records (what `chainsurvey weights` reads), and JK1 replicate frame weights;
+//!   [`bootstrap`]: multistage rescaled bootstrap replicates that perturb every stage
+//!   (tier-0 strata, response, reached-unit subsamples, workers) and re-run the recipe.
 //!
 //! Architecture invariant: weighting is synchronous and pure; it knows nothing about sled,
 //! HTTP or questionnaires, and it does not compute variances (that is `estimate`, fed with
@@ -24,6 +26,7 @@
 pub mod calibration;
 
 pub mod base;
+pub mod bootstrap;
 pub mod coverage;
 pub mod error;
 pub mod factors;

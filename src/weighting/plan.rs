@@ -12,7 +12,7 @@ use crate::weighting::links::{DuplicateLinks, LinkInput, LinkScale, LinkTable};
 use crate::weighting::nonresponse::{CollapseRule, ResponseStatus};
 use crate::weighting::probability::Probability;
 use crate::weighting::recipe::{FrameStep, NonResponseStep, Recipe, TierStep, TrimStep, WorkerRow};
-use crate::weighting::share::{ShareMode, ShareOperator};
+use crate::weighting::share::{LinkRetention, ShareMode, ShareOperator};
 use crate::weighting::subsample::SubsampledUnit;
 use crate::weighting::trim::TrimCap;
 use crate::weighting::workers::WorkerTake;
@@ -46,6 +46,11 @@ pub struct LinkRecord {
     pub buyer: String,
     pub supplier: String,
     pub importance: Option<f64>,
+    /// Link subsampling (METHODOLOGY §2.8.2): `Some(p)` when the buyer's roster row for this
+    /// link was kept with probability p recorded at selection time. As soon as one link into
+    /// a tier carries a retention, that tier is link-subsampled: the links of responding
+    /// buyers without one were not kept (u = 0), and a kept link contributes u/p = 1/p.
+    pub retention: Option<Probability>,
 }
 
 /// A selected unit of tier ≥ 1: its conditional probability when reached units were
@@ -159,6 +164,7 @@ pub fn build_recipe(
     )?;
     // Later tiers.
     let mut tier_links: Vec<Vec<LinkInput>> = vec![Vec::new(); n_tiers];
+    let mut tier_retained: Vec<Vec<(usize, usize, Probability)>> = vec![Vec::new(); n_tiers];
     let mut ignored = 0;
     for (row, link) in links.iter().enumerate() {
         let place = format!("link row {}", row + 1);
@@ -177,6 +183,9 @@ pub fn build_recipe(
             target_unit: supplier,
             importance: link.importance,
         });
+        if let Some(p) = link.retention {
+            tier_retained[supplier_tier].push((buyer, supplier, p));
+        }
     }
     let mut tiers = Vec::with_capacity(n_tiers.saturating_sub(1));
     for t in 1..n_tiers {
@@ -188,6 +197,16 @@ pub fn build_recipe(
             options.duplicates,
         )?;
         let operator = ShareOperator::compile(&table, options.share_mode)?;
+        // Kept links are recorded per (buyer, sharing group) as the share operator counts them.
+        let retention = if tier_retained[t].is_empty() {
+            None
+        } else {
+            let mut kept = LinkRetention::new();
+            for &(buyer, supplier, p) in &tier_retained[t] {
+                kept.retain(buyer, operator.group_of_unit()[supplier], p);
+            }
+            Some(kept)
+        };
         let mut units_t = Vec::new();
         let mut outcomes_t = Vec::new();
         let mut subsample = Vec::new();
@@ -212,7 +231,7 @@ pub fn build_recipe(
             nonresponse_step(&units_t, &outcomes_t, options.collapse, "selected units")?;
         tiers.push(TierStep {
             operator,
-            retention: None,
+            retention,
             subsample: if subsample.is_empty() {
                 None
             } else {

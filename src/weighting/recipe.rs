@@ -153,7 +153,7 @@ struct Fixed {
 /// Runs the recipe on the full sample.
 pub fn run_recipe(recipe: &Recipe) -> Result<RecipeOutput, Error> {
     let base: Vec<f64> = recipe.frame.base.iter().map(|d| d.get()).collect();
-    run(recipe, &base, None)
+    run(recipe, &base, None, None)
 }
 
 /// Re-runs the recipe with replicate tier-0 weights d^{(r)} (parallel to
@@ -163,7 +163,75 @@ pub fn run_replicate(
     full: &RecipeOutput,
     frame_weights: &[f64],
 ) -> Result<Vec<f64>, Error> {
-    run(recipe, frame_weights, Some(&full.fixed)).map(|out| out.weights)
+    run(recipe, frame_weights, Some(&full.fixed), None).map(|out| out.weights)
+}
+
+/// Replicate factors of the later stages, for replicates that perturb more than the tier-0
+/// weights (the multistage bootstrap of [`crate::weighting::bootstrap`]). A factor of 1
+/// leaves its unit or worker as in the full sample.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LaterStageFactors {
+    /// Per later tier t ≥ 1 (index t − 1), one factor per population unit of the tier,
+    /// applied to the selected units' weights **before** the tier's non-response adjustment
+    /// (so the adjustment is re-run on the perturbed weights). An empty vector means all 1.
+    pub units: Vec<Vec<f64>>,
+    /// One factor per worker row (in `Recipe::workers` order), applied to M/m; empty = all 1.
+    pub workers: Vec<f64>,
+}
+
+/// Re-runs the recipe with replicate tier-0 weights and later-stage factors, and returns
+/// the replicate worker weights. Sharing, subsampling, non-response (with the full-sample
+/// classes), worker factors, calibration and trimming (full-sample caps) are all re-run.
+pub fn run_replicate_with(
+    recipe: &Recipe,
+    full: &RecipeOutput,
+    frame_weights: &[f64],
+    later: &LaterStageFactors,
+) -> Result<Vec<f64>, Error> {
+    if later.units.len() > recipe.tiers.len() {
+        return Err(Error::LengthMismatch {
+            what: "later-stage unit factors (tiers)",
+            expected: recipe.tiers.len(),
+            found: later.units.len(),
+        });
+    }
+    if !later.workers.is_empty() && later.workers.len() != recipe.workers.len() {
+        return Err(Error::LengthMismatch {
+            what: "worker replicate factors",
+            expected: recipe.workers.len(),
+            found: later.workers.len(),
+        });
+    }
+    run(recipe, frame_weights, Some(&full.fixed), Some(later)).map(|out| out.weights)
+}
+
+impl RecipeOutput {
+    /// The final non-response class of every unit listed in tier `tier`'s non-response step
+    /// (parallel to its `units`), as fixed by this run; `None` when the tier has no step.
+    pub fn nonresponse_classes(&self, tier: usize) -> Option<&[usize]> {
+        self.fixed
+            .nr_classes
+            .get(tier)
+            .and_then(|classes| classes.as_deref())
+    }
+}
+
+/// Whether each selected unit of a tier responded: the units a non-response step lists as
+/// respondents, or every selected unit when the tier has no step. Only respondents report
+/// their suppliers, so only they reach units of the next tier.
+fn respondents(step: Option<&NonResponseStep>, selected: &[bool]) -> Vec<bool> {
+    match step {
+        None => selected.to_vec(),
+        Some(step) => {
+            let mut out = vec![false; selected.len()];
+            for (&unit, &status) in step.units.iter().zip(&step.status) {
+                if let Some(slot) = out.get_mut(unit) {
+                    *slot = status == ResponseStatus::Respondent && selected[unit];
+                }
+            }
+            out
+        }
+    }
 }
 
 fn check_nr_units(step: &NonResponseStep) -> Result<(), Error> {
@@ -257,6 +325,7 @@ fn run(
     recipe: &Recipe,
     frame_weights: &[f64],
     fixed: Option<&Fixed>,
+    later: Option<&LaterStageFactors>,
 ) -> Result<RecipeOutput, Error> {
     let frame = &recipe.frame;
     if frame.base.len() != frame.units.len() {
@@ -341,12 +410,20 @@ fn run(
                 found: tier.operator.n_frame(),
             });
         }
-        // Respondents of the previous tier carry their weight into sharing; a selected unit
-        // with weight 0 (non-respondent, or deleted in a replicate) stays in the sample.
-        let sample: Vec<FrameWeight> = selected[t]
+        // Respondents of the previous tier carry their weight into sharing: only they listed
+        // their suppliers, so only their links reach units (a non-respondent's register
+        // links were never observed). A respondent with weight 0 (deleted in a replicate)
+        // stays in the sample, so every replicate reaches the same units.
+        let previous_step = if t == 0 {
+            frame.nonresponse.as_ref()
+        } else {
+            recipe.tiers[t - 1].nonresponse.as_ref()
+        };
+        let reporting = respondents(previous_step, &selected[t]);
+        let sample: Vec<FrameWeight> = reporting
             .iter()
             .enumerate()
-            .filter(|&(_, &is_selected)| is_selected)
+            .filter(|&(_, &reports)| reports)
             .map(|(frame_unit, _)| FrameWeight {
                 frame_unit,
                 weight: previous[frame_unit],
@@ -363,6 +440,29 @@ fn run(
                 .collect(),
         };
         let is_selected: Vec<bool> = subsample.iter().map(|&f| f > 0.0).collect();
+        // A replicate's unit factor rides on the subsample column, so the final weight stays
+        // the product of the columns.
+        let mut subsample = subsample;
+        if let Some(factors) = later.and_then(|l| l.units.get(t)).filter(|f| !f.is_empty()) {
+            if factors.len() != n {
+                return Err(Error::LengthMismatch {
+                    what: "later-stage unit factors (units of the tier)",
+                    expected: n,
+                    found: factors.len(),
+                });
+            }
+            for (k, factor) in factors.iter().enumerate() {
+                if !factor.is_finite() || *factor < 0.0 {
+                    return Err(Error::WeightInvalid {
+                        place: format!("replicate factor of tier {} unit {k}", t + 1),
+                        value: *factor,
+                    });
+                }
+                if is_selected[k] {
+                    subsample[k] *= factor;
+                }
+            }
+        }
         let mut weight: Vec<f64> = (0..n)
             .map(|k| shared.unit_weight[k] * subsample[k])
             .collect();
@@ -400,7 +500,8 @@ fn run(
         unit_subsample.push(
             subsample
                 .iter()
-                .map(|&f| if f > 0.0 { f } else { 1.0 })
+                .zip(&is_selected)
+                .map(|(&f, &chosen)| if chosen { f } else { 1.0 })
                 .collect(),
         );
         unit_nr.push(nr);
@@ -431,7 +532,17 @@ fn run(
         columns.base[row] = unit_base[t][u];
         columns.share[row] = unit_share[t][u];
         columns.subsample[row] = unit_subsample[t][u];
-        columns.within_unit[row] = factors.within_unit;
+        let replicate_factor = later
+            .and_then(|l| l.workers.get(row))
+            .copied()
+            .unwrap_or(1.0);
+        if !replicate_factor.is_finite() || replicate_factor < 0.0 {
+            return Err(Error::WeightInvalid {
+                place: format!("replicate factor of {place}"),
+                value: replicate_factor,
+            });
+        }
+        columns.within_unit[row] = factors.within_unit * replicate_factor;
         columns.nr_adj[row] = unit_nr[t][u] * factors.nonresponse;
     }
 
