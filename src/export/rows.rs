@@ -1,59 +1,132 @@
-//! Writing one level's CSV, one interview at a time (constant memory).
+//! Writing level CSVs: one walk over the interviews feeds every requested level.
+//!
+//! Each interview's latest revision is decoded exactly once, in place: while the stored
+//! record is read, each answer of a wanted column is remembered as a byte range (a slot) in
+//! a per-level table, roster arrays add rows to their level's table, and the calculations
+//! fill the same tables. Then every requested level writes its rows from the slots. The
+//! tables keep their allocations from one interview to the next, so after the first few
+//! interviews the walk allocates nothing per row except for values that need decoding
+//! (strings with escapes, arrays, objects).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::export::{DONT_KNOW, Error, Level, REFUSED, SKIPPED};
-use crate::store::{InterviewStatus, Store, rfc3339};
-
-/// Which interviews to export.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// Only interviews in this status.
-    pub status: Option<InterviewStatus>,
-    /// Only interviews whose latest revision arrived at or after this time (ms).
-    pub from_ms: Option<i64>,
-    /// Only interviews whose latest revision arrived before this time (ms).
-    pub to_ms: Option<i64>,
-}
-
-/// A row of answers (or calculations) borrowed from the stored JSON text: values stay
-/// unparsed until their column is written, which keeps the export allocation-light.
-type Row<'a> = HashMap<&'a str, &'a RawValue>;
-
-#[derive(Deserialize)]
-struct Content<'a> {
-    #[serde(borrow)]
-    answers: Row<'a>,
-}
+use crate::export::{DONT_KNOW, Error, Filter, Layout, REFUSED, SKIPPED};
+use crate::store::{InterviewHead, RevisionMeta, RevisionReader, Store, rfc3339};
 
 /// The output buffer: large writes keep the per-write cost (a syscall, a socket frame)
 /// negligible next to the rows.
-const OUT_BUFFER: usize = 1 << 16;
+pub(crate) const OUT_BUFFER: usize = 1 << 16;
 
-/// Writes the CSV of `level` for every interview of `questionnaire` that `filter` keeps.
-/// Returns the number of data rows written.
+/// Writes the CSV of one level (`None`: the main level) for every interview of the
+/// layout's questionnaire that `filter` keeps. Returns the number of data rows written.
 ///
 /// Rows go to `out` as they are produced (through a fixed-size buffer), never collected:
 /// memory does not depend on the number of interviews.
-pub fn write_level(
+pub fn write_level<W: Write>(
     store: &Store,
-    questionnaire: &str,
-    level: &Level,
+    layout: &Layout,
+    level: Option<&str>,
     filter: &Filter,
-    out: impl Write,
+    out: W,
 ) -> Result<u64, Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .buffer_capacity(OUT_BUFFER)
-        .from_writer(out);
+    let wanted = layout.level(level)?;
+    let index = layout
+        .levels
+        .iter()
+        .position(|l| std::ptr::eq(l, wanted))
+        .unwrap_or_default();
+    let rows = write_levels(store, layout, vec![(index, out)], filter)?;
+    Ok(rows.first().copied().unwrap_or_default())
+}
+
+/// Writes the CSVs of several levels (indexes into `layout.levels`, each with its output)
+/// in one walk over the interviews. Returns the number of data rows written per output.
+pub fn write_levels<W: Write>(
+    store: &Store,
+    layout: &Layout,
+    outputs: Vec<(usize, W)>,
+    filter: &Filter,
+) -> Result<Vec<u64>, Error> {
+    let plan = Plan::new(layout, &outputs.iter().map(|(i, _)| *i).collect::<Vec<_>>())?;
+    let mut writers = Vec::with_capacity(outputs.len());
+    for (index, out) in outputs {
+        let mut writer = csv::WriterBuilder::new()
+            .buffer_capacity(OUT_BUFFER)
+            .from_writer(out);
+        writer
+            .write_record(header(&layout.levels[index]))
+            .map_err(csv_error)?;
+        writers.push((index, writer, 0u64));
+    }
+    let mut tables: Vec<Table> = plan
+        .levels
+        .iter()
+        .map(|l| Table::new(l.level.columns.len()))
+        .collect();
+    let mut scratch = Scratch::default();
+    store.scan_latest(&layout.questionnaire, |head, raw| -> Result<(), Error> {
+        if !filter.keeps_status(head.status) {
+            return Ok(());
+        }
+        tables.iter_mut().for_each(Table::clear);
+        tables[0].add_row(0, 1);
+        let bytes = raw.bytes();
+        let mut reader = Reader {
+            plan: &plan,
+            tables: &mut tables,
+            base: bytes.as_ptr() as usize,
+            len: bytes.len(),
+        };
+        let meta = raw.read(&mut reader)?;
+        if !filter.keeps_time(meta.received_at_ms) {
+            return Ok(());
+        }
+        plan.fill_keys(&mut tables, &head.instance_id);
+        for (index, writer, rows) in &mut writers {
+            let table = &tables[*index];
+            for row in 0..table.rows() {
+                if *index == 0 {
+                    write_main_fields(writer, head, &meta, &mut scratch)?;
+                } else {
+                    let parent = &tables[plan.levels[*index].parent.unwrap_or_default()];
+                    let fields = [
+                        table.key(row),
+                        parent.key(table.parent[row] as usize),
+                        head.instance_id.as_bytes(),
+                    ];
+                    for field in fields {
+                        writer.write_field(field).map_err(csv_error)?;
+                    }
+                }
+                for (answer, calc) in table.answers(row).iter().zip(table.calcs(row)) {
+                    let slot = if answer.is_empty() { calc } else { answer };
+                    let value = encode_slot(bytes, slot, &mut scratch.value);
+                    writer.write_field(value).map_err(csv_error)?;
+                }
+                writer.write_record(None::<&[u8]>).map_err(csv_error)?;
+                *rows += 1;
+            }
+        }
+        Ok(())
+    })?;
+    let mut counts = Vec::with_capacity(writers.len());
+    for (_, mut writer, rows) in writers {
+        writer.flush()?;
+        counts.push(rows);
+    }
+    Ok(counts)
+}
+
+fn header(level: &crate::export::Level) -> Vec<&str> {
     let mut header: Vec<&str> = vec!["KEY"];
-    let is_main = level.path.is_empty();
-    if is_main {
+    if level.path.is_empty() {
         header.extend([
             "instance_id",
             "revision",
@@ -66,185 +139,325 @@ pub fn write_level(
         header.extend(["PARENT_KEY", "instance_id"]);
     }
     header.extend(level.columns.iter().map(|c| c.name.as_str()));
-    writer.write_record(&header).map_err(csv_error)?;
-    let slots = SlotIndex::new(level);
-    let mut answers: Vec<Option<Slot<'_>>> = Vec::new();
-    let mut calculations: Vec<Option<Slot<'_>>> = Vec::new();
-    let mut number = itoa_buffer();
-    let mut rows = 0u64;
-    for entry in store.latest_revisions_raw(questionnaire) {
-        let (interview, raw) = entry?;
-        if filter.status.is_some_and(|s| s != interview.status) {
-            continue;
+    header
+}
+
+/// Buffers reused from row to row.
+#[derive(Default)]
+struct Scratch {
+    number: Vec<u8>,
+    value: Vec<u8>,
+}
+
+fn write_main_fields<W: Write>(
+    writer: &mut csv::Writer<W>,
+    head: &InterviewHead<'_>,
+    meta: &RevisionMeta<'_>,
+    scratch: &mut Scratch,
+) -> Result<(), Error> {
+    scratch.number.clear();
+    write!(scratch.number, "{}", meta.revision)?;
+    let received = rfc3339(meta.received_at_ms);
+    for field in [
+        head.instance_id.as_bytes(),
+        head.instance_id.as_bytes(),
+        scratch.number.as_slice(),
+        meta.version.as_bytes(),
+        head.status.as_str().as_bytes(),
+        head.enumerator.as_bytes(),
+        received.as_bytes(),
+    ] {
+        writer.write_field(field).map_err(csv_error)?;
+    }
+    Ok(())
+}
+
+/// Where a name found in an answers (or calculations) object leads.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// A column of this level; `rank` orders the column's names (current name first, then
+    /// former names), so the current name wins when both are present.
+    Column { column: usize, rank: usize },
+    /// A roster whose rows belong to this level of the plan.
+    Roster { level: usize },
+}
+
+/// One level of the layout as the reader sees it.
+struct PlanLevel<'l> {
+    level: &'l crate::export::Level,
+    parent: Option<usize>,
+    /// Roster name (the last element of the path; empty for the main level).
+    roster: &'l str,
+    names: HashMap<&'l str, Target>,
+}
+
+/// What to read: per level, the names that matter (the columns of the requested levels,
+/// and the rosters leading to them); everything else is skipped unread.
+struct Plan<'l> {
+    levels: Vec<PlanLevel<'l>>,
+}
+
+impl<'l> Plan<'l> {
+    fn new(layout: &'l Layout, wanted: &[usize]) -> Result<Plan<'l>, Error> {
+        let n = layout.levels.len();
+        if let Some(bad) = wanted.iter().find(|i| **i >= n) {
+            return Err(Error::UnknownLevel {
+                level: format!("#{bad}"),
+                known: layout
+                    .levels
+                    .iter()
+                    .map(|l| l.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
-        let revision = raw.view()?;
-        if filter.from_ms.is_some_and(|t| revision.received_at_ms < t)
-            || filter.to_ms.is_some_and(|t| revision.received_at_ms >= t)
-        {
-            continue;
-        }
-        let corrupt = |e: serde_json::Error| {
-            Error::Corrupt(format!("interview {}: {e}", interview.instance_id))
-        };
-        if is_main {
-            // The slot vectors borrow from this revision only; their capacity is reused.
-            let mut answer_slots = recycle(std::mem::take(&mut answers));
-            let mut calc_slots = recycle(std::mem::take(&mut calculations));
-            answer_slots.resize(level.columns.len(), None);
-            calc_slots.resize(level.columns.len(), None);
-            let mut de = serde_json::Deserializer::from_str(revision.content.get());
-            serde::de::DeserializeSeed::deserialize(
-                ContentSeed {
-                    index: &slots,
-                    slots: &mut answer_slots,
-                },
-                &mut de,
-            )
-            .map_err(corrupt)?;
-            // Calculations that do not parse are treated as absent, as before.
-            let mut de = serde_json::Deserializer::from_str(revision.calculations.get());
-            if serde::de::DeserializeSeed::deserialize(
-                MapSeed {
-                    index: &slots,
-                    slots: &mut calc_slots,
-                },
-                &mut de,
-            )
-            .is_err()
+        let parents: Vec<Option<usize>> = layout
+            .levels
+            .iter()
+            .map(|level| {
+                let (_, up) = level.path.split_last()?;
+                layout.levels.iter().position(|l| l.path == up)
+            })
+            .collect();
+        // A level is needed when it is wanted or leads to a wanted one; parents come before
+        // their children in the layout, so one backward sweep settles it.
+        let mut needed: Vec<bool> = (0..n).map(|i| wanted.contains(&i)).collect();
+        for i in (0..n).rev() {
+            if needed[i]
+                && let Some(p) = parents[i]
             {
-                calc_slots.iter_mut().for_each(|s| *s = None);
+                needed[p] = true;
             }
-            let received = rfc3339(revision.received_at_ms);
-            number.clear();
-            write!(number, "{}", revision.revision)?;
-            for field in [
-                interview.instance_id.as_bytes(),
-                interview.instance_id.as_bytes(),
-                number.as_slice(),
-                revision.version.as_bytes(),
-                interview.status.as_str().as_bytes(),
-                interview.enumerator.as_bytes(),
-                received.as_bytes(),
-            ] {
-                writer.write_field(field).map_err(csv_error)?;
-            }
-            for (answer, calc) in answer_slots.iter().zip(&calc_slots) {
-                let raw = answer.or(*calc).map(|s| s.value);
-                writer
-                    .write_field(encode_raw(raw).as_bytes())
-                    .map_err(csv_error)?;
-            }
-            writer.write_record(None::<&[u8]>).map_err(csv_error)?;
-            rows += 1;
-            answers = recycle(answer_slots);
-            calculations = recycle(calc_slots);
-        } else {
-            let content: Content<'_> =
-                serde_json::from_str(revision.content.get()).map_err(corrupt)?;
-            let calculations: Row<'_> =
-                serde_json::from_str(revision.calculations.get()).unwrap_or_default();
-            let mut sink =
-                |key: &str, parent: &str, row: &Row<'_>, calc: &Row<'_>| -> Result<(), Error> {
-                    for field in [key, parent, interview.instance_id.as_str()] {
-                        writer.write_field(field).map_err(csv_error)?;
+        }
+        let mut levels: Vec<PlanLevel<'l>> = layout
+            .levels
+            .iter()
+            .zip(&parents)
+            .map(|(level, parent)| PlanLevel {
+                level,
+                parent: *parent,
+                roster: level.path.last().map_or("", String::as_str),
+                names: HashMap::new(),
+            })
+            .collect();
+        for i in 0..n {
+            if wanted.contains(&i) {
+                for (column, c) in layout.levels[i].columns.iter().enumerate() {
+                    for (rank, name) in c.names.iter().enumerate() {
+                        // A name shared by two columns keeps the first.
+                        levels[i]
+                            .names
+                            .entry(name.as_str())
+                            .or_insert(Target::Column { column, rank });
                     }
-                    write_values(&mut writer, level, row, calc)?;
-                    rows += 1;
-                    Ok(())
-                };
-            descend(
-                &level.path,
-                &interview.instance_id,
-                &content.answers,
-                &calculations,
-                &mut sink,
-            )?;
-        }
-    }
-    writer.flush()?;
-    Ok(rows)
-}
-
-fn itoa_buffer() -> Vec<u8> {
-    Vec::with_capacity(12)
-}
-
-/// Empties a slot vector and hands its allocation over to another borrow lifetime, so the
-/// next interview fills it without allocating (an empty vector holds no borrow; the
-/// collect reuses the allocation in place).
-fn recycle<'b>(mut slots: Vec<Option<Slot<'_>>>) -> Vec<Option<Slot<'b>>> {
-    slots.clear();
-    slots.into_iter().map(|_| None).collect()
-}
-
-/// One answer found for a column: its unparsed value and the rank of the name it was found
-/// under (a column's current name ranks before its former names, as in [`present`]).
-#[derive(Clone, Copy)]
-struct Slot<'a> {
-    rank: usize,
-    value: &'a RawValue,
-}
-
-/// Every name of every column of a level → (column, rank of the name), built once.
-struct SlotIndex<'l> {
-    names: HashMap<&'l str, (usize, usize)>,
-}
-
-impl<'l> SlotIndex<'l> {
-    fn new(level: &'l Level) -> SlotIndex<'l> {
-        let mut names = HashMap::new();
-        for (column, c) in level.columns.iter().enumerate() {
-            for (rank, name) in c.names.iter().enumerate() {
-                // A name shared by two columns keeps the first, as the column-by-column
-                // lookup did.
-                names.entry(name.as_str()).or_insert((column, rank));
+                }
             }
         }
-        SlotIndex { names }
+        for child in 0..n {
+            if let (true, Some(p)) = (needed[child], parents[child]) {
+                let roster = levels[child].roster;
+                levels[p]
+                    .names
+                    .entry(roster)
+                    .or_insert(Target::Roster { level: child });
+            }
+        }
+        Ok(Plan { levels })
     }
 
-    fn offer<'a>(&self, slots: &mut [Option<Slot<'a>>], name: &str, value: &'a RawValue) {
-        if value.get() == "null" {
+    /// Builds every row's KEY: the instance id for the main level, then
+    /// `parent KEY/roster[n]` (1-based) down the levels (parents come first).
+    fn fill_keys(&self, tables: &mut [Table], instance_id: &str) {
+        tables[0].keys.extend_from_slice(instance_id.as_bytes());
+        tables[0].key_ends.push(tables[0].keys.len());
+        for i in 1..tables.len() {
+            let Some(p) = self.levels[i].parent else {
+                continue;
+            };
+            let (before, after) = tables.split_at_mut(i);
+            let (parent, table) = (&before[p], &mut after[0]);
+            for row in 0..table.rows() {
+                let parent_key = parent.key(table.parent[row] as usize);
+                table.keys.extend_from_slice(parent_key);
+                table.keys.push(b'/');
+                table
+                    .keys
+                    .extend_from_slice(self.levels[i].roster.as_bytes());
+                let _ = write!(table.keys, "[{}]", table.ordinal[row]);
+                table.key_ends.push(table.keys.len());
+            }
+        }
+    }
+}
+
+/// One answer found for a column: the byte range of its unparsed JSON value in the stored
+/// revision, and the rank of the name it was found under.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: usize,
+    end: usize,
+    rank: usize,
+}
+
+const EMPTY: Slot = Slot {
+    start: 0,
+    end: 0,
+    rank: usize::MAX,
+};
+
+impl Slot {
+    fn is_empty(&self) -> bool {
+        self.end == 0
+    }
+}
+
+/// One level's rows of the current interview: `width` slots per row for answers and as
+/// many for calculations, each row's parent row and position, and the rows' keys.
+struct Table {
+    width: usize,
+    answers: Vec<Slot>,
+    calcs: Vec<Slot>,
+    parent: Vec<u32>,
+    ordinal: Vec<u32>,
+    /// Per parent row: this level's first row for it and how many (to match calculation
+    /// rows to answer rows).
+    spans: Vec<(usize, usize)>,
+    keys: Vec<u8>,
+    key_ends: Vec<usize>,
+}
+
+impl Table {
+    fn new(width: usize) -> Table {
+        Table {
+            width,
+            answers: Vec::new(),
+            calcs: Vec::new(),
+            parent: Vec::new(),
+            ordinal: Vec::new(),
+            spans: Vec::new(),
+            keys: Vec::new(),
+            key_ends: Vec::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.answers.clear();
+        self.calcs.clear();
+        self.parent.clear();
+        self.ordinal.clear();
+        self.spans.clear();
+        self.keys.clear();
+        self.key_ends.clear();
+    }
+
+    fn rows(&self) -> usize {
+        self.parent.len()
+    }
+
+    fn add_row(&mut self, parent: usize, ordinal: usize) -> usize {
+        let row = self.rows();
+        self.answers.extend(std::iter::repeat_n(EMPTY, self.width));
+        self.calcs.extend(std::iter::repeat_n(EMPTY, self.width));
+        self.parent.push(parent as u32);
+        self.ordinal.push(ordinal as u32);
+        row
+    }
+
+    fn answers(&self, row: usize) -> &[Slot] {
+        &self.answers[row * self.width..(row + 1) * self.width]
+    }
+
+    fn calcs(&self, row: usize) -> &[Slot] {
+        &self.calcs[row * self.width..(row + 1) * self.width]
+    }
+
+    fn key(&self, row: usize) -> &[u8] {
+        let start = if row == 0 { 0 } else { self.key_ends[row - 1] };
+        &self.keys[start..self.key_ends[row]]
+    }
+}
+
+/// Reads one revision into the tables.
+struct Reader<'p, 'l> {
+    plan: &'p Plan<'l>,
+    tables: &'p mut [Table],
+    /// Address and length of the stored revision, to turn borrowed values into ranges.
+    base: usize,
+    len: usize,
+}
+
+impl<'de> RevisionReader<'de> for Reader<'_, '_> {
+    fn content<D: serde::Deserializer<'de>>(&mut self, de: D) -> Result<(), D::Error> {
+        de.deserialize_map(Content(self))
+    }
+
+    fn calculations<D: serde::Deserializer<'de>>(&mut self, de: D) -> Result<(), D::Error> {
+        // Calculations that are not an object are treated as absent.
+        de.deserialize_any(Object {
+            reader: self,
+            level: 0,
+            row: 0,
+            calc: true,
+        })
+    }
+}
+
+impl Reader<'_, '_> {
+    fn offer(
+        &mut self,
+        level: usize,
+        row: usize,
+        column: usize,
+        rank: usize,
+        calc: bool,
+        value: &RawValue,
+    ) {
+        let text = value.get();
+        if text == "null" {
             return;
         }
-        if let Some(&(column, rank)) = self.names.get(name)
-            && let Some(slot) = slots.get_mut(column)
-            && slot.is_none_or(|s| rank < s.rank)
+        let start = (text.as_ptr() as usize).wrapping_sub(self.base);
+        let end = start.wrapping_add(text.len());
+        // Values always borrow from the stored bytes; anything else is ignored rather
+        // than trusted.
+        if start >= self.len || end > self.len || end == 0 {
+            return;
+        }
+        let table = &mut self.tables[level];
+        let index = row * table.width + column;
+        let slots = if calc {
+            &mut table.calcs
+        } else {
+            &mut table.answers
+        };
+        if let Some(slot) = slots.get_mut(index)
+            && rank < slot.rank
         {
-            *slot = Some(Slot { rank, value });
+            *slot = Slot { start, end, rank };
         }
     }
 }
 
-/// Reads `{"answers": {...}, ...}` straight into the column slots.
-struct ContentSeed<'i, 's, 'a> {
-    index: &'i SlotIndex<'i>,
-    slots: &'s mut Vec<Option<Slot<'a>>>,
-}
+/// A key, borrowed when it has no escapes.
+#[derive(Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
-impl<'de, 'i, 's> serde::de::DeserializeSeed<'de> for ContentSeed<'i, 's, 'de> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_map(self)
-    }
-}
+/// `{"answers": {...}, "paradata": ...}`: the answers go to the main level.
+struct Content<'r, 'p, 'l>(&'r mut Reader<'p, 'l>);
 
-impl<'de, 'i, 's> serde::de::Visitor<'de> for ContentSeed<'i, 's, 'de> {
+impl<'de> Visitor<'de> for Content<'_, '_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an object with answers")
     }
-    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
         let mut seen = false;
-        while let Some(key) = map.next_key::<&'de str>()? {
-            if key == "answers" && !seen {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if key.0 == "answers" && !seen {
                 seen = true;
-                map.next_value_seed(MapSeed {
-                    index: self.index,
-                    slots: &mut *self.slots,
-                })?;
+                map.next_value_seed(Answers(&mut *self.0))?;
             } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
+                map.next_value::<IgnoredAny>()?;
             }
         }
         if !seen {
@@ -254,107 +467,242 @@ impl<'de, 'i, 's> serde::de::Visitor<'de> for ContentSeed<'i, 's, 'de> {
     }
 }
 
-/// Reads one JSON object of `name: value` into the column slots, values unparsed.
-struct MapSeed<'i, 's, 'a> {
-    index: &'i SlotIndex<'i>,
-    slots: &'s mut Vec<Option<Slot<'a>>>,
-}
+/// The main level's answers object (it must be an object).
+struct Answers<'r, 'p, 'l>(&'r mut Reader<'p, 'l>);
 
-impl<'de, 'i, 's> serde::de::DeserializeSeed<'de> for MapSeed<'i, 's, 'de> {
+impl<'de> DeserializeSeed<'de> for Answers<'_, '_, '_> {
     type Value = ();
     fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_map(self)
+        de.deserialize_map(Object {
+            reader: self.0,
+            level: 0,
+            row: 0,
+            calc: false,
+        })
     }
 }
 
-impl<'de, 'i, 's> serde::de::Visitor<'de> for MapSeed<'i, 's, 'de> {
+/// One object of answers (`calc` false) or calculations (`calc` true) for a row of a
+/// level. Anything other than an object is skipped: it holds no row's values.
+struct Object<'r, 'p, 'l> {
+    reader: &'r mut Reader<'p, 'l>,
+    level: usize,
+    row: usize,
+    calc: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Object<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Object<'_, '_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("an object of answers")
     }
-    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        while let Some(key) = map.next_key::<&'de str>()? {
-            let value = map.next_value::<&'de RawValue>()?;
-            self.index.offer(self.slots, key, value);
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        let plan = self.reader.plan;
+        let names = &plan.levels[self.level].names;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match names.get(key.0.as_ref()) {
+                Some(Target::Column { column, rank }) => {
+                    let value: &'de RawValue = map.next_value()?;
+                    self.reader
+                        .offer(self.level, self.row, *column, *rank, self.calc, value);
+                }
+                Some(Target::Roster { level }) => map.next_value_seed(Rows {
+                    reader: &mut *self.reader,
+                    level: *level,
+                    parent_row: self.row,
+                    calc: self.calc,
+                })?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
         }
+        Ok(())
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
         Ok(())
     }
 }
 
-/// Receives `(key, parent_key, row answers, row calculations)`.
-type RowSink<'s> = dyn for<'a> FnMut(&str, &str, &Row<'a>, &Row<'a>) -> Result<(), Error> + 's;
+/// A roster's array of row objects. Answers add one row per element (an element that is
+/// not an object still counts, so KEYs follow positions); calculations fill the rows the
+/// answers made, matched by position. A roster value that is not an array has no rows.
+struct Rows<'r, 'p, 'l> {
+    reader: &'r mut Reader<'p, 'l>,
+    level: usize,
+    parent_row: usize,
+    calc: bool,
+}
 
-/// Walks down the roster path, calling `sink(key, parent_key, row, calculations)` for each
-/// row of the last roster. Keys follow the `parent/roster[n]` convention (1-based).
-fn descend(
-    path: &[String],
-    parent_key: &str,
-    answers: &Row<'_>,
-    calculations: &Row<'_>,
-    sink: &mut RowSink<'_>,
-) -> Result<(), Error> {
-    let Some((roster, rest)) = path.split_first() else {
-        return Ok(());
-    };
-    let Some(raw) = answers.get(roster.as_str()) else {
-        return Ok(());
-    };
-    let rows: Vec<Row<'_>> = serde_json::from_str(raw.get()).unwrap_or_default();
-    let calc_rows: Vec<Row<'_>> = calculations
-        .get(roster.as_str())
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
-        .unwrap_or_default();
-    let empty = Row::new();
-    for (i, row) in rows.iter().enumerate() {
-        let key = format!("{parent_key}/{roster}[{}]", i + 1);
-        let calc = calc_rows.get(i).unwrap_or(&empty);
-        if rest.is_empty() {
-            sink(&key, parent_key, row, calc)?;
-        } else {
-            descend(rest, &key, row, calc, sink)?;
+impl<'de> DeserializeSeed<'de> for Rows<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Rows<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of roster rows")
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        let level = self.level;
+        if self.calc {
+            let (first, count) = self.reader.tables[level]
+                .spans
+                .get(self.parent_row)
+                .copied()
+                .unwrap_or_default();
+            let mut i = 0;
+            loop {
+                let more = if i < count {
+                    seq.next_element_seed(Object {
+                        reader: &mut *self.reader,
+                        level,
+                        row: first + i,
+                        calc: true,
+                    })?
+                    .is_some()
+                } else {
+                    seq.next_element::<IgnoredAny>()?.is_some()
+                };
+                if !more {
+                    return Ok(());
+                }
+                i += 1;
+            }
         }
+        let first = self.reader.tables[level].rows();
+        let mut ordinal = 0;
+        while seq
+            .next_element_seed(NewRow {
+                reader: &mut *self.reader,
+                level,
+                parent_row: self.parent_row,
+                ordinal: ordinal + 1,
+            })?
+            .is_some()
+        {
+            ordinal += 1;
+        }
+        let spans = &mut self.reader.tables[level].spans;
+        if spans.len() <= self.parent_row {
+            spans.resize(self.parent_row + 1, (0, 0));
+        }
+        spans[self.parent_row] = (first, ordinal);
+        Ok(())
     }
-    Ok(())
-}
-
-fn present<'a>(names: &[String], map: &Row<'a>) -> Option<&'a RawValue> {
-    names
-        .iter()
-        .find_map(|n| map.get(n.as_str()).copied().filter(|v| v.get() != "null"))
-}
-
-fn write_values<W: Write>(
-    writer: &mut csv::Writer<W>,
-    level: &Level,
-    row: &Row<'_>,
-    calculations: &Row<'_>,
-) -> Result<(), Error> {
-    for column in &level.columns {
-        let raw = present(&column.names, row).or_else(|| present(&column.names, calculations));
-        writer
-            .write_field(encode_raw(raw).as_bytes())
-            .map_err(csv_error)?;
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
     }
-    writer.write_record(None::<&[u8]>).map_err(csv_error)
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
-/// Encodes one unparsed answer, parsing only what needs it (strings with escapes, arrays,
-/// objects).
-fn encode_raw(raw: Option<&RawValue>) -> Cow<'_, str> {
-    let Some(raw) = raw else {
-        return Cow::Borrowed(SKIPPED);
+/// One element of a roster's answers: a new row of the level, then its answers.
+struct NewRow<'r, 'p, 'l> {
+    reader: &'r mut Reader<'p, 'l>,
+    level: usize,
+    parent_row: usize,
+    ordinal: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for NewRow<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        let row = self.reader.tables[self.level].add_row(self.parent_row, self.ordinal);
+        de.deserialize_any(Object {
+            reader: self.reader,
+            level: self.level,
+            row,
+            calc: false,
+        })
+    }
+}
+
+/// Encodes one slot of the stored revision for CSV, decoding only what needs it (strings
+/// with escapes, arrays, objects) into `scratch`.
+fn encode_slot<'b>(bytes: &'b [u8], slot: &Slot, scratch: &'b mut Vec<u8>) -> &'b [u8] {
+    if slot.is_empty() {
+        return SKIPPED.as_bytes();
+    }
+    let Some(text) = bytes.get(slot.start..slot.end) else {
+        return SKIPPED.as_bytes();
     };
-    let text = raw.get();
-    match text.as_bytes().first() {
-        None | Some(b'n') => Cow::Borrowed(SKIPPED),
-        Some(b't') => Cow::Borrowed("1"),
-        Some(b'f') => Cow::Borrowed("0"),
-        Some(b'"') => match serde_json::from_str::<&str>(text) {
-            Ok(s) => Cow::Borrowed(s),
-            Err(_) => Cow::Owned(serde_json::from_str::<String>(text).unwrap_or_default()),
-        },
-        Some(b'[' | b'{') => Cow::Owned(encode(serde_json::from_str::<Value>(text).ok().as_ref())),
-        Some(_) => Cow::Borrowed(text),
+    match text.first() {
+        None | Some(b'n') => SKIPPED.as_bytes(),
+        Some(b't') => b"1",
+        Some(b'f') => b"0",
+        Some(b'"') => {
+            let inner = &text[1..text.len().saturating_sub(1).max(1)];
+            if !inner.contains(&b'\\') {
+                return inner;
+            }
+            scratch.clear();
+            if let Ok(s) = serde_json::from_slice::<String>(text) {
+                scratch.extend_from_slice(s.as_bytes());
+            }
+            let shared: &'b Vec<u8> = scratch;
+            shared
+        }
+        Some(b'[' | b'{') => {
+            scratch.clear();
+            let value = serde_json::from_slice::<Value>(text).ok();
+            scratch.extend_from_slice(encode(value.as_ref()).as_bytes());
+            let shared: &'b Vec<u8> = scratch;
+            shared
+        }
+        Some(_) => text,
     }
 }
 
@@ -387,7 +735,7 @@ pub fn encode(value: Option<&Value>) -> String {
     }
 }
 
-fn csv_error(err: csv::Error) -> Error {
+pub(crate) fn csv_error(err: csv::Error) -> Error {
     match err.into_kind() {
         csv::ErrorKind::Io(io) => Error::Write(io),
         other => Error::Write(std::io::Error::other(format!("{other:?}"))),
@@ -507,14 +855,7 @@ mod streaming_tests {
         }
         let layout = layout("q", &[("1".into(), definition)]).unwrap();
         let mut out = Recorder(Vec::new(), 0);
-        let rows = write_level(
-            &store,
-            "q",
-            layout.level(None).unwrap(),
-            &Filter::default(),
-            &mut out,
-        )
-        .unwrap();
+        let rows = write_level(&store, &layout, None, &Filter::default(), &mut out).unwrap();
         assert_eq!(rows, n);
         let total = out.1;
         assert!(

@@ -1,0 +1,348 @@
+//! The export read path: every interview of a questionnaire with its latest revision, read
+//! as one merge join of two sequential scans and handed out as borrowed bytes.
+//!
+//! The interview heads (`submissions`) and the revisions (`revisions`) are both keyed by
+//! instance id, so walking both trees in key order meets each head's latest revision without
+//! a random read. [`Store::scan_latest`] is the allocation-free form the export uses: the
+//! head is borrowed from its stored bytes and the revision is handed over undecoded, so the
+//! caller parses the revision's JSON exactly once, in place. [`Store::latest_revisions`]
+//! is the convenient owned form for callers that read few interviews' worth of fields.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::store::status::InterviewStatus;
+use crate::store::submissions::{Interview, Revision, revision_key};
+use crate::store::tree::TreeId;
+use crate::store::{DB_DIR, Error, Store, codec};
+
+/// A stored revision not yet decoded (see [`Store::scan_latest`]).
+pub struct RawRevision {
+    key: sled::IVec,
+    value: sled::IVec,
+}
+
+/// A revision borrowed from its stored bytes: the fields the export needs, with the JSON
+/// documents left unparsed.
+#[derive(Debug, Deserialize)]
+pub struct RevisionView<'a> {
+    pub revision: u32,
+    #[serde(borrow)]
+    pub version: Cow<'a, str>,
+    #[serde(borrow)]
+    pub content: &'a RawValue,
+    #[serde(borrow)]
+    pub calculations: &'a RawValue,
+    pub received_at_ms: i64,
+}
+
+/// What [`RawRevision::read`] decodes besides the two documents it hands to the reader.
+#[derive(Debug)]
+pub struct RevisionMeta<'a> {
+    pub revision: u32,
+    pub version: Cow<'a, str>,
+    pub received_at_ms: i64,
+}
+
+/// Receives a revision's answers document and its calculations while the record is being
+/// decoded, so a caller reads each byte of a revision once.
+pub trait RevisionReader<'de> {
+    /// Reads `{"answers": …, "paradata": …}`.
+    fn content<D: serde::Deserializer<'de>>(&mut self, de: D) -> Result<(), D::Error>;
+    /// Reads the calculations object (the validator's computed values).
+    fn calculations<D: serde::Deserializer<'de>>(&mut self, de: D) -> Result<(), D::Error>;
+}
+
+impl RawRevision {
+    /// Decodes the record in one pass, handing its content and calculations to `reader`
+    /// as they are met, and refusing values from a newer format.
+    pub fn read<'a, R: RevisionReader<'a>>(
+        &'a self,
+        reader: &mut R,
+    ) -> Result<RevisionMeta<'a>, Error> {
+        let mut de = serde_json::Deserializer::from_slice(&self.value);
+        let meta = serde::de::DeserializeSeed::deserialize(Envelope(reader), &mut de)
+            .and_then(|meta| de.end().map(|()| meta))
+            .map_err(|err| Error::Corrupt {
+                tree: TreeId::Revisions.name(),
+                key: String::from_utf8_lossy(&self.key).into_owned(),
+                reason: err.to_string(),
+            })?;
+        Ok(meta)
+    }
+
+    /// The stored bytes (a JSON envelope); the slices [`RevisionReader`] sees point into
+    /// them.
+    pub fn bytes(&self) -> &[u8] {
+        &self.value
+    }
+
+    /// Decodes the borrowed view, refusing values from a newer format.
+    pub fn view(&self) -> Result<RevisionView<'_>, Error> {
+        codec::decode_borrowed(TreeId::Revisions, &self.key, &self.value)
+    }
+
+    /// The stored key (`instance id/revision`), for error messages.
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+/// An interview head borrowed from its stored bytes: what the export writes about it.
+#[derive(Debug, Deserialize)]
+pub struct InterviewHead<'a> {
+    #[serde(borrow)]
+    pub instance_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub questionnaire: Cow<'a, str>,
+    #[serde(borrow)]
+    pub enumerator: Cow<'a, str>,
+    pub status: InterviewStatus,
+    /// The latest revision number (1-based).
+    pub revision: u32,
+}
+
+/// True when a process (a running server, another command) holds the database of the data
+/// directory `dir` open. sled locks its `db` file exclusively while open; this tries the
+/// same lock and lets go at once. Answers false when there is no database yet.
+pub fn database_in_use(dir: &Path) -> Result<bool, Error> {
+    let lock_file = dir.join(DB_DIR).join("db");
+    let file = match std::fs::OpenOptions::new().read(true).open(&lock_file) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => return Err(Error::io("open database lock file", lock_file, err)),
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(false),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(err)) => {
+            Err(Error::io("check database lock", lock_file, err))
+        }
+    }
+}
+
+/// True when `dir` holds a chainsurvey database (opening it would not create one).
+pub fn database_exists(dir: &Path) -> bool {
+    dir.join(DB_DIR).join("db").is_file()
+}
+
+impl Store {
+    /// Every interview of a questionnaire with its latest revision, in instance id order.
+    ///
+    /// Both trees are keyed by instance id, so this is a merge join of two sequential scans
+    /// (no random reads): the interview heads in order, and the revisions tree advanced to
+    /// each head's latest revision. Memory is constant.
+    pub fn latest_revisions(
+        &self,
+        questionnaire: &str,
+    ) -> impl Iterator<Item = Result<(Interview, Revision), Error>> + '_ {
+        self.latest_revisions_raw(questionnaire).map(|entry| {
+            let (interview, raw) = entry?;
+            let revision: Revision = codec::decode(TreeId::Revisions, &raw.key, &raw.value)?;
+            Ok((interview, revision))
+        })
+    }
+
+    /// Like [`Store::latest_revisions`], but each revision stays the stored bytes until the
+    /// caller borrows a [`RevisionView`] from it.
+    pub fn latest_revisions_raw(
+        &self,
+        questionnaire: &str,
+    ) -> impl Iterator<Item = Result<(Interview, RawRevision), Error>> + '_ {
+        let questionnaire = questionnaire.to_owned();
+        let mut revisions = self.tree(TreeId::Revisions).iter();
+        let mut pending: Option<(sled::IVec, sled::IVec)> = None;
+        self.tree(TreeId::Submissions)
+            .iter()
+            .filter_map(move |entry| {
+                let step = || -> Result<Option<(Interview, RawRevision)>, Error> {
+                    let (key, value) = entry?;
+                    let interview: Interview = codec::decode(TreeId::Submissions, &key, &value)?;
+                    if interview.questionnaire != questionnaire {
+                        return Ok(None);
+                    }
+                    let target = revision_key(&interview.instance_id, interview.revision);
+                    let raw = seek(&mut revisions, &mut pending, target.as_bytes())?;
+                    Ok(Some((interview, raw)))
+                };
+                step().transpose()
+            })
+    }
+
+    /// Calls `f` with every interview of `questionnaire` and its latest revision, in
+    /// instance id order, stopping at the first error.
+    ///
+    /// The same merge join as [`Store::latest_revisions`] without its per-interview
+    /// allocations: the head is borrowed from the stored bytes and the revision is handed
+    /// over undecoded. Memory is constant: one head, one revision and sled's bounded cache.
+    pub fn scan_latest<E: From<Error>>(
+        &self,
+        questionnaire: &str,
+        mut f: impl FnMut(&InterviewHead<'_>, &RawRevision) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut revisions = self.tree(TreeId::Revisions).iter();
+        let mut pending: Option<(sled::IVec, sled::IVec)> = None;
+        let mut target = Vec::with_capacity(64);
+        for entry in self.tree(TreeId::Submissions).iter() {
+            let (key, value) = entry.map_err(Error::from)?;
+            let head: InterviewHead<'_> =
+                codec::decode_borrowed(TreeId::Submissions, &key, &value)?;
+            if head.questionnaire != questionnaire {
+                continue;
+            }
+            target.clear();
+            // The key format of `revision_key`, written without a temporary string.
+            use std::io::Write;
+            write!(target, "{}/{:06}", head.instance_id, head.revision)
+                .map_err(|e| Error::io("format a revision key", "", e))?;
+            let raw = seek(&mut revisions, &mut pending, &target)?;
+            f(&head, &raw)?;
+        }
+        Ok(())
+    }
+}
+
+/// Advances the revisions iterator to `target` and returns that revision. A key past the
+/// target is kept in `pending` for the next interview (the heads come in the same order).
+fn seek(
+    revisions: &mut sled::Iter,
+    pending: &mut Option<(sled::IVec, sled::IVec)>,
+    target: &[u8],
+) -> Result<RawRevision, Error> {
+    loop {
+        let (key, value) = match pending.take() {
+            Some(kv) => kv,
+            None => match revisions.next() {
+                Some(kv) => kv?,
+                None => break,
+            },
+        };
+        match key.as_ref().cmp(target) {
+            std::cmp::Ordering::Less => continue,
+            std::cmp::Ordering::Equal => return Ok(RawRevision { key, value }),
+            std::cmp::Ordering::Greater => {
+                *pending = Some((key, value));
+                break;
+            }
+        }
+    }
+    Err(Error::Corrupt {
+        tree: "revisions",
+        key: String::from_utf8_lossy(target).into_owned(),
+        reason: "the interview's latest revision is missing".into(),
+    })
+}
+
+/// Text borrowed from the stored bytes when it has no escapes, owned otherwise.
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// `{"v": format version, "d": record}` (see `codec.rs`), read with the record's reader.
+struct Envelope<'r, R>(&'r mut R);
+
+impl<'de, R: RevisionReader<'de>> serde::de::DeserializeSeed<'de> for Envelope<'_, R> {
+    type Value = RevisionMeta<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de, R: RevisionReader<'de>> serde::de::Visitor<'de> for Envelope<'_, R> {
+    type Value = RevisionMeta<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a stored record envelope")
+    }
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        use serde::de::Error as _;
+        let mut meta = None;
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.0.as_ref() {
+                // The writer puts the version first, so a newer format is refused before
+                // its record is read.
+                "v" => {
+                    let v: u32 = map.next_value()?;
+                    if v > codec::FORMAT_VERSION {
+                        return Err(M::Error::custom(format!(
+                            "format version {v} is newer than this program's {}",
+                            codec::FORMAT_VERSION
+                        )));
+                    }
+                }
+                "d" => meta = Some(map.next_value_seed(Record(&mut *self.0))?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        meta.ok_or_else(|| M::Error::missing_field("d"))
+    }
+}
+
+/// A stored [`Revision`]: the fields of [`RevisionMeta`], content and calculations to the
+/// reader, everything else skipped.
+struct Record<'r, R>(&'r mut R);
+
+impl<'de, R: RevisionReader<'de>> serde::de::DeserializeSeed<'de> for Record<'_, R> {
+    type Value = RevisionMeta<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de, R: RevisionReader<'de>> serde::de::Visitor<'de> for Record<'_, R> {
+    type Value = RevisionMeta<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a stored revision")
+    }
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        use serde::de::Error as _;
+        let (mut revision, mut version, mut received) = (None, None, None);
+        let (mut content, mut calculations) = (false, false);
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            match key.0.as_ref() {
+                "revision" => revision = Some(map.next_value::<u32>()?),
+                "version" => version = Some(map.next_value::<Text<'de>>()?.0),
+                "received_at_ms" => received = Some(map.next_value::<i64>()?),
+                "content" => {
+                    map.next_value_seed(Document(&mut *self.0, true))?;
+                    content = true;
+                }
+                "calculations" => {
+                    map.next_value_seed(Document(&mut *self.0, false))?;
+                    calculations = true;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        if !content {
+            return Err(M::Error::missing_field("content"));
+        }
+        if !calculations {
+            return Err(M::Error::missing_field("calculations"));
+        }
+        Ok(RevisionMeta {
+            revision: revision.ok_or_else(|| M::Error::missing_field("revision"))?,
+            version: version.ok_or_else(|| M::Error::missing_field("version"))?,
+            received_at_ms: received.ok_or_else(|| M::Error::missing_field("received_at_ms"))?,
+        })
+    }
+}
+
+/// Hands the content (`true`) or the calculations (`false`) to the reader.
+struct Document<'r, R>(&'r mut R, bool);
+
+impl<'de, R: RevisionReader<'de>> serde::de::DeserializeSeed<'de> for Document<'_, R> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        if self.1 {
+            self.0.content(de)
+        } else {
+            self.0.calculations(de)
+        }
+    }
+}
