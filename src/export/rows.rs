@@ -8,17 +8,14 @@
 //! interviews the walk allocates nothing per row except for values that need decoding
 //! (strings with escapes, arrays, objects).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 
-use serde::Deserialize;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::export::{DONT_KNOW, Error, Filter, Layout, REFUSED, SKIPPED};
-use crate::store::{InterviewHead, RevisionMeta, RevisionReader, Store, rfc3339};
+use crate::store::{InterviewHead, RevisionView, Store, rfc3339};
 
 /// The output buffer: large writes keep the per-write cost (a syscall, a socket frame)
 /// negligible next to the rows.
@@ -78,15 +75,29 @@ pub fn write_levels<W: Write>(
         tables.iter_mut().for_each(Table::clear);
         tables[0].add_row(0, 1);
         let bytes = raw.bytes();
+        let meta = raw.view()?;
+        if !filter.keeps_time(meta.received_at_ms) {
+            return Ok(());
+        }
+        let offset =
+            |doc: &RawValue| (doc.get().as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
         let mut reader = Reader {
             plan: &plan,
             tables: &mut tables,
-            base: bytes.as_ptr() as usize,
-            len: bytes.len(),
+            bytes,
+            at: offset(meta.content),
+            name: std::mem::take(&mut scratch.name),
         };
-        let meta = raw.read(&mut reader)?;
-        if !filter.keeps_time(meta.received_at_ms) {
-            return Ok(());
+        let read = reader.content().and_then(|()| {
+            reader.at = offset(meta.calculations);
+            reader.calculations()
+        });
+        scratch.name = reader.name;
+        if let Err(Malformed(what, at)) = read {
+            return Err(Error::Corrupt(format!(
+                "the latest revision of interview {}: {what} at byte {at}",
+                head.instance_id
+            )));
         }
         plan.fill_keys(&mut tables, &head.instance_id);
         for (index, writer, rows) in &mut writers {
@@ -147,12 +158,13 @@ fn header(level: &crate::export::Level) -> Vec<&str> {
 struct Scratch {
     number: Vec<u8>,
     value: Vec<u8>,
+    name: String,
 }
 
 fn write_main_fields<W: Write>(
     writer: &mut csv::Writer<W>,
     head: &InterviewHead<'_>,
-    meta: &RevisionMeta<'_>,
+    meta: &RevisionView<'_>,
     scratch: &mut Scratch,
 ) -> Result<(), Error> {
     scratch.number.clear();
@@ -188,7 +200,7 @@ struct PlanLevel<'l> {
     parent: Option<usize>,
     /// Roster name (the last element of the path; empty for the main level).
     roster: &'l str,
-    names: HashMap<&'l str, Target>,
+    names: HashMap<&'l str, Target, BuildNameHasher>,
 }
 
 /// What to read: per level, the names that matter (the columns of the requested levels,
@@ -237,7 +249,7 @@ impl<'l> Plan<'l> {
                 level,
                 parent: *parent,
                 roster: level.path.last().map_or("", String::as_str),
-                names: HashMap::new(),
+                names: HashMap::default(),
             })
             .collect();
         for i in 0..n {
@@ -289,6 +301,34 @@ impl<'l> Plan<'l> {
         }
     }
 }
+
+/// FNV-1a for the name lookups (one per answer of every interview). SipHash's
+/// protection against chosen keys buys nothing here: the names come from published
+/// questionnaires and the answers were validated against them; FNV on names of a few
+/// bytes is several times faster.
+#[derive(Default, Clone, Copy)]
+struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildNameHasher = std::hash::BuildHasherDefault<NameHasher>;
 
 /// One answer found for a column: the byte range of its unparsed JSON value in the stored
 /// revision, and the rank of the name it was found under.
@@ -377,32 +417,275 @@ impl Table {
     }
 }
 
-/// Reads one revision into the tables.
-struct Reader<'p, 'l> {
+/// Reads one revision's answers and calculations into the tables.
+///
+/// A small scanner over the stored bytes rather than a serde visitor: the store wrote
+/// them (canonical JSON, already validated when the submission arrived, and checked by
+/// the record decoding that located `content` and `calculations`), so the export only
+/// has to find keys and the byte ranges of values; it never builds values or re-checks
+/// UTF-8. Anything unexpected is reported as a corrupt revision, never a panic.
+struct Reader<'p, 'l, 'b> {
     plan: &'p Plan<'l>,
     tables: &'p mut [Table],
-    /// Address and length of the stored revision, to turn borrowed values into ranges.
-    base: usize,
-    len: usize,
+    bytes: &'b [u8],
+    at: usize,
+    /// A name with escapes, decoded (keys of our questionnaires never have any).
+    name: String,
 }
 
-impl<'de> RevisionReader<'de> for Reader<'_, '_> {
-    fn content<D: serde::Deserializer<'de>>(&mut self, de: D) -> Result<(), D::Error> {
-        de.deserialize_map(Content(self))
+/// What went wrong, and where (a byte offset in the stored revision).
+struct Malformed(&'static str, usize);
+
+type Scan<T> = Result<T, Malformed>;
+
+impl Reader<'_, '_, '_> {
+    fn peek(&self) -> Scan<u8> {
+        self.bytes
+            .get(self.at)
+            .copied()
+            .ok_or(Malformed("unexpected end", self.at))
     }
 
-    fn calculations<D: serde::Deserializer<'de>>(&mut self, de: D) -> Result<(), D::Error> {
-        // Calculations that are not an object are treated as absent.
-        de.deserialize_any(Object {
-            reader: self,
-            level: 0,
-            row: 0,
-            calc: true,
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &'static str) -> Scan<()> {
+        self.skip_space();
+        if self.peek()? != byte {
+            return Err(Malformed(what, self.at));
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    /// A string at the cursor: the range inside the quotes and whether it has escapes.
+    fn string(&mut self) -> Scan<(usize, usize, bool)> {
+        self.expect(b'"', "expected a string")?;
+        let start = self.at;
+        let mut escaped = false;
+        loop {
+            match self.bytes.get(self.at) {
+                None => return Err(Malformed("unterminated string", start)),
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    self.at += 2;
+                }
+                Some(_) => self.at += 1,
+            }
+        }
+        let end = self.at;
+        self.at += 1;
+        Ok((start, end, escaped))
+    }
+
+    /// Skips one value and returns its byte range.
+    fn value(&mut self) -> Scan<(usize, usize)> {
+        self.skip_space();
+        let start = self.at;
+        match self.peek()? {
+            b'"' => {
+                self.string()?;
+            }
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.at += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.at += 1;
+                }
+            }
+            _ => {
+                while let Some(byte) = self.bytes.get(self.at) {
+                    if matches!(byte, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                        break;
+                    }
+                    self.at += 1;
+                }
+                if self.at == start {
+                    return Err(Malformed("expected a value", start));
+                }
+            }
+        }
+        Ok((start, self.at))
+    }
+
+    /// Walks an object, calling `each(self, key)` with the cursor on each value; `each`
+    /// must consume the value.
+    fn object(
+        &mut self,
+        mut each: impl FnMut(&mut Self, (usize, usize, bool)) -> Scan<()>,
+    ) -> Scan<()> {
+        self.expect(b'{', "expected an object")?;
+        self.skip_space();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':', "expected ':'")?;
+            each(self, key)?;
+            self.skip_space();
+            match self.peek()? {
+                b',' => {
+                    self.at += 1;
+                    self.skip_space();
+                }
+                b'}' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(Malformed("expected ',' or '}'", self.at)),
+            }
+        }
+    }
+
+    /// Walks an array, calling `each(self, index)` with the cursor on each element.
+    fn array(&mut self, mut each: impl FnMut(&mut Self, usize) -> Scan<()>) -> Scan<()> {
+        self.expect(b'[', "expected an array")?;
+        self.skip_space();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Ok(());
+        }
+        let mut index = 0;
+        loop {
+            each(self, index)?;
+            index += 1;
+            self.skip_space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                _ => return Err(Malformed("expected ',' or ']'", self.at)),
+            }
+        }
+    }
+
+    /// What a key leads to at `level`.
+    fn target(
+        &mut self,
+        level: usize,
+        (start, end, escaped): (usize, usize, bool),
+    ) -> Option<Target> {
+        let names = &self.plan.levels[level].names;
+        if !escaped {
+            let key = std::str::from_utf8(&self.bytes[start..end]).ok()?;
+            return names.get(key).copied();
+        }
+        let quoted = &self.bytes[start - 1..end + 1];
+        self.name = serde_json::from_slice::<String>(quoted).ok()?;
+        names.get(self.name.as_str()).copied()
+    }
+
+    /// `{"answers": {...}, "paradata": ...}`: the answers are the main level's row.
+    fn content(&mut self) -> Scan<()> {
+        let mut seen = false;
+        self.object(|r, key| {
+            if !seen && &r.bytes[key.0..key.1] == b"answers" {
+                seen = true;
+                r.skip_space();
+                if r.peek()? != b'{' {
+                    return Err(Malformed("answers are not an object", r.at));
+                }
+                r.row(0, 0, false)
+            } else {
+                r.value().map(drop)
+            }
+        })?;
+        if !seen {
+            return Err(Malformed("no answers", self.at));
+        }
+        Ok(())
+    }
+
+    /// The calculations object, or anything else (then no calculations are used).
+    fn calculations(&mut self) -> Scan<()> {
+        self.skip_space();
+        if self.peek()? == b'{' {
+            self.row(0, 0, true)
+        } else {
+            self.value().map(drop)
+        }
+    }
+
+    /// One row's object of answers (`calc` false) or calculations (`calc` true).
+    fn row(&mut self, level: usize, row: usize, calc: bool) -> Scan<()> {
+        self.object(|r, key| match r.target(level, key) {
+            Some(Target::Column { column, rank }) => {
+                let (start, end) = r.value()?;
+                r.offer(level, row, column, rank, calc, start, end);
+                Ok(())
+            }
+            Some(Target::Roster { level: child }) => r.roster(child, row, calc),
+            None => r.value().map(drop),
         })
     }
-}
 
-impl Reader<'_, '_> {
+    /// A roster's array of row objects. Answers add one row per element (an element that
+    /// is not an object still counts, so KEYs follow positions); calculations fill the
+    /// rows the answers made, matched by position. A roster value that is not an array
+    /// has no rows.
+    fn roster(&mut self, level: usize, parent_row: usize, calc: bool) -> Scan<()> {
+        self.skip_space();
+        if self.peek()? != b'[' {
+            return self.value().map(drop);
+        }
+        if calc {
+            let (first, count) = self.tables[level]
+                .spans
+                .get(parent_row)
+                .copied()
+                .unwrap_or_default();
+            return self.array(|r, i| {
+                r.skip_space();
+                if i < count && r.peek()? == b'{' {
+                    r.row(level, first + i, true)
+                } else {
+                    r.value().map(drop)
+                }
+            });
+        }
+        let first = self.tables[level].rows();
+        let mut count = 0;
+        self.array(|r, i| {
+            let row = r.tables[level].add_row(parent_row, i + 1);
+            count += 1;
+            r.skip_space();
+            if r.peek()? == b'{' {
+                r.row(level, row, false)
+            } else {
+                r.value().map(drop)
+            }
+        })?;
+        let spans = &mut self.tables[level].spans;
+        if spans.len() <= parent_row {
+            spans.resize(parent_row + 1, (0, 0));
+        }
+        spans[parent_row] = (first, count);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn offer(
         &mut self,
         level: usize,
@@ -410,17 +693,10 @@ impl Reader<'_, '_> {
         column: usize,
         rank: usize,
         calc: bool,
-        value: &RawValue,
+        start: usize,
+        end: usize,
     ) {
-        let text = value.get();
-        if text == "null" {
-            return;
-        }
-        let start = (text.as_ptr() as usize).wrapping_sub(self.base);
-        let end = start.wrapping_add(text.len());
-        // Values always borrow from the stored bytes; anything else is ignored rather
-        // than trusted.
-        if start >= self.len || end > self.len || end == 0 {
+        if &self.bytes[start..end] == b"null" {
             return;
         }
         let table = &mut self.tables[level];
@@ -435,238 +711,6 @@ impl Reader<'_, '_> {
         {
             *slot = Slot { start, end, rank };
         }
-    }
-}
-
-/// A key, borrowed when it has no escapes.
-#[derive(Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
-
-/// `{"answers": {...}, "paradata": ...}`: the answers go to the main level.
-struct Content<'r, 'p, 'l>(&'r mut Reader<'p, 'l>);
-
-impl<'de> Visitor<'de> for Content<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object with answers")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        let mut seen = false;
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            if key.0 == "answers" && !seen {
-                seen = true;
-                map.next_value_seed(Answers(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        if !seen {
-            return Err(serde::de::Error::missing_field("answers"));
-        }
-        Ok(())
-    }
-}
-
-/// The main level's answers object (it must be an object).
-struct Answers<'r, 'p, 'l>(&'r mut Reader<'p, 'l>);
-
-impl<'de> DeserializeSeed<'de> for Answers<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_map(Object {
-            reader: self.0,
-            level: 0,
-            row: 0,
-            calc: false,
-        })
-    }
-}
-
-/// One object of answers (`calc` false) or calculations (`calc` true) for a row of a
-/// level. Anything other than an object is skipped: it holds no row's values.
-struct Object<'r, 'p, 'l> {
-    reader: &'r mut Reader<'p, 'l>,
-    level: usize,
-    row: usize,
-    calc: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Object<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Object<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an object of answers")
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        let plan = self.reader.plan;
-        let names = &plan.levels[self.level].names;
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            match names.get(key.0.as_ref()) {
-                Some(Target::Column { column, rank }) => {
-                    let value: &'de RawValue = map.next_value()?;
-                    self.reader
-                        .offer(self.level, self.row, *column, *rank, self.calc, value);
-                }
-                Some(Target::Roster { level }) => map.next_value_seed(Rows {
-                    reader: &mut *self.reader,
-                    level: *level,
-                    parent_row: self.row,
-                    calc: self.calc,
-                })?,
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// A roster's array of row objects. Answers add one row per element (an element that is
-/// not an object still counts, so KEYs follow positions); calculations fill the rows the
-/// answers made, matched by position. A roster value that is not an array has no rows.
-struct Rows<'r, 'p, 'l> {
-    reader: &'r mut Reader<'p, 'l>,
-    level: usize,
-    parent_row: usize,
-    calc: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Rows<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Rows<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of roster rows")
-    }
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
-        let level = self.level;
-        if self.calc {
-            let (first, count) = self.reader.tables[level]
-                .spans
-                .get(self.parent_row)
-                .copied()
-                .unwrap_or_default();
-            let mut i = 0;
-            loop {
-                let more = if i < count {
-                    seq.next_element_seed(Object {
-                        reader: &mut *self.reader,
-                        level,
-                        row: first + i,
-                        calc: true,
-                    })?
-                    .is_some()
-                } else {
-                    seq.next_element::<IgnoredAny>()?.is_some()
-                };
-                if !more {
-                    return Ok(());
-                }
-                i += 1;
-            }
-        }
-        let first = self.reader.tables[level].rows();
-        let mut ordinal = 0;
-        while seq
-            .next_element_seed(NewRow {
-                reader: &mut *self.reader,
-                level,
-                parent_row: self.parent_row,
-                ordinal: ordinal + 1,
-            })?
-            .is_some()
-        {
-            ordinal += 1;
-        }
-        let spans = &mut self.reader.tables[level].spans;
-        if spans.len() <= self.parent_row {
-            spans.resize(self.parent_row + 1, (0, 0));
-        }
-        spans[self.parent_row] = (first, ordinal);
-        Ok(())
-    }
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-/// One element of a roster's answers: a new row of the level, then its answers.
-struct NewRow<'r, 'p, 'l> {
-    reader: &'r mut Reader<'p, 'l>,
-    level: usize,
-    parent_row: usize,
-    ordinal: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for NewRow<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        let row = self.reader.tables[self.level].add_row(self.parent_row, self.ordinal);
-        de.deserialize_any(Object {
-            reader: self.reader,
-            level: self.level,
-            row,
-            calc: false,
-        })
     }
 }
 
