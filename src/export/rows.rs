@@ -924,3 +924,243 @@ mod streaming_tests {
         }
     }
 }
+
+/// The scanner against a reference built from `serde_json::Value` trees: escapes in keys
+/// and values, renamed columns, calculations at every level, nested rosters, values of
+/// every JSON type, rows that are not objects, roster values that are not arrays.
+#[cfg(test)]
+mod oracle_tests {
+    use super::*;
+    use crate::export::layout;
+    use crate::store::canonical::content_hash;
+    use crate::store::{NewAssignment, Role, Submission, Target};
+    use serde_json::json;
+
+    fn column_value<'v>(column: &crate::export::Column, row: &'v Value) -> Option<&'v Value> {
+        column
+            .names
+            .iter()
+            .find_map(|n| row.get(n).filter(|v| !v.is_null()))
+    }
+
+    /// The rows of the level at `path` below one answers/calculations pair, as the
+    /// documentation states them.
+    fn reference_rows(
+        path: &[String],
+        key: &str,
+        answers: &Value,
+        calcs: &Value,
+        out: &mut Vec<(String, String, Value, Value)>,
+        parent: &str,
+    ) {
+        let Some((roster, rest)) = path.split_first() else {
+            out.push((
+                key.to_owned(),
+                parent.to_owned(),
+                answers.clone(),
+                calcs.clone(),
+            ));
+            return;
+        };
+        let Some(rows) = answers.get(roster).and_then(Value::as_array) else {
+            return;
+        };
+        for (i, row) in rows.iter().enumerate() {
+            let child = format!("{key}/{roster}[{}]", i + 1);
+            let calc = calcs
+                .get(roster)
+                .and_then(|c| c.get(i))
+                .cloned()
+                .unwrap_or(Value::Null);
+            reference_rows(rest, &child, row, &calc, out, key);
+        }
+    }
+
+    #[test]
+    fn scanner_matches_a_value_tree_reference() {
+        let definition = json!({"items": [
+            {"kind": "question", "name": "q\"1", "type": "text"},
+            {"kind": "question", "name": "n", "type": "decimal"},
+            {"kind": "question", "name": "renamed", "aliases": ["old"], "type": "text"},
+            {"kind": "calculate", "name": "c", "calculation": "1"},
+            {"kind": "question", "name": "multi", "type": "select_multiple"},
+            {"kind": "question", "name": "where", "type": "geopoint"},
+            {"kind": "roster", "name": "r", "items": [
+                {"kind": "question", "name": "x", "type": "text"},
+                {"kind": "calculate", "name": "y", "calculation": "1"},
+                {"kind": "roster", "name": "s", "items": [{"kind": "question", "name": "z", "type": "integer"}]}
+            ]}
+        ]});
+        let layout = layout("q", &[("1".into(), definition.clone())]).unwrap();
+        let interviews = [
+            (
+                json!({"q\"1": "say \"hi\"\n\\ é ✓", "n": 1.5e3, "renamed": "new", "old": "stale", "multi": ["a", "b"],
+                       "where": {"lat": 21.0, "lon": 105.8}, "flag": true,
+                       "r": [{"x": "one, two", "s": [{"z": 1}, {"z": {"missing": "refused"}}]}, null, {"s": "none"}]}),
+                json!({"c": 3, "r": [{"y": "first"}, {"y": "second"}, {"y": null, "x": "from calc"}]}),
+            ),
+            (
+                json!({"old": "only old", "n": null, "r": {"not": "an array"}, "extra": [1, {"deep": "[{"}]}),
+                json!("not an object"),
+            ),
+            (json!({}), json!({})),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (name, role) in [("boss", Role::Admin), ("e", Role::Enumerator)] {
+            store
+                .add_user(name, role, None, None, "t")
+                .unwrap()
+                .wait_blocking()
+                .unwrap();
+        }
+        let mut published_def = definition.clone();
+        published_def["id"] = json!("q");
+        published_def["version"] = json!("1");
+        store
+            .put_draft("q", "1", &published_def, "boss")
+            .unwrap()
+            .wait_blocking()
+            .unwrap();
+        let published = store.publish("q", "boss").unwrap().wait_blocking().unwrap();
+        let assignment = store
+            .create_assignments(
+                vec![NewAssignment {
+                    questionnaire: "q".into(),
+                    allowed_versions: None,
+                    enumerator: "e".into(),
+                    target: Target {
+                        unit_id: "U".into(),
+                        tier: None,
+                        province: None,
+                    },
+                    preload: None,
+                    preload_protected: false,
+                    quantity: Some(10),
+                }],
+                "boss",
+            )
+            .unwrap()
+            .wait_blocking()
+            .unwrap()
+            .remove(0)
+            .id;
+        let enumerator = store.user("e").unwrap().unwrap();
+        for (i, (answers, calculations)) in interviews.iter().enumerate() {
+            let content = json!({"questionnaire": "q", "version": "1", "assignment_id": assignment,
+                "answers": answers, "paradata": {"note \"x\"": 1}});
+            store
+                .submit(
+                    Submission {
+                        instance_id: format!("00000000-0000-4000-8000-{i:012}"),
+                        assignment_id: assignment.clone(),
+                        questionnaire: "q".into(),
+                        version: "1".into(),
+                        definition_hash: published.hash.clone(),
+                        content_hash: content_hash(&content),
+                        content,
+                        warnings: json!([]),
+                        calculations: calculations.clone(),
+                    },
+                    &enumerator,
+                )
+                .unwrap()
+                .wait_blocking()
+                .unwrap();
+        }
+
+        // write_levels consumes its outputs; they write into buffers the test keeps.
+        let buffers: Vec<std::rc::Rc<std::cell::RefCell<Vec<u8>>>> =
+            layout.levels.iter().map(|_| Default::default()).collect();
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let counts = write_levels(
+            &store,
+            &layout,
+            buffers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (i, Shared(b.clone())))
+                .collect(),
+            &Filter::default(),
+        )
+        .unwrap();
+
+        for (index, level) in layout.levels.iter().enumerate() {
+            let mut expected = csv::Writer::from_writer(Vec::new());
+            expected.write_record(header(level)).unwrap();
+            let mut rows_written = 0;
+            for entry in store.latest_revisions("q") {
+                let (interview, revision) = entry.unwrap();
+                let content: Value = serde_json::from_str(revision.content.get()).unwrap();
+                let calcs: Value = serde_json::from_str(revision.calculations.get()).unwrap();
+                let calcs = if calcs.is_object() {
+                    calcs
+                } else {
+                    Value::Null
+                };
+                let mut rows = Vec::new();
+                reference_rows(
+                    &level.path,
+                    &interview.instance_id,
+                    &content["answers"],
+                    &calcs,
+                    &mut rows,
+                    "",
+                );
+                for (key, parent, row, calc) in rows {
+                    let mut record = vec![key.clone()];
+                    if level.path.is_empty() {
+                        record.extend([
+                            key,
+                            revision.revision.to_string(),
+                            revision.version.clone(),
+                            interview.status.as_str().to_owned(),
+                            interview.enumerator.clone(),
+                            rfc3339(revision.received_at_ms),
+                        ]);
+                    } else {
+                        record.extend([parent, interview.instance_id.clone()]);
+                    }
+                    for column in &level.columns {
+                        let value =
+                            column_value(column, &row).or_else(|| column_value(column, &calc));
+                        record.push(encode(value));
+                    }
+                    expected.write_record(&record).unwrap();
+                    rows_written += 1;
+                }
+            }
+            let expected = String::from_utf8(expected.into_inner().unwrap()).unwrap();
+            let got = String::from_utf8(buffers[index].borrow().clone()).unwrap();
+            assert_eq!(got, expected, "level {}", level.name);
+            assert_eq!(counts[index], rows_written);
+        }
+        // The cases the reference covers are really there.
+        assert_eq!(counts, [3, 3, 2]);
+        let main = String::from_utf8(buffers[0].borrow().clone()).unwrap();
+        assert!(main.contains("\"say \"\"hi\"\"\n\\ é ✓\""), "{main}");
+        assert!(
+            main.contains(",new,") && main.contains(",only old,"),
+            "{main}"
+        );
+        let r = String::from_utf8(buffers[1].borrow().clone()).unwrap();
+        assert!(
+            r.contains("/r[2],") && r.contains("/r[3],") && r.contains("from calc"),
+            "{r}"
+        );
+        assert!(
+            String::from_utf8(buffers[2].borrow().clone())
+                .unwrap()
+                .contains(",-99")
+        );
+    }
+}
