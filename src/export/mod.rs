@@ -91,6 +91,10 @@ pub enum Error {
     /// Writing the output failed (the client went away, disk full, …).
     #[error("writing the export: {0}")]
     Write(#[from] std::io::Error),
+    /// The walk over the store stopped because the writer failed first (internal: the
+    /// writer's own error is the one reported).
+    #[error("the export was cancelled")]
+    Cancelled,
     /// A stored definition or submission is not the JSON it should be.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),

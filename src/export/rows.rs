@@ -15,7 +15,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::export::{DONT_KNOW, Error, Filter, Layout, REFUSED, SKIPPED};
-use crate::store::{InterviewHead, RevisionView, Store, rfc3339};
+use crate::store::{InterviewHead, InterviewStatus, RawRevision, RevisionView, Store, rfc3339};
 
 /// The output buffer: large writes keep the per-write cost (a syscall, a socket frame)
 /// negligible next to the rows.
@@ -68,10 +68,7 @@ pub fn write_levels<W: Write>(
         .map(|l| Table::new(l.level.columns.len()))
         .collect();
     let mut scratch = Scratch::default();
-    store.scan_latest(&layout.questionnaire, |head, raw| -> Result<(), Error> {
-        if !filter.keeps_status(head.status) {
-            return Ok(());
-        }
+    let mut one = |head: Head<'_>, raw: &RawRevision| -> Result<(), Error> {
         tables.iter_mut().for_each(Table::clear);
         tables[0].add_row(0, 1);
         let bytes = raw.bytes();
@@ -99,12 +96,12 @@ pub fn write_levels<W: Write>(
                 head.instance_id
             )));
         }
-        plan.fill_keys(&mut tables, &head.instance_id);
+        plan.fill_keys(&mut tables, head.instance_id);
         for (index, writer, rows) in &mut writers {
             let table = &tables[*index];
             for row in 0..table.rows() {
                 if *index == 0 {
-                    write_main_fields(writer, head, &meta, &mut scratch)?;
+                    write_main_fields(writer, &head, &meta, &mut scratch)?;
                 } else {
                     let parent = &tables[plan.levels[*index].parent.unwrap_or_default()];
                     let fields = [
@@ -126,6 +123,47 @@ pub fn write_levels<W: Write>(
             }
         }
         Ok(())
+    };
+    // Reading the store and writing the CSV take about the same time, so they run on two
+    // threads: this one writes, a scoped one walks the store and hands over batches of
+    // interviews (their stored bytes are shared, not copied) through a bounded channel,
+    // which caps the memory in flight at a few batches.
+    std::thread::scope(|scope| -> Result<(), Error> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Batch, Error>>(2);
+        let questionnaire = layout.questionnaire.as_str();
+        scope.spawn(move || {
+            let mut batch = Batch::default();
+            let walked = store.scan_latest(questionnaire, |head, raw| -> Result<(), Error> {
+                if !filter.keeps_status(head.status) {
+                    return Ok(());
+                }
+                batch.push(head, raw);
+                if batch.items.len() == BATCH {
+                    let full = std::mem::take(&mut batch);
+                    // A closed channel means the writer stopped on an error of its own.
+                    sender.send(Ok(full)).map_err(|_| Error::Cancelled)?;
+                }
+                Ok(())
+            });
+            let last = match walked {
+                Ok(()) => Ok(batch),
+                Err(Error::Cancelled) => return,
+                Err(err) => Err(err),
+            };
+            let _ = sender.send(last);
+        });
+        for batch in receiver {
+            let batch = batch?;
+            for item in &batch.items {
+                let head = Head {
+                    instance_id: &batch.text[item.instance_id.clone()],
+                    enumerator: &batch.text[item.enumerator.clone()],
+                    status: item.status,
+                };
+                one(head, &item.raw)?;
+            }
+        }
+        Ok(())
     })?;
     let mut counts = Vec::with_capacity(writers.len());
     for (_, mut writer, rows) in writers {
@@ -133,6 +171,48 @@ pub fn write_levels<W: Write>(
         counts.push(rows);
     }
     Ok(counts)
+}
+
+/// Interviews handed from the walking thread to the writing one at a time.
+const BATCH: usize = 256;
+
+/// What the export needs of an interview head.
+struct Head<'a> {
+    instance_id: &'a str,
+    enumerator: &'a str,
+    status: InterviewStatus,
+}
+
+/// A batch of interviews: their head fields in one string, their revisions as stored.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    items: Vec<BatchItem>,
+}
+
+struct BatchItem {
+    instance_id: std::ops::Range<usize>,
+    enumerator: std::ops::Range<usize>,
+    status: InterviewStatus,
+    raw: RawRevision,
+}
+
+impl Batch {
+    fn push(&mut self, head: &InterviewHead<'_>, raw: &RawRevision) {
+        let mut text = |s: &str| {
+            let start = self.text.len();
+            self.text.push_str(s);
+            start..self.text.len()
+        };
+        let instance_id = text(&head.instance_id);
+        let enumerator = text(&head.enumerator);
+        self.items.push(BatchItem {
+            instance_id,
+            enumerator,
+            status: head.status,
+            raw: raw.clone(),
+        });
+    }
 }
 
 fn header(level: &crate::export::Level) -> Vec<&str> {
@@ -163,7 +243,7 @@ struct Scratch {
 
 fn write_main_fields<W: Write>(
     writer: &mut csv::Writer<W>,
-    head: &InterviewHead<'_>,
+    head: &Head<'_>,
     meta: &RevisionView<'_>,
     scratch: &mut Scratch,
 ) -> Result<(), Error> {

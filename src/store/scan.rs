@@ -19,7 +19,9 @@ use crate::store::submissions::{Interview, Revision, revision_key};
 use crate::store::tree::TreeId;
 use crate::store::{DB_DIR, Error, Store, codec};
 
-/// A stored revision not yet decoded (see [`Store::scan_latest`]).
+/// A stored revision not yet decoded (see [`Store::scan_latest`]). Cloning shares the
+/// stored bytes.
+#[derive(Clone)]
 pub struct RawRevision {
     key: sled::IVec,
     value: sled::IVec,
