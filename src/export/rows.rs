@@ -339,12 +339,12 @@ impl<'l> Plan<'l> {
                 names: HashMap::default(),
             })
             .collect();
-        for i in 0..n {
+        for (i, plan_level) in levels.iter_mut().enumerate() {
             if wanted.contains(&i) {
-                for (column, c) in layout.levels[i].columns.iter().enumerate() {
+                for (column, c) in plan_level.level.columns.iter().enumerate() {
                     for (rank, name) in c.names.iter().enumerate() {
                         // A name shared by two columns keeps the first.
-                        levels[i]
+                        plan_level
                             .names
                             .entry(name.as_str())
                             .or_insert(Target::Column { column, rank });

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::export::{Error, Layout, layout};
-use crate::store::{Store, database_exists, database_in_use};
+use crate::store::{Store, database_exists, is_in_use};
 
 /// The export layout of a questionnaire from all its published versions (in publication
 /// order), and the languages those versions declare (in first-appearance order).
@@ -64,8 +64,11 @@ pub fn open_for_export(dir: &Path) -> Result<Store, Error> {
     if !database_exists(dir) {
         return Err(Error::NoDatabase(dir.to_path_buf()));
     }
-    if database_in_use(dir)? {
-        return Err(Error::InUse(dir.to_path_buf()));
-    }
-    Ok(Store::open(dir)?)
+    Store::open(dir).map_err(|err| {
+        if is_in_use(&err) {
+            Error::InUse(dir.to_path_buf())
+        } else {
+            Error::Store(err)
+        }
+    })
 }

@@ -73,23 +73,11 @@ pub struct InterviewHead<'a> {
     pub revision: u32,
 }
 
-/// True when a process (a running server, another command) holds the database of the data
-/// directory `dir` open. sled locks its `db` file exclusively while open; this tries the
-/// same lock and lets go at once. Answers false when there is no database yet.
-pub fn database_in_use(dir: &Path) -> Result<bool, Error> {
-    let lock_file = dir.join(DB_DIR).join("db");
-    let file = match std::fs::OpenOptions::new().read(true).open(&lock_file) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(err) => return Err(Error::io("open database lock file", lock_file, err)),
-    };
-    match file.try_lock() {
-        Ok(()) => Ok(false),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
-        Err(std::fs::TryLockError::Error(err)) => {
-            Err(Error::io("check database lock", lock_file, err))
-        }
-    }
+/// True when opening failed because another process (a running server, another command)
+/// holds the database: sled locks its `db` file exclusively while open and refuses a
+/// second opener with this I/O error, before anything is read or written.
+pub fn is_in_use(err: &Error) -> bool {
+    matches!(err, Error::Io { source, .. } if source.to_string().contains("could not acquire lock"))
 }
 
 /// True when `dir` holds a chainsurvey database (opening it would not create one).
