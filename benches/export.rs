@@ -1,22 +1,33 @@
-//! Export benchmark: load N interviews (default 1,000,000 DW-SCS worker interviews)
-//! directly through the store API, then stream the main-level CSV export in a fresh process
-//! and print rows/s and that process's peak RSS.
+//! Export benchmark: load DW-SCS worker interviews directly through the store API, then, at
+//! each requested size, time in fresh processes (so each peak RSS is its own):
+//! - the baseline: the bare walk over the interviews and their latest revisions
+//!   (`Store::scan_latest`, the export's own read path) touching every stored byte but
+//!   decoding nothing: the floor any export over this store pays;
+//! - the export: every level of the questionnaire as CSV (`write_levels`, what
+//!   `chainsurvey export` and the HTTP export run) into a counting sink.
 //!
-//! Baseline measured in the same run: the bare walk over the same interviews and their
-//! latest revisions (the same merge join the export uses) without decoding answers or
-//! writing CSV, so the ratio shows what the export itself costs on top of reading the store.
+//! Both open the data directory as `chainsurvey export` does (`open_for_export`). Each
+//! line gives wall time, CPU time (user + system of the process, sled's threads included:
+//! the machine is shared, CPU-seconds do not depend on other people's load) and VmHWM.
 //!
-//! Run: `cargo bench --bench export [-- N]`. Needs about 6 GB of disk per million.
+//! Run: `cargo bench --bench export [-- SIZE...] [--data DIR]`. Sizes default to
+//! `100000 1000000`; they are loaded incrementally into one data directory (about 1.1 GB
+//! of disk per 100,000 interviews, and 5 to 40 minutes per million on a loaded machine). `--data DIR` keeps the directory, and a later run with
+//! the same DIR loads only what is missing (its earlier load time is reported from
+//! `DIR/bench-load.json`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chainsurvey::export::{Filter, layout, write_level};
+use chainsurvey::export::{Filter, load_layout, open_for_export, write_levels};
 use chainsurvey::server::{Engine, QuestionnaireEngine};
 use chainsurvey::store::canonical::content_hash;
 use chainsurvey::store::{NewAssignment, Role, Store, Submission, Target};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+const QUESTIONNAIRE: &str = "dwscs-worker";
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -25,18 +36,48 @@ fn main() {
         .collect();
     match args.first().map(String::as_str) {
         Some("load") => load(Path::new(&args[1]), args[2].parse().expect("N")),
-        Some("run") => run(Path::new(&args[1])),
-        other => {
-            let n: usize = other.and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-            let dir = tempfile::Builder::new()
+        Some("baseline") => baseline(Path::new(&args[1])),
+        Some("export") => export(Path::new(&args[1])),
+        _ => driver(&args),
+    }
+}
+
+/// Load and measure at each size, each phase in its own process.
+fn driver(args: &[String]) {
+    let mut sizes: Vec<u64> = Vec::new();
+    let mut data: Option<PathBuf> = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--data" {
+            data = rest.next().map(PathBuf::from);
+        } else if let Ok(n) = arg.replace('_', "").parse() {
+            sizes.push(n);
+        } else {
+            eprintln!("usage: cargo bench --bench export [-- SIZE... [--data DIR]]");
+            std::process::exit(2);
+        }
+    }
+    if sizes.is_empty() {
+        sizes = vec![100_000, 1_000_000];
+    }
+    sizes.sort_unstable();
+    let temp;
+    let data = match data {
+        Some(dir) => dir,
+        None => {
+            temp = tempfile::Builder::new()
                 .prefix("chainsurvey-export-")
                 .tempdir_in(std::env::temp_dir())
                 .expect("temp dir");
-            let data = dir.path().join("data");
-            // Each phase in its own process, so the export's peak RSS is its own.
-            child(&["load", data.to_str().unwrap_or_default(), &n.to_string()]);
-            child(&["run", data.to_str().unwrap_or_default()]);
+            temp.path().join("data")
         }
+    };
+    let dir = data.to_str().expect("UTF-8 path").to_owned();
+    println!("export bench: data directory {dir}");
+    for n in sizes {
+        child(&["load", &dir, &n.to_string()]);
+        child(&["baseline", &dir]);
+        child(&["export", &dir]);
     }
 }
 
@@ -48,7 +89,35 @@ fn child(args: &[&str]) {
     assert!(status.success(), "phase {args:?} failed");
 }
 
-fn load(data: &Path, n: usize) {
+/// What has been loaded into a bench data directory, and what it cost.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Loaded {
+    interviews: u64,
+    wall_seconds: f64,
+    cpu_seconds: f64,
+    assignments: Vec<String>,
+}
+
+fn load_record(data: &Path) -> Loaded {
+    std::fs::read(data.join("bench-load.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Loads interviews until the directory holds `n`.
+fn load(data: &Path, n: u64) {
+    let mut record = load_record(data);
+    if record.interviews >= n {
+        println!(
+            "load: {} interviews already loaded in {:.0} s ({:.0}/s wall, {:.0} per CPU-second)",
+            record.interviews,
+            record.wall_seconds,
+            record.interviews as f64 / record.wall_seconds.max(0.01),
+            record.interviews as f64 / record.cpu_seconds.max(0.01),
+        );
+        return;
+    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let store = Store::open(data).expect("open");
     let definition: Value = serde_json::from_slice(
@@ -59,50 +128,48 @@ fn load(data: &Path, n: usize) {
     let linted = engine
         .lint(&definition)
         .unwrap_or_else(|_| panic!("worker.json lints clean"));
-    store
-        .add_user("boss", Role::Admin, None, None, "bench")
-        .and_then(|d| d.wait_blocking())
-        .expect("user");
-    store
-        .add_user("enum", Role::Enumerator, None, None, "bench")
-        .and_then(|d| d.wait_blocking())
-        .expect("user");
-    store
-        .put_draft(&linted.id, &linted.version, &definition, "boss")
-        .and_then(|d| d.wait_blocking())
-        .expect("draft");
+    if record.assignments.is_empty() {
+        for (name, role) in [("boss", Role::Admin), ("enum", Role::Enumerator)] {
+            store
+                .add_user(name, role, None, None, "bench")
+                .and_then(|d| d.wait_blocking())
+                .expect("user");
+        }
+        store
+            .put_draft(&linted.id, &linted.version, &definition, "boss")
+            .and_then(|d| d.wait_blocking())
+            .expect("draft");
+        store
+            .publish(&linted.id, "boss")
+            .and_then(|d| d.wait_blocking())
+            .expect("publish");
+        let items: Vec<NewAssignment> = (0..1000)
+            .map(|c| NewAssignment {
+                questionnaire: linted.id.clone(),
+                allowed_versions: None,
+                enumerator: "enum".into(),
+                target: Target {
+                    unit_id: format!("E{c}"),
+                    tier: Some((c % 3) as u32),
+                    province: Some(format!("{:02}", c % 63)),
+                },
+                preload: None,
+                preload_protected: false,
+                quantity: Some(u32::MAX),
+            })
+            .collect();
+        record.assignments = store
+            .create_assignments(items, "boss")
+            .and_then(|d| d.wait_blocking())
+            .expect("assignments")
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+    }
     let published = store
-        .publish(&linted.id, "boss")
-        .and_then(|d| d.wait_blocking())
-        .expect("publish");
-    let definition_text = store
         .published(&linted.id, &linted.version)
         .expect("read")
-        .expect("published")
-        .definition;
-    let n_assignments = 1000;
-    let items: Vec<NewAssignment> = (0..n_assignments)
-        .map(|c| NewAssignment {
-            questionnaire: linted.id.clone(),
-            allowed_versions: None,
-            enumerator: "enum".into(),
-            target: Target {
-                unit_id: format!("E{c}"),
-                tier: Some((c % 3) as u32),
-                province: Some(format!("{:02}", c % 63)),
-            },
-            preload: None,
-            preload_protected: false,
-            quantity: Some(u32::MAX),
-        })
-        .collect();
-    let assignments: Vec<String> = store
-        .create_assignments(items, "boss")
-        .and_then(|d| d.wait_blocking())
-        .expect("assignments")
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
+        .expect("published");
     let enumerator = store.user("enum").expect("read").expect("user");
     // Validate each example once (the engine is not what this bench measures).
     let mut examples = Vec::new();
@@ -125,7 +192,7 @@ fn load(data: &Path, n: usize) {
         let answers: Value =
             serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
         let validated = engine
-            .validate(&published.hash, definition_text.get(), &answers, "vi")
+            .validate(&published.hash, published.definition.get(), &answers, "vi")
             .unwrap_or_else(|_| panic!("{name} validates"));
         examples.push((
             answers,
@@ -136,9 +203,11 @@ fn load(data: &Path, n: usize) {
     let started = Instant::now();
     let cpu_before = cpu_seconds();
     let mut tickets = Vec::new();
-    for i in 0..n {
+    let first = record.interviews;
+    for i in first..n {
+        let i = i as usize;
         let (answers, warnings, calculations) = &examples[i % examples.len()];
-        let assignment = &assignments[i % n_assignments];
+        let assignment = &record.assignments[i % record.assignments.len()];
         let content = json!({"questionnaire": linted.id, "version": linted.version, "assignment_id": assignment,
             "answers": answers, "paradata": {"device_id": format!("tablet-{}", i % 200), "language": "vi"}});
         let submission = Submission {
@@ -158,70 +227,100 @@ fn load(data: &Path, n: usize) {
                 t.wait_blocking().expect("durable");
             }
         }
-        if (i + 1) % 100_000 == 0 {
+        if (i + 1).is_multiple_of(100_000) {
             println!(
-                "loaded {} interviews ({:.0}/s)",
+                "  loaded {} interviews ({:.0}/s)",
                 i + 1,
-                (i + 1) as f64 / started.elapsed().as_secs_f64()
+                (i as u64 + 1 - first) as f64 / started.elapsed().as_secs_f64()
             );
         }
     }
     for t in tickets {
         t.wait_blocking().expect("durable");
     }
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "loaded {n} interviews in {seconds:.1} s ({:.0}/s, {:.0} per CPU-second)",
-        n as f64 / seconds,
-        n as f64 / (cpu_seconds() - cpu_before).max(0.01)
-    );
     store.close().expect("close");
-}
-
-fn run(data: &Path) {
-    let store = Store::open(data).expect("open");
-    let versions = store.list_published(Some("dwscs-worker")).expect("list");
-    let definitions: Vec<(String, Value)> = versions
-        .iter()
-        .map(|s| {
-            let p = store
-                .published(&s.id, &s.version)
-                .expect("read")
-                .expect("published");
-            (
-                s.version.clone(),
-                serde_json::from_str(p.definition.get()).expect("json"),
-            )
-        })
-        .collect();
-    let layout = layout("dwscs-worker", &definitions).expect("layout");
-    let level = layout.level(None).expect("main level");
-
-    // Baseline: walk and read, no decoding or CSV.
-    let started = Instant::now();
-    let mut walked = 0u64;
-    for entry in store.latest_revisions("dwscs-worker") {
-        let (_interview, _revision) = entry.expect("interview");
-        walked += 1;
-    }
-    let walk_rate = walked as f64 / started.elapsed().as_secs_f64();
-
-    let mut sink = CountingSink(0);
-    let cpu_before = cpu_seconds();
-    let started = Instant::now();
-    let rows =
-        write_level(&store, "dwscs-worker", level, &Filter::default(), &mut sink).expect("export");
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;
-    let rate = rows as f64 / seconds;
+    record.interviews = n;
+    record.wall_seconds += seconds;
+    record.cpu_seconds += cpu;
+    std::fs::write(
+        data.join("bench-load.json"),
+        serde_json::to_vec(&record).expect("json"),
+    )
+    .expect("write load record");
     println!(
-        "export: {rows} rows x {} columns, {:.0} MB of CSV in {seconds:.1} s = {rate:.0} rows/s ({:.0} rows per CPU-second); baseline walk {walk_rate:.0} interviews/s (export/walk = {:.2}); peak RSS {} MB",
-        level.columns.len() + 7,
-        sink.0 as f64 / 1e6,
-        rows as f64 / cpu.max(0.01),
-        rate / walk_rate,
+        "load: {} interviews in {seconds:.1} s ({:.0}/s wall, {:.0} per CPU-second); {n} in all",
+        n - first,
+        (n - first) as f64 / seconds,
+        (n - first) as f64 / cpu.max(0.01),
+    );
+}
+
+/// The floor: walk every interview and its latest revision, touching each stored byte.
+fn baseline(data: &Path) {
+    let store = open_for_export(data).expect("open");
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let mut walked = 0u64;
+    let mut bytes = 0u64;
+    let mut checksum = 0u8;
+    store
+        .scan_latest(QUESTIONNAIRE, |head, raw| {
+            walked += 1;
+            bytes += raw.bytes().len() as u64;
+            checksum ^= raw.bytes().iter().fold(head.revision as u8, |a, b| a ^ b);
+            Ok::<(), chainsurvey::store::Error>(())
+        })
+        .expect("walk");
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    std::hint::black_box(checksum);
+    println!(
+        "baseline walk: {walked} interviews, {:.0} MB of revisions in {seconds:.2} s = {:.0} interviews/s wall, {:.0} per CPU-second; peak RSS {} MB",
+        bytes as f64 / 1e6,
+        walked as f64 / seconds,
+        walked as f64 / cpu.max(0.01),
         peak_rss_mb()
     );
+    write_figure(data, "baseline", walked as f64 / cpu.max(0.01));
+}
+
+/// The export of every level into counting sinks.
+fn export(data: &Path) {
+    let store = open_for_export(data).expect("open");
+    let (layout, _) = load_layout(&store, QUESTIONNAIRE).expect("layout");
+    let outputs: Vec<(usize, CountingSink)> = (0..layout.levels.len())
+        .map(|i| (i, CountingSink(0)))
+        .collect();
+    let columns = layout.levels[0].columns.len() + 7;
+    let cpu_before = cpu_seconds();
+    let started = Instant::now();
+    let rows = write_levels(&store, &layout, outputs, &Filter::default()).expect("export");
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    let main_rows = rows[0];
+    let all_rows: u64 = rows.iter().sum();
+    let per_cpu = main_rows as f64 / cpu.max(0.01);
+    let baseline = read_figure(data, "baseline");
+    println!(
+        "export: {main_rows} main-level rows x {columns} columns ({all_rows} rows in {} levels) in {seconds:.2} s = {:.0} rows/s wall, {per_cpu:.0} rows per CPU-second (baseline walk / export CPU = {:.2}); peak RSS {} MB",
+        layout.levels.len(),
+        main_rows as f64 / seconds,
+        baseline / per_cpu,
+        peak_rss_mb()
+    );
+}
+
+fn write_figure(data: &Path, name: &str, value: f64) {
+    let _ = std::fs::write(data.join(format!("bench-{name}.txt")), value.to_string());
+}
+
+fn read_figure(data: &Path, name: &str) -> f64 {
+    std::fs::read_to_string(data.join(format!("bench-{name}.txt")))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(f64::NAN)
 }
 
 struct CountingSink(u64);

@@ -8,6 +8,7 @@ mod admin;
 mod analyze;
 mod demo;
 mod estimate;
+mod export;
 mod frame;
 mod montecarlo;
 mod questionnaire;
@@ -47,6 +48,8 @@ pub enum Command {
     CompactJournal(admin::CompactArgs),
     /// Design-based estimates (R `survey` semantics) for any survey's microdata.
     Analyze(analyze::Args),
+    /// Write a questionnaire's export (CSV per level, codebook) from a stopped server's data.
+    Export(export::Args),
     /// Import, check and summarise a business-register frame (units and supply links).
     #[command(subcommand)]
     Frame(frame::Command),
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Recover(args)) => admin::recover(args),
         Some(Command::CompactJournal(args)) => admin::compact_journal(args),
         Some(Command::Analyze(args)) => analyze::run(args),
+        Some(Command::Export(args)) => export::run(args),
         Some(Command::Frame(cmd)) => frame::run(cmd),
         Some(Command::Sample(cmd)) => sample::run(cmd),
         Some(Command::Estimate(args)) => estimate::run(args),

@@ -15,13 +15,14 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::export::{Filter, Layout, codebook_csv, codebook_json, layout, write_level};
+use crate::export::{
+    Error as ExportError, Filter, codebook_csv, codebook_json, load_layout, write_level,
+};
 use crate::server::auth::Caller;
 use crate::server::{ApiError, AppState};
-use crate::store::{InterviewStatus, Role, Store, parse_date_ms};
+use crate::store::Role;
 
 const READERS: &[Role] = &[Role::Admin, Role::Manager, Role::Researcher];
 const CHUNK: usize = 64 * 1024;
@@ -41,65 +42,18 @@ struct ExportQuery {
     to: Option<String>,
 }
 
-/// The export layout of a questionnaire from all its published versions.
-pub fn load_layout(store: &Store, questionnaire: &str) -> Result<(Layout, Vec<String>), ApiError> {
-    let mut definitions = Vec::new();
-    let mut languages: Vec<String> = Vec::new();
-    for summary in store.list_published(Some(questionnaire))? {
-        let Some(published) = store.published(&summary.id, &summary.version)? else {
-            continue;
-        };
-        let definition: Value =
-            serde_json::from_str(published.definition.get()).map_err(|e| ApiError::internal(&e))?;
-        for lang in definition["languages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !languages.iter().any(|l| l == lang) {
-                languages.push(lang.to_owned());
-            }
+/// The HTTP status of an export error.
+fn api_error(err: ExportError) -> ApiError {
+    match err {
+        ExportError::UnknownQuestionnaire { .. } | ExportError::NoVersions(_) => {
+            ApiError::not_found(err.to_string())
         }
-        definitions.push((summary.version, definition));
+        ExportError::UnknownLevel { .. } | ExportError::BadFilter(_) => {
+            ApiError::bad_request(err.to_string())
+        }
+        ExportError::Store(store) => store.into(),
+        other => ApiError::internal(&other),
     }
-    if definitions.is_empty() {
-        return Err(ApiError::not_found(format!(
-            "questionnaire {questionnaire} has no published version"
-        )));
-    }
-    let layout = layout(questionnaire, &definitions).map_err(|e| ApiError::internal(&e))?;
-    Ok((layout, languages))
-}
-
-fn parse_filter(query: &ExportQuery) -> Result<Filter, ApiError> {
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(s) => Some(
-            InterviewStatus::ALL
-                .into_iter()
-                .find(|x| x.as_str() == s)
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "status {s:?} is not one of completed, approved, rejected, resubmitted"
-                    ))
-                })?,
-        ),
-    };
-    let date = |name: &str, v: &Option<String>| -> Result<Option<i64>, ApiError> {
-        v.as_deref()
-            .map(|d| {
-                parse_date_ms(d).ok_or_else(|| {
-                    ApiError::bad_request(format!("{name}={d:?} is not a YYYY-MM-DD date"))
-                })
-            })
-            .transpose()
-    };
-    Ok(Filter {
-        status,
-        from_ms: date("from", &query.from)?,
-        to_ms: date("to", &query.to)?.map(|t| t + 86_400_000),
-    })
 }
 
 async fn export_csv(
@@ -113,12 +67,15 @@ async fn export_csv(
         .strip_suffix(".csv")
         .ok_or_else(|| ApiError::not_found("exports are named <questionnaire>.csv"))?
         .to_owned();
-    let filter = parse_filter(&query)?;
-    let (layout, _) = load_layout(&state.store, &questionnaire)?;
-    let level = layout
-        .level(query.level.as_deref())
-        .map_err(|e| ApiError::bad_request(e.to_string()))?
-        .clone();
+    let filter = Filter::parse(
+        query.status.as_deref(),
+        query.from.as_deref(),
+        query.to.as_deref(),
+    )
+    .map_err(api_error)?;
+    let (layout, _) = load_layout(&state.store, &questionnaire).map_err(api_error)?;
+    // An unknown level is a 400 now, before the 200 and the streaming start.
+    layout.level(query.level.as_deref()).map_err(api_error)?;
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
@@ -126,7 +83,7 @@ async fn export_csv(
             buffer: Vec::with_capacity(CHUNK),
             sender,
         };
-        let result = write_level(&store, &questionnaire, &level, &filter, &mut out);
+        let result = write_level(&store, &layout, query.level.as_deref(), &filter, &mut out);
         match result {
             Ok(_) => {
                 let _ = out.flush();
@@ -154,13 +111,13 @@ async fn codebook(
     Path((questionnaire, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     caller.require(READERS)?;
-    let (layout, languages) = load_layout(&state.store, &questionnaire)?;
+    let (layout, languages) = load_layout(&state.store, &questionnaire).map_err(api_error)?;
     match file.as_str() {
         "codebook.json" => Ok(axum::Json(codebook_json(&layout)).into_response()),
         "codebook.csv" => {
             let langs: Vec<&str> = languages.iter().map(String::as_str).collect();
             let mut out = Vec::new();
-            codebook_csv(&layout, &langs, &mut out).map_err(|e| ApiError::internal(&e))?;
+            codebook_csv(&layout, &langs, &mut out).map_err(api_error)?;
             Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
         }
         _ => Err(ApiError::not_found(

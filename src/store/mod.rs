@@ -37,6 +37,7 @@ mod backup;
 mod progress;
 mod questionnaires;
 mod review;
+mod scan;
 mod status;
 mod submissions;
 mod surveys;
@@ -57,10 +58,11 @@ pub use crate::store::events::{ChangesPage, Event, Feed};
 pub use crate::store::progress::{Progress, ProgressRow};
 pub use crate::store::questionnaires::{Draft, Published, PublishedSummary};
 pub use crate::store::review::{Decision, QuestionComment, Verdict};
-pub use crate::store::status::{AssignmentStatus, InterviewStatus};
-pub use crate::store::submissions::{
-    Interview, RawRevision, Revision, RevisionView, Submission, SubmitOutcome,
+pub use crate::store::scan::{
+    InterviewHead, RawRevision, RevisionView, database_exists, is_in_use,
 };
+pub use crate::store::status::{AssignmentStatus, InterviewStatus};
+pub use crate::store::submissions::{Interview, Revision, Submission, SubmitOutcome};
 pub use crate::store::surveys::{
     AssignOutcome, FrameRecord, ReachedRow, SampleRecord, SampledUnit, Survey, Tier0Spec,
     TraceLinkRow, TraceRecord, UnmatchedRow, WorkerSelection, WorkerTakeRow, parse_survey_id,

@@ -90,33 +90,6 @@ pub struct Revision {
     pub received_at_ms: i64,
 }
 
-/// A stored revision not yet decoded (see [`Store::latest_revisions_raw`]).
-pub struct RawRevision {
-    key: sled::IVec,
-    value: sled::IVec,
-}
-
-/// A revision borrowed from its stored bytes: the fields the export needs, with the JSON
-/// documents left unparsed.
-#[derive(Debug, Deserialize)]
-pub struct RevisionView<'a> {
-    pub revision: u32,
-    #[serde(borrow)]
-    pub version: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    pub content: &'a RawValue,
-    #[serde(borrow)]
-    pub calculations: &'a RawValue,
-    pub received_at_ms: i64,
-}
-
-impl RawRevision {
-    /// Decodes the borrowed view, refusing values from a newer format.
-    pub fn view(&self) -> Result<RevisionView<'_>, Error> {
-        codec::decode_borrowed(TreeId::Revisions, &self.key, &self.value)
-    }
-}
-
 /// What [`Store::submit`] did.
 #[derive(Debug, Clone)]
 pub enum SubmitOutcome {
@@ -242,75 +215,6 @@ impl Store {
             out.push(codec::decode(TreeId::Revisions, &key, &value)?);
         }
         Ok(out)
-    }
-
-    /// Every interview of a questionnaire with its latest revision, in instance id order.
-    ///
-    /// Both trees are keyed by instance id, so this is a merge join of two sequential scans
-    /// (no random reads): the interview heads in order, and the revisions tree advanced to
-    /// each head's latest revision. Memory is constant.
-    pub fn latest_revisions(
-        &self,
-        questionnaire: &str,
-    ) -> impl Iterator<Item = Result<(Interview, Revision), Error>> + '_ {
-        self.latest_revisions_raw(questionnaire).map(|entry| {
-            let (interview, raw) = entry?;
-            let revision: Revision = codec::decode(TreeId::Revisions, &raw.key, &raw.value)?;
-            Ok((interview, revision))
-        })
-    }
-
-    /// Like [`Store::latest_revisions`], but each revision stays the stored bytes until the
-    /// caller borrows a [`RevisionView`] from it: the export reads a revision's JSON once,
-    /// in place, instead of copying content, warnings and calculations into owned values.
-    pub fn latest_revisions_raw(
-        &self,
-        questionnaire: &str,
-    ) -> impl Iterator<Item = Result<(Interview, RawRevision), Error>> + '_ {
-        let questionnaire = questionnaire.to_owned();
-        let mut revisions = self.tree(TreeId::Revisions).iter();
-        let mut pending: Option<(sled::IVec, sled::IVec)> = None;
-        self.tree(TreeId::Submissions)
-            .iter()
-            .filter_map(move |entry| {
-                let step = || -> Result<Option<(Interview, RawRevision)>, Error> {
-                    let (key, value) = entry?;
-                    let interview: Interview = codec::decode(TreeId::Submissions, &key, &value)?;
-                    if interview.questionnaire != questionnaire {
-                        return Ok(None);
-                    }
-                    let target = revision_key(&interview.instance_id, interview.revision);
-                    loop {
-                        let (rkey, rvalue) = match pending.take() {
-                            Some(kv) => kv,
-                            None => match revisions.next() {
-                                Some(kv) => kv?,
-                                None => break,
-                            },
-                        };
-                        match rkey.as_ref().cmp(target.as_bytes()) {
-                            std::cmp::Ordering::Less => continue,
-                            std::cmp::Ordering::Equal => {
-                                let raw = RawRevision {
-                                    key: rkey,
-                                    value: rvalue,
-                                };
-                                return Ok(Some((interview, raw)));
-                            }
-                            std::cmp::Ordering::Greater => {
-                                pending = Some((rkey, rvalue));
-                                break;
-                            }
-                        }
-                    }
-                    Err(Error::Corrupt {
-                        tree: "revisions",
-                        key: target,
-                        reason: "the interview's latest revision is missing".into(),
-                    })
-                };
-                step().transpose()
-            })
     }
 }
 
