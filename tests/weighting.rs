@@ -2748,4 +2748,23 @@ fn bootstrap_replicates_hand_over_to_estimate() {
             &format!("{id}: library SE"),
         );
     }
+
+    // Feeding the weighted file back as the worker file would duplicate `weight` and the
+    // `rep_<r>` columns: refused with the file and column named, the output left alone.
+    let before = std::fs::read(&out_file).expect("read output");
+    std::fs::copy(&out_file, dir.path().join("workers.csv")).expect("copy");
+    let out = run_cli(&[
+        "weights",
+        "--dir",
+        dir.path().to_str().expect("path"),
+        "--output",
+        out_file.to_str().expect("path"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("workers.csv") && stderr.contains("column `base`"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&out_file).expect("read output"), before);
 }
