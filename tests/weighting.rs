@@ -2480,3 +2480,291 @@ fn weights_command_writes_multistage_bootstrap_replicates() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bootstrap_replicates"));
 }
+
+/// A small synthetic round with three random stages: 4 of 6 lead firms (SRSWOR, one
+/// stratum), 4 of the 6 reached suppliers (π = 2/3) and 3 of 10 workers per supplier, with
+/// answers that make the hours, earnings, pay-gap and union indicators non-trivial.
+fn write_bootstrap_round(dir: &std::path::Path, b: usize, seed: u64) {
+    let two_thirds = 2.0_f64 / 3.0;
+    let mut workers = String::from(
+        "worker_id,unit,workers_population,workers_selected,workers_responded,status_in_employment,usual_hours,other_job_hours,sex,age,pay_form,earn_basic,earn_overtime,earn_allowances,earn_bonus,mw_region,union_member\n",
+    );
+    let hours = [[40, 52, 60], [44, 48, 50], [56, 40, 38], [49, 45, 70]];
+    for (u, (unit, hours)) in ["S1", "S2", "S4", "S5"].iter().zip(hours).enumerate() {
+        for (j, h) in hours.iter().enumerate() {
+            let sex = 1 + (u + j) % 2;
+            let other = if j == 2 { 4 } else { 0 };
+            // Monthly earnings from 3.1 to 10.2 million VND (in thousands): some below the
+            // 2025 region-I hourly minimum, some below 2/3 of the median.
+            let earnings = 3_100 + 1_700 * ((5 * u + 7 * j) % 5) + 100 * u;
+            let union = (u * 3 + j) % 3 == 0;
+            workers.push_str(&format!(
+                "w{u}{j},{unit},10,3,3,1,{h},{other},{sex},{},1,{earnings},0,0,0,I,{}\n",
+                20 + 7 * u + 3 * j,
+                u8::from(union)
+            ));
+        }
+    }
+    let config = format!(
+        r#"{{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
+            "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
+            "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
+            "collapse": {{"min_respondents": 1, "max_factor": 2.0}}, "replicates": "bootstrap",
+            "bootstrap_replicates": {b}, "seed": {seed}}}"#
+    );
+    let files = [
+        (
+            "units.csv",
+            "id,tier\nA1,0\nA2,0\nA3,0\nA4,0\nA5,0\nA6,0\nS1,1\nS2,1\nS3,1\nS4,1\nS5,1\nS6,1\n"
+                .to_string(),
+        ),
+        (
+            "frame_sample.csv",
+            format!("id,pi\nA1,{two_thirds}\nA2,{two_thirds}\nA4,{two_thirds}\nA5,{two_thirds}\n"),
+        ),
+        (
+            "links.csv",
+            "buyer,supplier\nA1,S1\nA1,S2\nA2,S2\nA2,S3\nA3,S4\nA4,S4\nA4,S5\nA5,S5\nA5,S6\nA6,S6\nA6,S1\n"
+                .to_string(),
+        ),
+        (
+            "selected.csv",
+            format!("id,pi\nS1,{two_thirds}\nS2,{two_thirds}\nS4,{two_thirds}\nS5,{two_thirds}\n"),
+        ),
+        ("workers.csv", workers),
+        ("weighting.json", config),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write fixture");
+    }
+}
+
+/// `chainsurvey estimate --format json` on a survey directory holding `workers.csv` and a
+/// `survey.json` with `design`; the rows keyed by (indicator id, domain).
+fn estimate_rows(
+    survey: &std::path::Path,
+    design: &str,
+    by: &str,
+) -> std::collections::BTreeMap<(String, String), serde_json::Value> {
+    std::fs::write(
+        survey.join("survey.json"),
+        format!(r#"{{"schema_version": 1, "reference_date": "2025-06-30", "design": {design}}}"#),
+    )
+    .expect("survey.json");
+    let out = run_cli(&[
+        "estimate",
+        "--survey",
+        survey.to_str().expect("path"),
+        "--format",
+        "json",
+        "--by",
+        by,
+    ]);
+    assert!(
+        out.status.success(),
+        "design {design}: stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    json["indicators"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let key = (
+                r["id"].as_str().expect("id").to_string(),
+                r["domain"].as_str().expect("domain").to_string(),
+            );
+            (key, r.clone())
+        })
+        .collect()
+}
+
+fn assert_relative(actual: f64, expected: f64, tolerance: f64, what: &str) {
+    assert!(
+        (actual - expected).abs() <= tolerance * expected.abs().max(f64::MIN_POSITIVE),
+        "{what}: got {actual}, expected {expected}"
+    );
+}
+
+#[test]
+fn bootstrap_replicates_hand_over_to_estimate() {
+    use chainsurvey::weighting::bootstrap::{ReplicateSet, replicate_variance};
+
+    const B: usize = 20;
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_bootstrap_round(dir.path(), B, 5);
+    let out_file = dir.path().join("weighted.csv");
+    let out = run_cli(&[
+        "weights",
+        "--dir",
+        dir.path().to_str().expect("path"),
+        "--output",
+        out_file.to_str().expect("path"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "stderr: {stderr}");
+
+    // The replicate settings exactly as `weights` printed them, and its stage sets.
+    let printed = stderr
+        .lines()
+        .find_map(|line| line.split_once("; estimate with "))
+        .expect("printed replicate settings");
+    let settings: serde_json::Value = serde_json::from_str(printed.1).expect("settings json");
+    let scale = settings["scale"].as_f64().expect("scale");
+    assert_eq!(scale, 1.0 / B as f64);
+    assert_eq!(settings["type"], "other");
+    assert_eq!(settings["mse"], true);
+    let set_names: Vec<&str> = printed
+        .0
+        .split_once("stage sets ")
+        .expect("stage sets")
+        .1
+        .split(", ")
+        .collect();
+    // Three random stages: lead firms, suppliers and workers (3 of 10 in every cell).
+    assert_eq!(set_names, ["tier0", "tier1", "workers"], "{stderr}");
+
+    // The weighted file: full-sample weights and the replicate columns, by worker.
+    let mut reader = csv::Reader::from_path(&out_file).expect("output csv");
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rep_columns: Vec<usize> = (1..)
+        .map_while(|r| headers.iter().position(|h| *h == format!("rep_{r}")))
+        .collect();
+    assert_eq!(rep_columns.len(), B * set_names.len(), "{headers:?}");
+    let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    let number = |row: &csv::StringRecord, c: usize| -> f64 { row[c].parse().expect("number") };
+    let weights: Vec<f64> = rows.iter().map(|r| number(r, col("weight"))).collect();
+    let replicates: Vec<Vec<f64>> = rep_columns
+        .iter()
+        .map(|&c| rows.iter().map(|r| number(r, c)).collect())
+        .collect();
+    // Replicates that all equal the full sample would make every check below vacuous.
+    assert!(
+        replicates.iter().any(|rep| rep
+            .iter()
+            .zip(&weights)
+            .any(|(a, b)| (a - b).abs() > 1e-6 * b)),
+        "replicates equal the full sample"
+    );
+
+    // The survey directory: the weighted file and the printed settings as the design.
+    let survey = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(&out_file, survey.path().join("workers.csv")).expect("copy");
+    let design = format!(
+        r#"{{"weights": "weight", "ids": [], "replicates": {}}}"#,
+        printed.1
+    );
+    let handed = estimate_rows(survey.path(), &design, "sex");
+
+    // (a) Estimates equal the full-sample ones, computed directly for `excessive_hours`
+    // (usual + other-job hours > 48 among the employed) and by `estimate` without replicates
+    // for every row.
+    let excessive: (f64, f64) = rows.iter().zip(&weights).fold((0.0, 0.0), |acc, (r, w)| {
+        let hours = number(r, col("usual_hours")) + number(r, col("other_job_hours"));
+        (acc.0 + if hours > 48.0 { *w } else { 0.0 }, acc.1 + w)
+    });
+    let key = |id: &str| (id.to_string(), "all".to_string());
+    assert_relative(
+        handed[&key("excessive_hours")]["estimate"]
+            .as_f64()
+            .expect("estimate"),
+        excessive.0 / excessive.1,
+        1e-12,
+        "excessive_hours",
+    );
+    let full = estimate_rows(survey.path(), r#"{"weights": "weight", "ids": []}"#, "sex");
+    assert_eq!(
+        full.keys().collect::<Vec<_>>(),
+        handed.keys().collect::<Vec<_>>()
+    );
+
+    // (b) Each replicate's estimates, with that replicate column as the weight: the SE of
+    // every row is √(scale · Σ_r (θ_r − θ̂)²) around the full-sample θ̂.
+    let per_replicate: Vec<_> = (1..=rep_columns.len())
+        .map(|r| {
+            let design = format!(r#"{{"weights": "rep_{r}", "ids": []}}"#);
+            estimate_rows(survey.path(), &design, "sex")
+        })
+        .collect();
+    let mut checked = Vec::new();
+    for (key, row) in &handed {
+        let Some(estimate) = row["estimate"].as_f64() else {
+            continue;
+        };
+        assert_relative(
+            estimate,
+            full[key]["estimate"].as_f64().expect("full estimate"),
+            1e-12,
+            &format!("{key:?} estimate"),
+        );
+        let thetas: Vec<f64> = per_replicate
+            .iter()
+            .map(|rows| rows[key]["estimate"].as_f64().unwrap_or(f64::NAN))
+            .collect();
+        let direct = (scale * thetas.iter().map(|t| (t - estimate).powi(2)).sum::<f64>()).sqrt();
+        checked.push((key.clone(), row["se"].as_f64(), direct, thetas));
+    }
+    let mut compared = 0;
+    for (key, se, direct, _) in &checked {
+        let se = se.unwrap_or_else(|| panic!("{key:?}: no SE (direct {direct})"));
+        assert_relative(se, *direct, 1e-9, &format!("{key:?} SE"));
+        compared += usize::from(se > 0.0);
+    }
+    // Totals, means, proportions (low pay with its median recomputed per replicate),
+    // quantiles and both pay gaps, overall and by sex, with non-zero SEs.
+    assert!(compared >= 20, "only {compared} non-zero SEs: {checked:?}");
+
+    // (c) The same SE from the bootstrap library's own variance formula (what the demo's
+    // Monte Carlo uses), on the same replicate estimates: sets of B columns in order, each
+    // with scale 1/B (its degrees of freedom do not enter the variance).
+    let sets: Vec<ReplicateSet> = set_names
+        .iter()
+        .map(|name| ReplicateSet {
+            name: name.to_string(),
+            scale,
+            design_df: 1.0,
+        })
+        .collect();
+    let set_of: Vec<usize> = (0..rep_columns.len()).map(|r| r / B).collect();
+    for id in ["mean_hourly_earnings", "excessive_hours"] {
+        let (key, se, _, thetas) = checked
+            .iter()
+            .find(|(key, ..)| key.0 == id && key.1 == "all")
+            .expect("row");
+        let estimate = handed[key]["estimate"].as_f64().expect("estimate");
+        let (v, _) = replicate_variance(&sets, &set_of, estimate, thetas);
+        assert!(v > 0.0, "{id}: no bootstrap variance");
+        assert_relative(
+            se.expect("se"),
+            v.sqrt(),
+            1e-9,
+            &format!("{id}: library SE"),
+        );
+    }
+
+    // Feeding the weighted file back as the worker file would duplicate `weight` and the
+    // `rep_<r>` columns: refused with the file and column named, the output left alone.
+    let before = std::fs::read(&out_file).expect("read output");
+    std::fs::copy(&out_file, dir.path().join("workers.csv")).expect("copy");
+    let out = run_cli(&[
+        "weights",
+        "--dir",
+        dir.path().to_str().expect("path"),
+        "--output",
+        out_file.to_str().expect("path"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("workers.csv") && stderr.contains("column `base`"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&out_file).expect("read output"), before);
+}

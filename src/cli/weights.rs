@@ -372,6 +372,15 @@ fn weights(dir: &Path) -> anyhow::Result<String> {
         }
     }
     let workers_csv = Csv::read(dir, &config.workers)?;
+    // The output appends the factor, `weight` and `rep_<r>` columns to the worker file; a
+    // worker file that already has one (typically an earlier output fed back in) would give
+    // `estimate` a duplicate header, or stale replicates under the `^rep_[0-9]+$` pattern.
+    if let Some(column) = workers_csv.headers.iter().find(|h| is_output_column(h)) {
+        bail!(
+            "{}: column `{column}` is one that `chainsurvey weights` writes (factors, weight, rep_<r>); rename or drop it",
+            workers_csv.name
+        );
+    }
     let mut workers = Vec::with_capacity(workers_csv.rows.len());
     for (line, row) in workers_csv.rows.iter().enumerate() {
         workers.push(WorkerRecord {
@@ -486,6 +495,15 @@ fn cells(
         cell_of_row.push(*cell);
     }
     Ok((cell_of_row, totals.values().copied().collect()))
+}
+
+/// Whether a worker-file column would clash with a column the output appends.
+fn is_output_column(name: &str) -> bool {
+    WeightColumns::NAMES.contains(&name)
+        || name == "weight"
+        || name
+            .strip_prefix("rep_")
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn write_output(
