@@ -1084,25 +1084,31 @@ fn indicator_intervals_are_logit_for_proportions_and_t_for_the_rest() {
     use chainsurvey::estimate::indicators::table::{CiMethod, confidence_interval};
     use chainsurvey::estimate::interval;
     // A percentage gets the interval of its fraction, times 100.
-    let pct = confidence_interval(true, 20.0, 4.0, 100.0, 0.95, 11.0);
+    let pct = confidence_interval(true, 20.0, 4.0, 100.0, 0.95, 11.0, 50);
     let (l, u) = interval::logit(0.2, 0.04, 0.95, 11.0);
     assert_eq!(pct.method, CiMethod::Logit);
     assert!((pct.lower - 100.0 * l).abs() < 1e-12 && (pct.upper - 100.0 * u).abs() < 1e-12);
     assert!(pct.lower > 0.0 && pct.upper < 100.0);
     // The logit interval is asymmetric around p̂ = 0.05: the upper side is longer.
-    let small = confidence_interval(true, 0.05, 0.02, 1.0, 0.95, 30.0);
+    let small = confidence_interval(true, 0.05, 0.02, 1.0, 0.95, 30.0, 50);
     assert!(small.upper - 0.05 > 0.05 - small.lower);
     assert!(small.lower > 0.0);
-    // At 0 or 1 the logit interval is undefined: Wald with t.
-    let zero = confidence_interval(true, 0.0, 0.01, 1.0, 0.95, 11.0);
-    assert_eq!(zero.method, CiMethod::WaldT);
-    let t = interval::critical_value(0.95, 11.0);
-    assert!((zero.upper - 0.01 * t).abs() < 1e-15);
+    // At 0 or 1 the logit interval is undefined and Wald collapses to the point: the exact
+    // binomial interval on the domain's n (R: binom.test(0, 146) upper 0.02494977611).
+    let zero = confidence_interval(true, 0.0, 0.0, 1.0, 0.95, 11.0, 146);
+    assert_eq!(zero.method, CiMethod::ClopperPearson);
+    assert_eq!(zero.lower, 0.0);
+    assert!((zero.upper - 0.02494977611).abs() < 1e-10, "{}", zero.upper);
+    // As a percentage, and at 1 (R: binom.test(20, 20) lower 0.831566529).
+    let all = confidence_interval(true, 100.0, 0.0, 100.0, 0.95, 11.0, 20);
+    assert_eq!(all.method, CiMethod::ClopperPearson);
+    assert!((all.lower - 83.1566529).abs() < 1e-7 && all.upper == 100.0);
+    assert_eq!(CiMethod::ClopperPearson.as_str(), "clopper_pearson");
     // A mean: t quantile with the design df; no df: normal.
-    let mean = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 11.0);
+    let mean = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 11.0, 50);
     assert_eq!(mean.method, CiMethod::WaldT);
     assert!((mean.upper - (100.0 + 10.0 * 2.200985160082949)).abs() < 1e-9);
-    let normal = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 0.0);
+    let normal = confidence_interval(false, 100.0, 10.0, 1.0, 0.95, 0.0, 50);
     assert_eq!(normal.method, CiMethod::Wald);
     assert!((normal.upper - (100.0 + 10.0 * 1.959963984540054)).abs() < 1e-9);
     assert_eq!(CiMethod::Logit.as_str(), "logit");

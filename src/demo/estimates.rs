@@ -9,7 +9,7 @@
 //! hourly earnings) are left out.
 
 use crate::estimate::compensated::Sum;
-use crate::estimate::interval::{logit, wald};
+use crate::estimate::interval;
 use crate::estimate::reliability::{Reliability, ReliabilityRules, flag};
 use crate::synth::indicators::{Indicator, Kind, terms};
 use crate::synth::{self, Sex};
@@ -185,8 +185,8 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
             // The multistage bootstrap variance with its Satterthwaite degrees of freedom.
             // Without any random stage (no replicate at all) the design gives no variance
             // estimate: report none rather than 0. A domain whose replicates all agree (e.g.
-            // no low-paid worker in the sample) has SE 0: reported as such, and its interval
-            // is the point, which is what such a sample honestly supports.
+            // no low-paid worker in the sample) has SE 0: reported as such; its interval
+            // comes from the domain's n below.
             let (variance, df) = sample.variance(estimate, &thetas);
             let (se, df) = match df {
                 _ if sample.replicates.is_empty() => (f64::NAN, f64::NAN),
@@ -194,13 +194,21 @@ pub fn estimate_table(setting: &Setting, sample: &WeightedSample) -> Vec<Estimat
                 None => (0.0, f64::INFINITY),
             };
             // Proportions get the logit interval (asymmetric near 0 and 1, never outside
-            // [0, 1]); totals and means the Wald interval, both with t_df.
-            let (ci_low, ci_high) =
-                if ind.kind() == Kind::Proportion && estimate > 0.0 && estimate < 1.0 && se > 0.0 {
-                    logit(estimate, se, 0.95, df)
-                } else {
-                    wald(estimate, se, 0.95, df)
-                };
+            // [0, 1]), or at exactly 0 or 1 (no variation, SE 0) the exact binomial interval
+            // on the domain's n (Korn–Graubard at the boundary); totals and means the Wald
+            // interval, all with t_df.
+            let boundary = match ind.kind() {
+                Kind::Proportion => interval::boundary_proportion(estimate, n, 0.95),
+                _ => None,
+            };
+            let (ci_low, ci_high) = if let Some(bounds) = boundary {
+                bounds
+            } else if ind.kind() == Kind::Proportion && estimate > 0.0 && estimate < 1.0 && se > 0.0
+            {
+                interval::logit(estimate, se, 0.95, df)
+            } else {
+                interval::wald(estimate, se, 0.95, df)
+            };
             let reliability = Reliability {
                 estimate,
                 se,

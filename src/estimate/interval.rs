@@ -142,10 +142,46 @@ pub fn logit(p: f64, se: f64, level: f64, df: f64) -> (f64, f64) {
     (expit(eta - half), expit(eta + half))
 }
 
+/// The exact (Clopper–Pearson) interval of a proportion observed at the boundary: no unit
+/// (`p = 0`) or every unit (`p = 1`) of the `n` sampled in the domain has the attribute.
+/// There the design-based SE is 0 and the Wald and logit intervals collapse to the point,
+/// which claims certainty the sample does not have; Korn and Graubard (1998, Survey
+/// Methodology 24(2)) use the binomial exact interval with the effective sample size, which at
+/// the boundary (no variation to estimate a design effect from) is `n`:
+/// `[0, 1 − (α/2)^{1/n}]` at 0 and `[(α/2)^{1/n}, 1]` at 1. `None` when `p` is strictly
+/// inside (0, 1) or `n` is 0.
+pub fn boundary_proportion(p: f64, n: usize, level: f64) -> Option<(f64, f64)> {
+    if n == 0 || !(0.0..1.0).contains(&level) {
+        return None;
+    }
+    let tail = ((1.0 - level) / 2.0).powf(1.0 / n as f64);
+    if p == 0.0 {
+        Some((0.0, 1.0 - tail))
+    } else if p == 1.0 {
+        Some((tail, 1.0))
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::excessive_precision)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boundary_intervals_are_the_exact_binomial_ones() {
+        // R: binom.test(0, 146)$conf.int = [0, 0.02494977611]; binom.test(20, 20) lower
+        // 0.8315665 (qbeta(0.025, 20, 1)).
+        let (l, u) = boundary_proportion(0.0, 146, 0.95).expect("p = 0");
+        assert_eq!(l, 0.0);
+        assert!((u - 0.02494977611).abs() < 1e-10, "{u}");
+        let (l, u) = boundary_proportion(1.0, 20, 0.95).expect("p = 1");
+        assert!((l - 0.831566529).abs() < 1e-9, "{l}");
+        assert_eq!(u, 1.0);
+        assert_eq!(boundary_proportion(0.3, 20, 0.95), None);
+        assert_eq!(boundary_proportion(0.0, 0, 0.95), None);
+    }
 
     #[test]
     fn critical_values_match_r() {

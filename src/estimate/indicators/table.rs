@@ -65,8 +65,12 @@ pub enum CiMethod {
     /// "logit")`), the default for proportion indicators strictly between 0 and 1.
     Logit,
     /// `θ̂ ± t_df·se` with the design degrees of freedom: means, totals, ratios, quantiles,
-    /// gaps, and proportions at exactly 0 or 1 (where the logit interval is undefined).
+    /// gaps.
     WaldT,
+    /// A proportion at exactly 0 or 1 (no variation in the domain's sample, SE 0): the exact
+    /// binomial interval on the domain's `n` observations (Korn–Graubard at the boundary,
+    /// [`interval::boundary_proportion`]), where logit is undefined and Wald collapses.
+    ClopperPearson,
     /// `θ̂ ± z·se`: as `WaldT` when the design has no positive degrees of freedom.
     Wald,
     /// No interval (no SE).
@@ -79,6 +83,7 @@ impl CiMethod {
         match self {
             CiMethod::Logit => "logit",
             CiMethod::WaldT => "wald_t",
+            CiMethod::ClopperPearson => "clopper_pearson",
             CiMethod::Wald => "wald",
             CiMethod::None => "",
         }
@@ -94,9 +99,10 @@ pub struct Interval {
 }
 
 /// The interval of one indicator estimate: logit for a proportion kind (on `estimate/scale`,
-/// mapped back by `scale`, so percentages get the same interval as fractions), Wald with the
-/// t quantile of the design degrees of freedom `df` otherwise (normal when `df` ≤ 0 or
-/// infinite).
+/// mapped back by `scale`, so percentages get the same interval as fractions), the exact
+/// binomial interval on the domain's `n` observations for a proportion at exactly 0 or 1,
+/// Wald with the t quantile of the design degrees of freedom `df` otherwise (normal when
+/// `df` ≤ 0 or infinite).
 pub fn confidence_interval(
     is_proportion: bool,
     estimate: f64,
@@ -104,8 +110,16 @@ pub fn confidence_interval(
     scale: f64,
     level: f64,
     df: f64,
+    n: usize,
 ) -> Interval {
     let p = estimate / scale;
+    if is_proportion && let Some((l, u)) = interval::boundary_proportion(p, n, level) {
+        return Interval {
+            lower: l * scale,
+            upper: u * scale,
+            method: CiMethod::ClopperPearson,
+        };
+    }
     if is_proportion && p > 0.0 && p < 1.0 {
         let (l, u) = interval::logit(p, se / scale, level, df);
         return Interval {
@@ -273,7 +287,8 @@ pub fn indicator_table(
             let is_proportion = matches!(indicator.kind, Kind::Proportion { .. });
             let (ci_lower, ci_upper, ci_method) = match se {
                 Some(s) => {
-                    let ci = confidence_interval(is_proportion, estimate, s, scale, ci_level, df);
+                    let ci =
+                        confidence_interval(is_proportion, estimate, s, scale, ci_level, df, count);
                     (Some(ci.lower), Some(ci.upper), ci.method)
                 }
                 None => (None, None, CiMethod::None),
