@@ -893,46 +893,33 @@ mod tests {
     }
 }
 
+/// The store every export test here starts from: an admin, an enumerator, questionnaire
+/// `q` version 1 published from `definition`, and one open assignment.
 #[cfg(test)]
-mod streaming_tests {
-    use super::*;
-    use crate::export::layout;
+mod fixture {
     use crate::store::canonical::content_hash;
-    use crate::store::{NewAssignment, Role, Submission, Target};
-    use serde_json::json;
+    use crate::store::{NewAssignment, PublishedSummary, Role, Store, Submission, Target, User};
+    use serde_json::{Value, json};
 
-    /// Records, at each write the export makes, how many bytes it had written so far.
-    struct Recorder(Vec<usize>, usize);
-
-    impl Write for Recorder {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.1 += buf.len();
-            self.0.push(self.1);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+    pub struct Fixture {
+        pub store: Store,
+        pub published: PublishedSummary,
+        pub assignment: String,
+        pub enumerator: User,
     }
 
-    /// A large export reaches its output in buffer-sized pieces while the interviews are
-    /// still being walked, instead of being built up in memory and written at the end.
-    #[test]
-    fn rows_are_written_while_walking_not_collected() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let definition = json!({"id": "q", "version": "1", "items": [
-            {"kind": "question", "name": "note", "type": "text"}]});
-        store
-            .add_user("boss", Role::Admin, None, None, "t")
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
-        store
-            .add_user("e", Role::Enumerator, None, None, "t")
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
+    pub fn published_store(dir: &std::path::Path, definition: &Value) -> Fixture {
+        let store = Store::open(dir).unwrap();
+        for (name, role) in [("boss", Role::Admin), ("e", Role::Enumerator)] {
+            store
+                .add_user(name, role, None, None, "t")
+                .unwrap()
+                .wait_blocking()
+                .unwrap();
+        }
+        let mut definition = definition.clone();
+        definition["id"] = json!("q");
+        definition["version"] = json!("1");
         store
             .put_draft("q", "1", &definition, "boss")
             .unwrap()
@@ -962,37 +949,87 @@ mod streaming_tests {
             .remove(0)
             .id;
         let enumerator = store.user("e").unwrap().unwrap();
+        Fixture {
+            store,
+            published,
+            assignment,
+            enumerator,
+        }
+    }
+
+    impl Fixture {
+        /// Interview `i` with these answers, paradata and calculations.
+        pub fn submission(
+            &self,
+            i: usize,
+            answers: &Value,
+            paradata: Value,
+            calculations: Value,
+        ) -> Submission {
+            let content = json!({"questionnaire": "q", "version": "1",
+                "assignment_id": self.assignment, "answers": answers, "paradata": paradata});
+            Submission {
+                instance_id: format!("00000000-0000-4000-8000-{i:012}"),
+                assignment_id: self.assignment.clone(),
+                questionnaire: "q".into(),
+                version: "1".into(),
+                definition_hash: self.published.hash.clone(),
+                content_hash: content_hash(&content),
+                content,
+                warnings: json!([]),
+                calculations,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::fixture::published_store;
+    use super::*;
+    use crate::export::layout;
+    use serde_json::json;
+
+    /// Records, at each write the export makes, how many bytes it had written so far.
+    struct Recorder(Vec<usize>, usize);
+
+    impl Write for Recorder {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.1 += buf.len();
+            self.0.push(self.1);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A large export reaches its output in buffer-sized pieces while the interviews are
+    /// still being walked, instead of being built up in memory and written at the end.
+    #[test]
+    fn rows_are_written_while_walking_not_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let definition = json!({"id": "q", "version": "1", "items": [
+            {"kind": "question", "name": "note", "type": "text"}]});
+        let fx = published_store(dir.path(), &definition);
+        let store = &fx.store;
         let n = 120;
         let long = "x".repeat(2000);
         let mut tickets = Vec::new();
         for i in 0..n {
-            let content = json!({"questionnaire": "q", "version": "1", "assignment_id": assignment,
-                "answers": {"note": format!("{i} {long}")}});
-            let submission = Submission {
-                instance_id: format!("00000000-0000-4000-8000-{i:012}"),
-                assignment_id: assignment.clone(),
-                questionnaire: "q".into(),
-                version: "1".into(),
-                definition_hash: published.hash.clone(),
-                content_hash: content_hash(&content),
-                content,
-                warnings: json!([]),
-                calculations: json!({}),
-            };
-            tickets.push(store.submit(submission, &enumerator).unwrap());
+            let answers = json!({"note": format!("{i} {long}")});
+            let submission = fx.submission(i, &answers, json!({}), json!({}));
+            tickets.push(store.submit(submission, &fx.enumerator).unwrap());
         }
         for t in tickets {
             t.wait_blocking().unwrap();
         }
         let layout = layout("q", &[("1".into(), definition)]).unwrap();
         let mut out = Recorder(Vec::new(), 0);
-        let rows = write_level(&store, &layout, None, &Filter::default(), &mut out).unwrap();
-        assert_eq!(rows, n);
+        let rows = write_level(store, &layout, None, &Filter::default(), &mut out).unwrap();
+        assert_eq!(rows, n as u64);
         let total = out.1;
-        assert!(
-            total > 2000 * n as usize,
-            "every row was written ({total} bytes)"
-        );
+        assert!(total > 2000 * n, "every row was written ({total} bytes)");
         // At least one write happened with under half the export produced, and no single
         // write carried more than a buffer and a row.
         assert!(
@@ -1017,10 +1054,9 @@ mod streaming_tests {
 /// every JSON type, rows that are not objects, roster values that are not arrays.
 #[cfg(test)]
 mod oracle_tests {
+    use super::fixture::published_store;
     use super::*;
     use crate::export::layout;
-    use crate::store::canonical::content_hash;
-    use crate::store::{NewAssignment, Role, Submission, Target};
     use serde_json::json;
 
     fn column_value<'v>(column: &crate::export::Column, row: &'v Value) -> Option<&'v Value> {
@@ -1093,64 +1129,13 @@ mod oracle_tests {
             (json!({}), json!({})),
         ];
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        for (name, role) in [("boss", Role::Admin), ("e", Role::Enumerator)] {
-            store
-                .add_user(name, role, None, None, "t")
-                .unwrap()
-                .wait_blocking()
-                .unwrap();
-        }
-        let mut published_def = definition.clone();
-        published_def["id"] = json!("q");
-        published_def["version"] = json!("1");
-        store
-            .put_draft("q", "1", &published_def, "boss")
-            .unwrap()
-            .wait_blocking()
-            .unwrap();
-        let published = store.publish("q", "boss").unwrap().wait_blocking().unwrap();
-        let assignment = store
-            .create_assignments(
-                vec![NewAssignment {
-                    questionnaire: "q".into(),
-                    allowed_versions: None,
-                    enumerator: "e".into(),
-                    target: Target {
-                        unit_id: "U".into(),
-                        tier: None,
-                        province: None,
-                    },
-                    preload: None,
-                    preload_protected: false,
-                    quantity: Some(10),
-                }],
-                "boss",
-            )
-            .unwrap()
-            .wait_blocking()
-            .unwrap()
-            .remove(0)
-            .id;
-        let enumerator = store.user("e").unwrap().unwrap();
+        let fx = published_store(dir.path(), &definition);
+        let store = &fx.store;
         for (i, (answers, calculations)) in interviews.iter().enumerate() {
-            let content = json!({"questionnaire": "q", "version": "1", "assignment_id": assignment,
-                "answers": answers, "paradata": {"note \"x\"": 1}});
+            let submission =
+                fx.submission(i, answers, json!({"note \"x\"": 1}), calculations.clone());
             store
-                .submit(
-                    Submission {
-                        instance_id: format!("00000000-0000-4000-8000-{i:012}"),
-                        assignment_id: assignment.clone(),
-                        questionnaire: "q".into(),
-                        version: "1".into(),
-                        definition_hash: published.hash.clone(),
-                        content_hash: content_hash(&content),
-                        content,
-                        warnings: json!([]),
-                        calculations: calculations.clone(),
-                    },
-                    &enumerator,
-                )
+                .submit(submission, &fx.enumerator)
                 .unwrap()
                 .wait_blocking()
                 .unwrap();
@@ -1170,7 +1155,7 @@ mod oracle_tests {
             }
         }
         let counts = write_levels(
-            &store,
+            store,
             &layout,
             buffers
                 .iter()
