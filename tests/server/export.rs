@@ -328,11 +328,11 @@ mod cli_export {
     use std::path::Path;
     use std::sync::Arc;
 
-    use chainsurvey::server::{self, AppState, Config, QuestionnaireEngine};
+    use chainsurvey::server::{AppState, Config, QuestionnaireEngine};
     use chainsurvey::store::{Role, Store};
     use serde_json::{Value, json};
 
-    use crate::server::harness::questionnaire_with;
+    use crate::server::harness::{questionnaire_with, spawn_server};
     use crate::server::http::request;
 
     fn chainsurvey() -> std::process::Command {
@@ -349,34 +349,12 @@ mod cli_export {
 
     impl Live {
         fn start(store: Store) -> Live {
-            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            let (addr_tx, addr_rx) = std::sync::mpsc::channel();
             let state = AppState {
                 store,
                 engine: Arc::new(QuestionnaireEngine::new()),
                 config: Arc::new(Config::standard()),
             };
-            let thread = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                        .await
-                        .expect("bind");
-                    addr_tx
-                        .send(listener.local_addr().expect("addr"))
-                        .expect("send addr");
-                    server::serve(listener, state, async {
-                        let _ = rx.await;
-                    })
-                    .await
-                    .expect("serve");
-                });
-            });
-            let addr = addr_rx.recv().expect("server address");
+            let (addr, tx, thread) = spawn_server(state);
             Live {
                 addr,
                 shutdown: Some(tx),

@@ -4,11 +4,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use chainsurvey::server::{self, AppState, Clock, Config, QuestionnaireEngine, UtcOffset};
+use chainsurvey::server::{AppState, Clock, Config, QuestionnaireEngine, UtcOffset};
 use chainsurvey::store::{NewAssignment, Role, Store, Target};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::server::harness::spawn_server;
 use crate::server::http::{Response, request};
 
 /// A server whose engine dates interviews at `offset` from UTC, reading the time from
@@ -66,35 +67,14 @@ fn start(offset: UtcOffset, clock: Clock) -> Server {
         .publish("visit", "t")
         .and_then(|d| d.wait_blocking())
         .expect("publish");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let state = AppState {
         store: store.clone(),
         engine: Arc::new(QuestionnaireEngine::with_local_time(offset, clock)),
         config: Arc::new(Config::standard()),
     };
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            addr_tx
-                .send(listener.local_addr().expect("addr"))
-                .expect("addr");
-            server::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("serve");
-        });
-    });
+    let (addr, tx, thread) = spawn_server(state);
     Server {
-        addr: addr_rx.recv().expect("address"),
+        addr,
         store,
         token,
         _dir: dir,
