@@ -1,8 +1,9 @@
 //! Export benchmark: load DW-SCS worker interviews directly through the store API, then, at
 //! each requested size, time in fresh processes (so each peak RSS is its own):
 //! - the baseline: the bare walk over the interviews and their latest revisions
-//!   (`Store::scan_latest`, the export's own read path) touching every stored byte but
-//!   decoding nothing: the floor any export over this store pays;
+//!   (`ExportView::for_each_batch`, the export's own read path over the export log)
+//!   touching every stored byte but decoding nothing: the floor any export over this store
+//!   pays;
 //! - the export: every level of the questionnaire as CSV (`write_levels`, what
 //!   `chainsurvey export` and the HTTP export run) into a counting sink.
 //!
@@ -268,12 +269,16 @@ fn baseline(data: &Path) {
     let mut bytes = 0u64;
     let mut checksum = 0u8;
     store
-        .scan_latest(QUESTIONNAIRE, |head, raw| {
-            walked += 1;
-            bytes += raw.bytes().len() as u64;
-            checksum ^= raw.bytes().iter().fold(head.revision as u8, |a, b| a ^ b);
-            Ok::<(), chainsurvey::store::Error>(())
-        })
+        .for_each_batch(
+            QUESTIONNAIRE,
+            |_, _| true,
+            |batch| {
+                walked += batch.len() as u64;
+                bytes += batch.bytes().len() as u64;
+                checksum ^= batch.bytes().iter().fold(0u8, |a, b| a ^ b);
+                Ok::<(), chainsurvey::store::Error>(())
+            },
+        )
         .expect("walk");
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;

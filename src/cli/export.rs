@@ -11,7 +11,8 @@ use crate::export::{Error, Filter, open_for_export, write_files};
 /// [--to DATE]`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
-    /// The data directory (as given to `serve --data`). The server must be stopped.
+    /// The data directory (as given to `serve --data`). The server must be stopped (a
+    /// running server exports over HTTP).
     #[arg(long, default_value = "chainsurvey-data")]
     pub data: PathBuf,
     /// The questionnaire id.
@@ -51,12 +52,8 @@ fn export(args: &Args) -> Result<(), Error> {
         args.from.as_deref(),
         args.to.as_deref(),
     )?;
-    let store = open_for_export(&args.data)?;
-    let result = write_files(&store, &args.questionnaire, &filter, &args.out);
-    // The export wrote nothing to the store; closing only waits for the committer.
-    let closed = store.close();
-    let written = result?;
-    closed?;
+    let view = open_for_export(&args.data)?;
+    let written = write_files(&view, &args.questionnaire, &filter, &args.out)?;
     for file in written {
         println!("{}\t{}", args.out.join(&file.name).display(), file.rows);
     }

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::export::{Error, Filter, codebook_csv, codebook_json, load_layout, write_levels};
-use crate::store::Store;
+use crate::store::ExportView;
 
 /// The codebook files beside the level CSVs (the HTTP names
 /// `/api/v1/exports/{questionnaire}/codebook.json` and `.csv`).
@@ -25,12 +25,12 @@ pub struct WrittenFile {
 /// interviews. Each file is written under a temporary name and renamed when complete, so
 /// a failed export leaves no file that looks finished.
 pub fn write_files(
-    store: &Store,
+    view: &ExportView,
     questionnaire: &str,
     filter: &Filter,
     out: &Path,
 ) -> Result<Vec<WrittenFile>, Error> {
-    let (layout, languages) = load_layout(store, questionnaire)?;
+    let (layout, languages) = load_layout(view, questionnaire)?;
     let mut names: Vec<String> = layout
         .levels
         .iter()
@@ -57,7 +57,7 @@ pub fn write_files(
             })?;
             outputs.push((index, file));
         }
-        let rows = write_levels(store, &layout, outputs, filter)?;
+        let rows = write_levels(view, &layout, outputs, filter)?;
         let mut written: Vec<WrittenFile> = names
             .iter()
             .zip(rows)

@@ -12,10 +12,9 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 use crate::export::{DONT_KNOW, Error, Filter, Layout, REFUSED, SKIPPED};
-use crate::store::{InterviewHead, InterviewStatus, RawRevision, RevisionView, Store, rfc3339};
+use crate::store::{ExportView, Record, RecordBatch, rfc3339};
 
 /// The output buffer: large writes keep the per-write cost (a syscall, a socket frame)
 /// negligible next to the rows.
@@ -27,7 +26,7 @@ pub(crate) const OUT_BUFFER: usize = 1 << 16;
 /// Rows go to `out` as they are produced (through a fixed-size buffer), never collected:
 /// memory does not depend on the number of interviews.
 pub fn write_level<W: Write + Send>(
-    store: &Store,
+    view: &ExportView,
     layout: &Layout,
     level: Option<&str>,
     filter: &Filter,
@@ -39,14 +38,14 @@ pub fn write_level<W: Write + Send>(
         .iter()
         .position(|l| std::ptr::eq(l, wanted))
         .unwrap_or_default();
-    let rows = write_levels(store, layout, vec![(index, out)], filter)?;
+    let rows = write_levels(view, layout, vec![(index, out)], filter)?;
     Ok(rows.first().copied().unwrap_or_default())
 }
 
 /// Writes the CSVs of several levels (indexes into `layout.levels`, each with its output)
 /// in one walk over the interviews. Returns the number of data rows written per output.
 pub fn write_levels<W: Write + Send>(
-    store: &Store,
+    view: &ExportView,
     layout: &Layout,
     outputs: Vec<(usize, W)>,
     filter: &Filter,
@@ -68,46 +67,39 @@ pub fn write_levels<W: Write + Send>(
         .map(|l| Table::new(l.level.columns.len()))
         .collect();
     let mut scratch = Scratch::default();
-    let mut one = |head: Head<'_>, raw: &RawRevision| -> Result<(), Error> {
+    let mut one = |record: &Record<'_>| -> Result<(), Error> {
         tables.iter_mut().for_each(Table::clear);
         tables[0].add_row(0, 1);
-        let bytes = raw.bytes();
-        let meta = raw.view()?;
-        if !filter.keeps_time(meta.received_at_ms) {
-            return Ok(());
-        }
-        let offset =
-            |doc: &RawValue| (doc.get().as_ptr() as usize).wrapping_sub(bytes.as_ptr() as usize);
         let mut reader = Reader {
             plan: &plan,
             tables: &mut tables,
-            bytes,
-            at: offset(meta.content),
+            bytes: record.bytes,
+            at: record.content.start,
             name: std::mem::take(&mut scratch.name),
         };
         let read = reader.content().and_then(|()| {
-            reader.at = offset(meta.calculations);
+            reader.at = record.calculations.start;
             reader.calculations()
         });
         scratch.name = reader.name;
         if let Err(Malformed(what, at)) = read {
             return Err(Error::Corrupt(format!(
                 "the latest revision of interview {}: {what} at byte {at}",
-                head.instance_id
+                record.instance_id
             )));
         }
-        plan.fill_keys(&mut tables, head.instance_id);
+        plan.fill_keys(&mut tables, record.instance_id);
         for (index, writer, rows) in &mut writers {
             let table = &tables[*index];
             for row in 0..table.rows() {
                 if *index == 0 {
-                    write_main_fields(writer, &head, &meta, &mut scratch)?;
+                    write_main_fields(writer, record, &mut scratch)?;
                 } else {
                     let parent = &tables[plan.levels[*index].parent.unwrap_or_default()];
                     let fields = [
                         table.key(row),
                         parent.key(table.parent[row] as usize),
-                        head.instance_id.as_bytes(),
+                        record.instance_id.as_bytes(),
                     ];
                     for field in fields {
                         writer.write_field(field).map_err(csv_error)?;
@@ -115,7 +107,7 @@ pub fn write_levels<W: Write + Send>(
                 }
                 for (answer, calc) in table.answers(row).iter().zip(table.calcs(row)) {
                     let slot = if answer.is_empty() { calc } else { answer };
-                    let value = encode_slot(bytes, slot, &mut scratch.value);
+                    let value = encode_slot(record.bytes, slot, &mut scratch.value);
                     writer.write_field(value).map_err(csv_error)?;
                 }
                 writer.write_record(None::<&[u8]>).map_err(csv_error)?;
@@ -124,44 +116,27 @@ pub fn write_levels<W: Write + Send>(
         }
         Ok(())
     };
-    // Reading the store and writing the CSV take about the same time, so they run on two
-    // threads: this one walks the store and hands over batches of interviews (their stored
-    // bytes are shared, not copied) through a bounded channel, which caps the memory in
-    // flight at a few batches; a scoped thread writes. The walk stays on the calling
-    // thread on purpose: sled allocates as it reads, and the memory its open left free
-    // is in this thread's malloc arena (walking on a new thread cost 48 MB more at
-    // 1,000,000 interviews).
+    // Reading the export log and writing the CSV overlap on two threads: this one reads
+    // batches of interviews (their records in one buffer) and hands them through a bounded
+    // channel, which caps the memory in flight at a few batches; a scoped thread writes.
     std::thread::scope(|scope| -> Result<(), Error> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(2);
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
         let writer = scope.spawn(move || -> Result<(), Error> {
             for batch in receiver {
-                for item in &batch.items {
-                    let head = Head {
-                        instance_id: &batch.text[item.instance_id.clone()],
-                        enumerator: &batch.text[item.enumerator.clone()],
-                        status: item.status,
-                    };
-                    one(head, &item.raw)?;
+                for record in batch.records() {
+                    one(&record)?;
                 }
             }
             Ok(())
         });
-        let mut batch = Batch::default();
         // A closed channel means the writer stopped on an error of its own.
-        let walked = store
-            .scan_latest(&layout.questionnaire, |head, raw| -> Result<(), Error> {
-                if !filter.keeps_status(head.status) {
-                    return Ok(());
-                }
-                batch.push(head, raw);
-                if batch.items.len() == BATCH {
-                    sender
-                        .send(std::mem::take(&mut batch))
-                        .map_err(|_| Error::Cancelled)?;
-                }
-                Ok(())
-            })
-            .and_then(|()| sender.send(batch).map_err(|_| Error::Cancelled));
+        let walked = view.for_each_batch(
+            &layout.questionnaire,
+            |status, received_at_ms| {
+                filter.keeps_status(status) && filter.keeps_time(received_at_ms)
+            },
+            |batch| sender.send(batch).map_err(|_| Error::Cancelled),
+        );
         drop(sender);
         let wrote = writer.join().unwrap_or_else(|_| {
             Err(Error::Corrupt(
@@ -178,48 +153,6 @@ pub fn write_levels<W: Write + Send>(
         counts.push(rows);
     }
     Ok(counts)
-}
-
-/// Interviews handed from the walking thread to the writing one at a time.
-const BATCH: usize = 256;
-
-/// What the export needs of an interview head.
-struct Head<'a> {
-    instance_id: &'a str,
-    enumerator: &'a str,
-    status: InterviewStatus,
-}
-
-/// A batch of interviews: their head fields in one string, their revisions as stored.
-#[derive(Default)]
-struct Batch {
-    text: String,
-    items: Vec<BatchItem>,
-}
-
-struct BatchItem {
-    instance_id: std::ops::Range<usize>,
-    enumerator: std::ops::Range<usize>,
-    status: InterviewStatus,
-    raw: RawRevision,
-}
-
-impl Batch {
-    fn push(&mut self, head: &InterviewHead<'_>, raw: &RawRevision) {
-        let mut text = |s: &str| {
-            let start = self.text.len();
-            self.text.push_str(s);
-            start..self.text.len()
-        };
-        let instance_id = text(&head.instance_id);
-        let enumerator = text(&head.enumerator);
-        self.items.push(BatchItem {
-            instance_id,
-            enumerator,
-            status: head.status,
-            raw: raw.clone(),
-        });
-    }
 }
 
 fn header(level: &crate::export::Level) -> Vec<&str> {
@@ -250,20 +183,19 @@ struct Scratch {
 
 fn write_main_fields<W: Write>(
     writer: &mut csv::Writer<W>,
-    head: &Head<'_>,
-    meta: &RevisionView<'_>,
+    record: &Record<'_>,
     scratch: &mut Scratch,
 ) -> Result<(), Error> {
     scratch.number.clear();
-    write!(scratch.number, "{}", meta.revision)?;
-    let received = rfc3339(meta.received_at_ms);
+    write!(scratch.number, "{}", record.revision)?;
+    let received = rfc3339(record.received_at_ms);
     for field in [
-        head.instance_id.as_bytes(),
-        head.instance_id.as_bytes(),
+        record.instance_id.as_bytes(),
+        record.instance_id.as_bytes(),
         scratch.number.as_slice(),
-        meta.version.as_bytes(),
-        head.status.as_str().as_bytes(),
-        head.enumerator.as_bytes(),
+        record.version.as_bytes(),
+        record.status.as_str().as_bytes(),
+        record.enumerator.as_bytes(),
         received.as_bytes(),
     ] {
         writer.write_field(field).map_err(csv_error)?;
@@ -1026,7 +958,14 @@ mod streaming_tests {
         }
         let layout = layout("q", &[("1".into(), definition)]).unwrap();
         let mut out = Recorder(Vec::new(), 0);
-        let rows = write_level(store, &layout, None, &Filter::default(), &mut out).unwrap();
+        let rows = write_level(
+            &store.export_view(),
+            &layout,
+            None,
+            &Filter::default(),
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(rows, n as u64);
         let total = out.1;
         assert!(total > 2000 * n, "every row was written ({total} bytes)");
@@ -1155,7 +1094,7 @@ mod oracle_tests {
             }
         }
         let counts = write_levels(
-            store,
+            &store.export_view(),
             &layout,
             buffers
                 .iter()

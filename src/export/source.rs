@@ -1,26 +1,30 @@
-//! Where an export reads from: the store (opened for export by the CLI) and the published
-//! definitions that give the layout.
+//! Where an export reads from: a view of the store's export log (the server's own, or one
+//! opened from the command line without sled) and the published definitions in it that
+//! give the layout.
 
 use std::path::Path;
 
 use serde_json::Value;
 
 use crate::export::{Error, Layout, layout};
-use crate::store::{Store, database_exists, is_in_use};
+use crate::store::{ExportView, database_exists, is_in_use, open_export_view};
 
 /// The export layout of a questionnaire from all its published versions (in publication
 /// order), and the languages those versions declare (in first-appearance order).
-pub fn load_layout(store: &Store, questionnaire: &str) -> Result<(Layout, Vec<String>), Error> {
+pub fn load_layout(view: &ExportView, questionnaire: &str) -> Result<(Layout, Vec<String>), Error> {
     let mut definitions = Vec::new();
     let mut languages: Vec<String> = Vec::new();
-    for summary in store.list_published(Some(questionnaire))? {
-        let Some(published) = store.published(&summary.id, &summary.version)? else {
-            continue;
-        };
+    let all = view.published()?;
+    let mut versions: Vec<_> = all.iter().filter(|p| p.id == questionnaire).collect();
+    // Publication order (ties, within a millisecond, by version), as `list_published`.
+    versions.sort_by(|a, b| {
+        (a.published_at_ms, a.version.as_str()).cmp(&(b.published_at_ms, b.version.as_str()))
+    });
+    for published in versions {
         let definition: Value = serde_json::from_str(published.definition.get()).map_err(|e| {
             Error::Corrupt(format!(
                 "published definition {}/{}: {e}",
-                summary.id, summary.version
+                published.id, published.version
             ))
         })?;
         for lang in definition["languages"]
@@ -33,14 +37,11 @@ pub fn load_layout(store: &Store, questionnaire: &str) -> Result<(Layout, Vec<St
                 languages.push(lang.to_owned());
             }
         }
-        definitions.push((summary.version, definition));
+        definitions.push((published.version.clone(), definition));
     }
     if definitions.is_empty() {
-        let mut published: Vec<String> = store
-            .list_published(None)?
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
+        let mut published: Vec<String> = all.into_iter().map(|p| p.id).collect();
+        published.sort();
         published.dedup();
         return Err(Error::UnknownQuestionnaire {
             questionnaire: questionnaire.to_owned(),
@@ -55,16 +56,16 @@ pub fn load_layout(store: &Store, questionnaire: &str) -> Result<(Layout, Vec<St
     Ok((layout, languages))
 }
 
-/// Opens the data directory `dir` for an export from the command line.
+/// Opens the data directory `dir` for an export from the command line: its export log,
+/// without opening sled (see [`open_export_view`]).
 ///
-/// Refuses, without touching anything, a directory with no database (opening would create
-/// one) and a database a running server holds (sled allows one process at a time; the
-/// HTTP export reads the same data while the server runs).
-pub fn open_for_export(dir: &Path) -> Result<Store, Error> {
+/// Refuses, without touching anything, a directory with no database and a database a
+/// running server holds (the HTTP export reads the same data while the server runs).
+pub fn open_for_export(dir: &Path) -> Result<ExportView, Error> {
     if !database_exists(dir) {
         return Err(Error::NoDatabase(dir.to_path_buf()));
     }
-    Store::open(dir).map_err(|err| {
+    open_export_view(dir).map_err(|err| {
         if is_in_use(&err) {
             Error::InUse(dir.to_path_buf())
         } else {

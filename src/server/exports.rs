@@ -73,17 +73,18 @@ async fn export_csv(
         query.to.as_deref(),
     )
     .map_err(api_error)?;
-    let (layout, _) = load_layout(&state.store, &questionnaire).map_err(api_error)?;
+    // One view for the layout and the rows: both see the same interviews and versions.
+    let view = state.store.export_view();
+    let (layout, _) = load_layout(&view, &questionnaire).map_err(api_error)?;
     // An unknown level is a 400 now, before the 200 and the streaming start.
     layout.level(query.level.as_deref()).map_err(api_error)?;
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let mut out = ChannelWriter {
             buffer: Vec::with_capacity(CHUNK),
             sender,
         };
-        let result = write_level(&store, &layout, query.level.as_deref(), &filter, &mut out);
+        let result = write_level(&view, &layout, query.level.as_deref(), &filter, &mut out);
         match result {
             Ok(_) => {
                 let _ = out.flush();
@@ -111,7 +112,8 @@ async fn codebook(
     Path((questionnaire, file)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     caller.require(READERS)?;
-    let (layout, languages) = load_layout(&state.store, &questionnaire).map_err(api_error)?;
+    let (layout, languages) =
+        load_layout(&state.store.export_view(), &questionnaire).map_err(api_error)?;
     match file.as_str() {
         "codebook.json" => Ok(axum::Json(codebook_json(&layout)).into_response()),
         "codebook.csv" => {

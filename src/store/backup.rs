@@ -36,7 +36,7 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Serialize};
 
 use crate::store::commit::fsync_tree;
-use crate::store::{APPLIED_KEY, Applied, DB_DIR, Error, JOURNAL_FILE, Store, journal};
+use crate::store::{APPLIED_KEY, Applied, DB_DIR, Error, JOURNAL_FILE, Store, export_log, journal};
 
 /// The manifest inside a backup directory, written last: a backup without it is incomplete.
 const MANIFEST_FILE: &str = "backup.json";
@@ -196,7 +196,7 @@ fn backup_inner(
 
     // The point: an instant under the lock. The barrier's ticket is taken under the lock and
     // waited for outside it, so writers wait for neither the copy nor the fsync.
-    let (end, seq, barrier) = {
+    let (end, seq, export_point, barrier) = {
         let state = store.lock_write();
         (
             Applied {
@@ -204,10 +204,13 @@ fn backup_inner(
                 end: state.journal_end,
             },
             state.next_seq - 1,
+            state.export.point(),
             store.inner.committer.enqueue(0),
         )
     };
     barrier.wait_blocking()?;
+    // The export log is append-only: its prefix up to the point is the backup's log.
+    export_log::copy_prefix(&data_dir, &to, export_point)?;
     let floor = read_floor(&data_dir)?.map_or(0, |f| f.keep_from);
     copy_journal_range(&journal_path, &to.join(JOURNAL_FILE), floor, end.end)?;
     let point = JournalPoint {
@@ -420,10 +423,20 @@ fn recover_inner(data: &Path, backup: Option<&Path>) -> Result<RecoverReport, Er
     } else {
         None
     };
+    // The export log is derived from the journal: start it over from the base's (or
+    // from nothing) and let the open below project the journal after it.
+    let export_dir = data.join(export_log::EXPORT_DIR);
+    if export_dir.exists() {
+        std::fs::remove_dir_all(&export_dir).map_err(|e| Error::io("remove", &export_dir, e))?;
+    }
     if let Some((backup, _)) = &base {
         // The backup's database has applied the journal exactly up to its point.
         copy_dir(&backup.join(DB_DIR), &db_dir)?;
         fsync_tree(&db_dir)?;
+        let base_export = backup.join(export_log::EXPORT_DIR);
+        if base_export.is_dir() {
+            copy_dir(&base_export, &export_dir)?;
+        }
     }
     // Opening a data directory redoes every journal line the database lacks: for a fresh
     // database, that is all of them; for a backup's, those after its point.
@@ -496,6 +509,11 @@ fn usable_base(
         )));
     }
     Ok(manifest)
+}
+
+/// Where the readable journal of `data` starts, when it was compacted.
+pub(crate) fn journal_floor(data: &Path) -> Result<Option<u64>, Error> {
+    Ok(read_floor(data)?.map(|f| f.keep_from))
 }
 
 fn read_floor(data: &Path) -> Result<Option<Floor>, Error> {

@@ -33,6 +33,7 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 use crate::store::Error;
+use crate::store::export_log::{Checkpointer, Point};
 
 /// The answer a waiter gets: `Ok` once its write is durable.
 pub type CommitResult = Result<(), Error>;
@@ -75,6 +76,8 @@ pub struct Shared {
 struct Pending {
     waiters: Vec<oneshot::Sender<CommitResult>>,
     last_seq: u64,
+    /// The export log's point after the latest queued write.
+    export: Option<Point>,
     shutdown: bool,
 }
 
@@ -93,6 +96,7 @@ impl Committer {
         journal_path: PathBuf,
         journal: File,
         durable_seq: u64,
+        checkpointer: Checkpointer,
     ) -> Committer {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
@@ -105,7 +109,16 @@ impl Committer {
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("chainsurvey-committer".into())
-            .spawn(move || run(thread_shared, db, db_dir, journal_path, journal))
+            .spawn(move || {
+                run(
+                    thread_shared,
+                    db,
+                    db_dir,
+                    journal_path,
+                    journal,
+                    checkpointer,
+                )
+            })
             .unwrap_or_else(|err| panic!("cannot start the committer thread: {err}"));
         Committer {
             shared,
@@ -116,12 +129,20 @@ impl Committer {
     /// Queues a waiter for the next group commit; `last_seq` is the highest event sequence
     /// the waiter's write created (0 for none).
     pub fn enqueue(&self, last_seq: u64) -> Ticket {
+        self.enqueue_at(last_seq, None)
+    }
+
+    /// [`Committer::enqueue`] for a write that left the export log at `export`.
+    pub fn enqueue_at(&self, last_seq: u64, export: Option<Point>) -> Ticket {
         let (sender, receiver) = oneshot::channel();
         let mut pending = lock(&self.shared.pending);
         if self.shared.failed.load(Ordering::Acquire) || pending.shutdown {
             let _ = sender.send(Err(Error::Unavailable));
         } else {
             pending.last_seq = pending.last_seq.max(last_seq);
+            if export.is_some() {
+                pending.export = export;
+            }
             pending.waiters.push(sender);
             self.shared.wake.notify_one();
         }
@@ -178,9 +199,18 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf, journal: File) {
+fn run(
+    shared: Arc<Shared>,
+    db: sled::Db,
+    db_dir: PathBuf,
+    journal_path: PathBuf,
+    journal: File,
+    mut checkpointer: Checkpointer,
+) {
+    // The export log's point after the last successful group commit.
+    let mut durable_export = Some(checkpointer.last());
     loop {
-        let (waiters, last_seq, shutdown) = {
+        let (waiters, last_seq, export, shutdown) = {
             let mut pending = lock(&shared.pending);
             while pending.waiters.is_empty() && !pending.shutdown {
                 pending = shared
@@ -191,6 +221,7 @@ fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf
             (
                 std::mem::take(&mut pending.waiters),
                 pending.last_seq,
+                pending.export,
                 pending.shutdown,
             )
         };
@@ -210,6 +241,7 @@ fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf
                 Ok(()) => {
                     shared.durable_seq.fetch_max(last_seq, Ordering::AcqRel);
                     shared.batches.fetch_add(1, Ordering::Relaxed);
+                    durable_export = export.or(durable_export);
                 }
                 Err(err) => {
                     if !shared.failed.swap(true, Ordering::AcqRel) {
@@ -225,6 +257,15 @@ fn run(shared: Arc<Shared>, db: sled::Db, db_dir: PathBuf, journal_path: PathBuf
                 // A waiter whose request was cancelled has dropped its receiver; fine.
                 let _ = waiter.send(answer);
             }
+        }
+        // The export log is derived from the journal: a failed checkpoint loses nothing
+        // (the next open projects the journal from the previous one), so it is reported,
+        // not fatal.
+        let clean = shutdown && !shared.failed.load(Ordering::Acquire);
+        if let Some(point) = durable_export
+            && let Err(err) = checkpointer.after_commit(point, clean)
+        {
+            tracing::warn!(error = %err, "could not record the export log's durable point");
         }
         if shutdown {
             return;

@@ -42,6 +42,25 @@ pub struct LineWrite {
     pub v: Option<Box<RawValue>>,
 }
 
+/// The writes of a parsed journal line.
+pub fn line_writes(line: &Line) -> Result<Vec<Write>, Error> {
+    line.w
+        .iter()
+        .map(|w| {
+            let tree = TreeId::from_name(&w.t).ok_or_else(|| Error::Corrupt {
+                tree: "journal",
+                key: format!("tx {}", line.tx),
+                reason: format!("unknown tree {:?}", w.t),
+            })?;
+            Ok(Write {
+                tree,
+                key: w.k.clone(),
+                value: w.v.as_ref().map(|raw| raw.get().as_bytes().to_vec()),
+            })
+        })
+        .collect()
+}
+
 /// Renders one transaction as a journal line, newline included.
 pub fn render(tx: u64, writes: &[Write]) -> Vec<u8> {
     let mut out = Vec::with_capacity(

@@ -25,6 +25,7 @@ mod codec;
 mod commit;
 mod error;
 mod events;
+mod export_log;
 mod journal;
 mod time;
 mod tree;
@@ -55,6 +56,7 @@ pub use crate::store::backup::{
 pub use crate::store::commit::Ticket;
 pub use crate::store::error::Error;
 pub use crate::store::events::{ChangesPage, Event, Feed};
+pub use crate::store::export_log::{ExportView, Record, RecordBatch, open_export_view};
 pub use crate::store::progress::{Progress, ProgressRow};
 pub use crate::store::questionnaires::{Draft, Published, PublishedSummary};
 pub use crate::store::review::{Decision, QuestionComment, Verdict};
@@ -103,6 +105,8 @@ struct Inner {
     /// and decoding a definition of a few hundred KiB for every submission was a tenth of
     /// the ingest CPU. A std mutex held only for a map lookup or insert.
     published: Mutex<std::collections::HashMap<String, Arc<Published>>>,
+    /// How many export-log entries readers may see (see `export_log`).
+    export_visible: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// What only the holder of the write lock may change.
@@ -112,6 +116,8 @@ struct WriteState {
     journal_end: u64,
     /// The journal, appended to before each transaction is applied.
     journal: std::fs::File,
+    /// What the export reads, appended to after each transaction is applied.
+    export: export_log::ExportLog,
 }
 
 /// How far the database has applied the journal (stored in sled, outside the journal).
@@ -200,6 +206,8 @@ impl Store {
         }
         db.flush()?;
         commit::fsync_tree(&db_dir)?;
+        let floor = backup::journal_floor(dir)?;
+        let export = export_log::ExportLog::open(dir, &journal_path, applied, floor, &trees)?;
 
         let next_seq = match trees[TreeId::Events.index()].last()? {
             Some((key, _)) => events::parse_seq_key(&key)? + 1,
@@ -208,8 +216,15 @@ impl Store {
         let sync_handle = journal_file
             .try_clone()
             .map_err(|e| Error::io("duplicate journal handle", &journal_path, e))?;
-        let committer =
-            Committer::start(db.clone(), db_dir, journal_path, sync_handle, next_seq - 1);
+        let committer = Committer::start(
+            db.clone(),
+            db_dir,
+            journal_path,
+            sync_handle,
+            next_seq - 1,
+            export.checkpointer()?,
+        );
+        let export_visible = export.visible();
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
@@ -221,9 +236,11 @@ impl Store {
                     next_tx: applied.tx + 1,
                     journal_end: journal_len,
                     journal: journal_file,
+                    export,
                 }),
                 committer,
                 published: Mutex::default(),
+                export_visible,
             }),
         })
     }
@@ -313,8 +330,18 @@ impl Store {
                 return Err(err);
             }
             state.next_seq = finished.next_seq;
+            if let Err(err) = state.export.append(&finished.writes, tx_id, applied.end) {
+                // The journal and sled hold the transaction; the next open projects it into
+                // the export log again. Until then, refuse writes rather than diverge.
+                self.inner.committer.mark_failed();
+                tracing::error!(error = %err, "export log write failed; the store now refuses writes");
+                return Err(Error::Unavailable);
+            }
         }
-        let ticket = self.inner.committer.enqueue(finished.last_seq);
+        let ticket = self
+            .inner
+            .committer
+            .enqueue_at(finished.last_seq, Some(state.export.point()));
         drop(state);
         Ok(Durable { value, ticket })
     }
@@ -419,19 +446,7 @@ fn apply_line(
     line: &journal::Line,
     end: u64,
 ) -> Result<(), Error> {
-    let mut writes = Vec::with_capacity(line.w.len());
-    for w in &line.w {
-        let tree = TreeId::from_name(&w.t).ok_or_else(|| Error::Corrupt {
-            tree: "journal",
-            key: format!("tx {}", line.tx),
-            reason: format!("unknown tree {:?}", w.t),
-        })?;
-        writes.push(Write {
-            tree,
-            key: w.k.clone(),
-            value: w.v.as_ref().map(|raw| raw.get().as_bytes().to_vec()),
-        });
-    }
+    let writes = journal::line_writes(line)?;
     apply_writes(trees, meta, &writes, Applied { tx: line.tx, end })
 }
 
