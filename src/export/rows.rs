@@ -8,8 +8,11 @@
 //! interviews the walk allocates nothing per row except for values that need decoding
 //! (strings with escapes, arrays, objects).
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
@@ -44,35 +47,186 @@ pub fn write_level<W: Write + Send>(
 
 /// Writes the CSVs of several levels (indexes into `layout.levels`, each with its output)
 /// in one walk over the interviews. Returns the number of data rows written per output.
+///
+/// Three stages overlap: this thread reads batches of interviews from the export log;
+/// workers (one per core) turn each batch into CSV bytes per output; a sink thread writes
+/// the chunks to the outputs in batch order, so the bytes do not depend on which worker
+/// was faster. Bounded channels cap the memory in flight at a few batches per worker.
 pub fn write_levels<W: Write + Send>(
     view: &ExportView,
     layout: &Layout,
     outputs: Vec<(usize, W)>,
     filter: &Filter,
 ) -> Result<Vec<u64>, Error> {
-    let plan = Plan::new(layout, &outputs.iter().map(|(i, _)| *i).collect::<Vec<_>>())?;
-    let mut writers = Vec::with_capacity(outputs.len());
+    let wanted: Vec<usize> = outputs.iter().map(|(i, _)| *i).collect();
+    let plan = Plan::new(layout, &wanted)?;
+    let mut sinks = Vec::with_capacity(outputs.len());
     for (index, out) in outputs {
-        let mut writer = csv::WriterBuilder::new()
-            .buffer_capacity(OUT_BUFFER)
-            .from_writer(out);
-        writer
+        let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER, out);
+        let mut header_bytes = csv::Writer::from_writer(Vec::new());
+        header_bytes
             .write_record(header(&layout.levels[index]))
             .map_err(csv_error)?;
-        writers.push((index, writer, 0u64));
+        out.write_all(&header_bytes.into_inner().map_err(|e| e.into_error())?)?;
+        sinks.push((out, 0u64));
     }
-    let mut tables: Vec<Table> = plan
-        .levels
-        .iter()
-        .map(|l| Table::new(l.level.columns.len()))
-        .collect();
-    let mut scratch = Scratch::default();
-    let mut one = |record: &Record<'_>| -> Result<(), Error> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
+    std::thread::scope(|scope| -> Result<Vec<u64>, Error> {
+        let (work, work_queue) = std::sync::mpsc::sync_channel::<(u64, RecordBatch)>(2 * workers);
+        // Shared by the workers and dropped with the last of them, so that the reading
+        // thread's next send fails (instead of blocking) once nobody can take it.
+        let work_queue = Arc::new(Mutex::new(work_queue));
+        let (done, finished) =
+            std::sync::mpsc::sync_channel::<(u64, Result<Chunk, Error>)>(2 * workers);
+        for _ in 0..workers {
+            let work_queue = Arc::clone(&work_queue);
+            let done = done.clone();
+            let (plan, wanted) = (&plan, &wanted);
+            scope.spawn(move || {
+                let mut worker = Worker::new(plan, wanted);
+                loop {
+                    let next = work_queue
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .recv();
+                    let Ok((seq, batch)) = next else { break };
+                    let chunk = worker.batch(&batch);
+                    let failed = chunk.is_err();
+                    if done.send((seq, chunk)).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((done, work_queue));
+        let sink = scope.spawn(move || -> Result<Vec<u64>, Error> {
+            let mut next = 0u64;
+            let mut early: BTreeMap<u64, Chunk> = BTreeMap::new();
+            for (seq, chunk) in finished {
+                early.insert(seq, chunk?);
+                while let Some(chunk) = early.remove(&next) {
+                    for ((out, rows), (bytes, n)) in sinks.iter_mut().zip(chunk.outputs) {
+                        // Buffer-sized writes: an HTTP body gets frames of a bounded size.
+                        for piece in bytes.chunks(OUT_BUFFER) {
+                            out.write_all(piece)?;
+                        }
+                        *rows += n;
+                    }
+                    next += 1;
+                }
+            }
+            let mut counts = Vec::with_capacity(sinks.len());
+            for (mut out, rows) in sinks {
+                out.flush()?;
+                counts.push(rows);
+            }
+            Ok(counts)
+        });
+        let mut seq = 0u64;
+        let walked = view.for_each_batch(
+            &layout.questionnaire,
+            |status, received_at_ms| {
+                filter.keeps_status(status) && filter.keeps_time(received_at_ms)
+            },
+            |batch| -> Result<(), Error> {
+                work.send((seq, batch)).map_err(|_| Error::Cancelled)?;
+                seq += 1;
+                Ok(())
+            },
+        );
+        drop(work);
+        let counts = sink.join().unwrap_or_else(|_| {
+            Err(Error::Corrupt(
+                "the export's writing thread panicked".into(),
+            ))
+        });
+        // The sink's (or a worker's) error explains a cancelled walk.
+        let counts = counts?;
+        walked?;
+        Ok(counts)
+    })
+}
+
+/// One batch's CSV bytes and row count per output.
+struct Chunk {
+    outputs: Vec<(Vec<u8>, u64)>,
+}
+
+/// A `Write` into a buffer the worker takes back after each batch (`csv::Writer` lends
+/// no mutable access to its writer).
+#[derive(Clone, Default)]
+struct SharedBuffer(Rc<RefCell<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What one worker thread reuses from interview to interview: the slot tables, scratch
+/// buffers and a CSV writer per output.
+struct Worker<'p, 'l> {
+    plan: &'p Plan<'l>,
+    tables: Vec<Table>,
+    scratch: Scratch,
+    writers: Vec<(usize, csv::Writer<SharedBuffer>, SharedBuffer, u64)>,
+}
+
+impl<'p, 'l> Worker<'p, 'l> {
+    fn new(plan: &'p Plan<'l>, wanted: &[usize]) -> Self {
+        Worker {
+            plan,
+            tables: plan
+                .levels
+                .iter()
+                .map(|l| Table::new(l.level.columns.len()))
+                .collect(),
+            scratch: Scratch::default(),
+            writers: wanted
+                .iter()
+                .map(|&index| {
+                    let buffer = SharedBuffer::default();
+                    let writer = csv::WriterBuilder::new()
+                        .buffer_capacity(OUT_BUFFER)
+                        .from_writer(buffer.clone());
+                    (index, writer, buffer, 0)
+                })
+                .collect(),
+        }
+    }
+
+    fn batch(&mut self, batch: &RecordBatch) -> Result<Chunk, Error> {
+        for record in batch.records() {
+            self.interview(&record)?;
+        }
+        let mut outputs = Vec::with_capacity(self.writers.len());
+        for (_, writer, buffer, rows) in &mut self.writers {
+            writer.flush()?;
+            outputs.push((
+                std::mem::take(&mut *buffer.0.borrow_mut()),
+                std::mem::take(rows),
+            ));
+        }
+        Ok(Chunk { outputs })
+    }
+
+    fn interview(&mut self, record: &Record<'_>) -> Result<(), Error> {
+        let Worker {
+            plan,
+            tables,
+            scratch,
+            writers,
+        } = self;
         tables.iter_mut().for_each(Table::clear);
         tables[0].add_row(0, 1);
         let mut reader = Reader {
-            plan: &plan,
-            tables: &mut tables,
+            plan,
+            tables,
             bytes: record.bytes,
             at: record.content.start,
             name: std::mem::take(&mut scratch.name),
@@ -88,12 +242,12 @@ pub fn write_levels<W: Write + Send>(
                 record.instance_id
             )));
         }
-        plan.fill_keys(&mut tables, record.instance_id);
-        for (index, writer, rows) in &mut writers {
+        plan.fill_keys(tables, record.instance_id);
+        for (index, writer, _, rows) in writers.iter_mut() {
             let table = &tables[*index];
             for row in 0..table.rows() {
                 if *index == 0 {
-                    write_main_fields(writer, record, &mut scratch)?;
+                    write_main_fields(writer, record, scratch)?;
                 } else {
                     let parent = &tables[plan.levels[*index].parent.unwrap_or_default()];
                     let fields = [
@@ -115,44 +269,7 @@ pub fn write_levels<W: Write + Send>(
             }
         }
         Ok(())
-    };
-    // Reading the export log and writing the CSV overlap on two threads: this one reads
-    // batches of interviews (their records in one buffer) and hands them through a bounded
-    // channel, which caps the memory in flight at a few batches; a scoped thread writes.
-    std::thread::scope(|scope| -> Result<(), Error> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
-        let writer = scope.spawn(move || -> Result<(), Error> {
-            for batch in receiver {
-                for record in batch.records() {
-                    one(&record)?;
-                }
-            }
-            Ok(())
-        });
-        // A closed channel means the writer stopped on an error of its own.
-        let walked = view.for_each_batch(
-            &layout.questionnaire,
-            |status, received_at_ms| {
-                filter.keeps_status(status) && filter.keeps_time(received_at_ms)
-            },
-            |batch| sender.send(batch).map_err(|_| Error::Cancelled),
-        );
-        drop(sender);
-        let wrote = writer.join().unwrap_or_else(|_| {
-            Err(Error::Corrupt(
-                "the export's writing thread panicked".into(),
-            ))
-        });
-        // The writer's own error explains a cancelled walk.
-        wrote?;
-        walked
-    })?;
-    let mut counts = Vec::with_capacity(writers.len());
-    for (_, mut writer, rows) in writers {
-        writer.flush()?;
-        counts.push(rows);
     }
-    Ok(counts)
 }
 
 fn header(level: &crate::export::Level) -> Vec<&str> {

@@ -148,7 +148,7 @@ fn open_redoes_journal_lines_the_database_lost() {
     assert_eq!(store.dump().unwrap(), after);
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -234,7 +234,11 @@ fn many_concurrent_writers_share_group_commits() {
 }
 
 /// A validated-looking submission of `answers` for assignment `assignment`.
-fn submission(instance: usize, assignment: &str, answers: serde_json::Value) -> store::Submission {
+pub fn submission(
+    instance: usize,
+    assignment: &str,
+    answers: serde_json::Value,
+) -> store::Submission {
     let content = json!({"questionnaire": "worker", "version": "1", "assignment_id": assignment,
         "answers": answers, "paradata": {"language": "vi"}});
     store::Submission {

@@ -8,6 +8,7 @@ mod crash;
 mod demo_start;
 mod durability;
 mod export;
+mod export_log;
 mod harness;
 mod http;
 mod sampling;

@@ -18,8 +18,10 @@ use crate::store::{DB_DIR, Error, Store, codec};
 
 /// Index bytes read at a time.
 const INDEX_CHUNK: usize = 1 << 20;
-/// Interviews per batch handed to the caller.
+/// Interviews per batch handed to the caller…
 const BATCH: usize = 256;
+/// …unless their records reach this many bytes first (large rosters).
+const BATCH_BYTES: u64 = 1 << 20;
 
 /// Calls `f(n, entry)` for entries `0..entries` of an index file, reading it in large
 /// sequential chunks.
@@ -254,6 +256,7 @@ impl ExportView {
         })?;
         let wanted_key = questionnaire_key(questionnaire);
         let mut pending: Vec<Wanted> = Vec::with_capacity(BATCH);
+        let mut pending_bytes = 0u64;
         let mut failure: Option<E> = None;
         let walked = for_each_entry(&index, &index_path, self.entries, |n, entry| {
             if entry.kind != Kind::Interview
@@ -270,9 +273,11 @@ impl ExportView {
                 revision: entry.revision,
                 received_at_ms: entry.received_at_ms,
             });
-            if pending.len() == BATCH {
+            pending_bytes += u64::from(entry.body_len);
+            if pending.len() == BATCH || pending_bytes >= BATCH_BYTES {
                 let batch = load(&bodies, &bodies_path, &pending, questionnaire)?;
                 pending.clear();
+                pending_bytes = 0;
                 if let Err(err) = f(batch) {
                     failure = Some(err);
                     return Err(Error::Unavailable);
