@@ -28,6 +28,7 @@ mod files;
 mod filter;
 mod layout;
 mod rows;
+mod scan;
 mod source;
 
 use std::path::PathBuf;

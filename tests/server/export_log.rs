@@ -79,8 +79,8 @@ fn reviewed_store(dir: &Path) -> Store {
     populate(&store, 6);
     let user = store.user("e1").unwrap().unwrap();
     let assignments = assignments(&store);
-    for i in 0..4 {
-        submit(&store, &user, i, &assignments[i], 20 + i);
+    for (i, assignment) in assignments.iter().take(4).enumerate() {
+        submit(&store, &user, i, assignment, 20 + i);
     }
     review(&store, 1, Verdict::Reject);
     submit(&store, &user, 1, &assignments[1], 99);
