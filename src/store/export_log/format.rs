@@ -78,9 +78,7 @@ impl Entry {
         if bytes.len() != ENTRY_LEN || bytes[62..64] != MAGIC {
             return Err(bad("not an entry (bad length or magic)"));
         }
-        let u32_at = |at: usize| {
-            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-        };
+        let u32_at = |at: usize| u32_le(bytes, at).unwrap_or_default();
         let u64_at = |at: usize| {
             let mut b = [0u8; 8];
             b.copy_from_slice(&bytes[at..at + 8]);
@@ -185,14 +183,13 @@ impl InterviewBody<'_> {
 pub fn body_ranges(record: &[u8]) -> Result<BodyRanges, Error> {
     let mut at = 0usize;
     let mut next = || -> Result<Range<usize>, Error> {
-        let len_bytes = record.get(at..at + 4).ok_or_else(|| {
+        let len = u32_le(record, at).ok_or_else(|| {
             corrupt(format!(
                 "body record of {} bytes is cut short",
                 record.len()
             ))
         })?;
-        let len =
-            u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+        let len = len as usize;
         let start = at + 4;
         let end = start
             .checked_add(len)
@@ -236,12 +233,17 @@ pub fn encode_published(key: &str, value: &[u8], out: &mut Vec<u8>) -> Result<()
 /// Splits a published body record into its key and stored record.
 pub fn decode_published(record: &[u8]) -> Result<(&str, &[u8]), Error> {
     let cut = || corrupt("a published record is cut short".into());
-    let len_bytes = record.get(..4).ok_or_else(cut)?;
-    let len = u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
+    let len = u32_le(record, 0).ok_or_else(cut)? as usize;
     let key = record.get(4..4 + len).ok_or_else(cut)?;
     let key =
         std::str::from_utf8(key).map_err(|_| corrupt("a published key is not UTF-8".into()))?;
     Ok((key, &record[4 + len..]))
+}
+
+/// The little-endian `u32` at byte `at`, if the bytes are there.
+fn u32_le(bytes: &[u8], at: usize) -> Option<u32> {
+    let word = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
 }
 
 fn put_part(out: &mut Vec<u8>, part: &[u8]) -> Result<(), Error> {
