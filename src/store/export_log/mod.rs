@@ -200,6 +200,8 @@ impl ExportLog {
     /// Reads the entries up to the point and remembers each interview's current one.
     fn load_current(&mut self) -> Result<(), Error> {
         let entries = self.point.entries;
+        // Sized once: growing by doubling would hold two tables at the peak.
+        self.current.reserve(entries as usize);
         read::for_each_entry(
             &self.index,
             &self.dir.join(INDEX_FILE),
