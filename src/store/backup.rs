@@ -305,6 +305,16 @@ impl Store {
                 freed_bytes: 0,
             });
         }
+        // The export log must not need the journal lines about to go: its recorded point
+        // (where a reopen redoes the journal from) moves past them first.
+        self.inner.committer.enqueue_checkpoint().wait_blocking()?;
+        let export_from = export_log::recorded_point(data_dir).map_or(0, |p| p.journal_end);
+        if export_from < keep_from {
+            return Err(Error::Target(format!(
+                "the export log's recorded point (journal byte {export_from}) is before the \
+                 backup's (byte {keep_from}); nothing was compacted, try again"
+            )));
+        }
         // The floor is recorded (durably) before any byte goes: a crash in between leaves
         // bytes nobody needs, never a hole nobody knows about.
         write_json_atomically(

@@ -78,6 +78,8 @@ struct Pending {
     last_seq: u64,
     /// The export log's point after the latest queued write.
     export: Option<Point>,
+    /// A caller wants the export log's point recorded after this batch.
+    force_checkpoint: bool,
     shutdown: bool,
 }
 
@@ -130,6 +132,13 @@ impl Committer {
     /// the waiter's write created (0 for none).
     pub fn enqueue(&self, last_seq: u64) -> Ticket {
         self.enqueue_at(last_seq, None)
+    }
+
+    /// A ticket that resolves after everything applied so far is durable *and* the export
+    /// log's durable point has been recorded (before journal compaction).
+    pub fn enqueue_checkpoint(&self) -> Ticket {
+        lock(&self.shared.pending).force_checkpoint = true;
+        self.enqueue_at(0, None)
     }
 
     /// [`Committer::enqueue`] for a write that left the export log at `export`.
@@ -210,7 +219,7 @@ fn run(
     // The export log's point after the last successful group commit.
     let mut durable_export = Some(checkpointer.last());
     loop {
-        let (waiters, last_seq, export, shutdown) = {
+        let (waiters, last_seq, export, forced, shutdown) = {
             let mut pending = lock(&shared.pending);
             while pending.waiters.is_empty() && !pending.shutdown {
                 pending = shared
@@ -222,6 +231,7 @@ fn run(
                 std::mem::take(&mut pending.waiters),
                 pending.last_seq,
                 pending.export,
+                std::mem::take(&mut pending.force_checkpoint),
                 pending.shutdown,
             )
         };
@@ -249,6 +259,10 @@ fn run(
                     }
                 }
             }
+            // A forced checkpoint is on disk before its waiter hears back.
+            if forced && outcome.is_ok() {
+                record_export_point(&mut checkpointer, durable_export, false, true);
+            }
             for waiter in waiters {
                 let answer = match &outcome {
                     Ok(()) => Ok(()),
@@ -258,18 +272,27 @@ fn run(
                 let _ = waiter.send(answer);
             }
         }
-        // The export log is derived from the journal: a failed checkpoint loses nothing
-        // (the next open projects the journal from the previous one), so it is reported,
-        // not fatal.
         let clean = shutdown && !shared.failed.load(Ordering::Acquire);
-        if let Some(point) = durable_export
-            && let Err(err) = checkpointer.after_commit(point, clean)
-        {
-            tracing::warn!(error = %err, "could not record the export log's durable point");
-        }
+        record_export_point(&mut checkpointer, durable_export, clean, false);
         if shutdown {
             return;
         }
+    }
+}
+
+/// Records the export log's durable point when due. The log is derived from the journal:
+/// a failed checkpoint loses nothing (the next open projects the journal from the previous
+/// one), so it is reported, not fatal (journal compaction checks the recorded point).
+fn record_export_point(
+    checkpointer: &mut Checkpointer,
+    point: Option<Point>,
+    clean: bool,
+    forced: bool,
+) {
+    if let Some(point) = point
+        && let Err(err) = checkpointer.after_commit(point, clean, forced)
+    {
+        tracing::warn!(error = %err, "could not record the export log's durable point");
     }
 }
 

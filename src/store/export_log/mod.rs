@@ -487,9 +487,16 @@ impl Checkpointer {
     }
 
     /// After a group commit that made everything up to `point` durable in the journal:
-    /// records `point` if enough has happened since the last one (or `force`).
-    pub(crate) fn after_commit(&mut self, point: Point, clean: bool) -> Result<(), Error> {
+    /// records `point` if enough has happened since the last one, or when `forced` (a
+    /// caller needs the point on disk now), or `clean` (the store is closing).
+    pub(crate) fn after_commit(
+        &mut self,
+        point: Point,
+        clean: bool,
+        forced: bool,
+    ) -> Result<(), Error> {
         let due = clean
+            || forced
             || point.bodies >= self.last.bodies + CHECKPOINT_BYTES
             || (point != self.last && self.last_at.elapsed().as_secs() >= CHECKPOINT_SECS);
         if !due {
@@ -567,6 +574,13 @@ pub(crate) fn copy_prefix(from: &Path, to: &Path, point: Point) -> Result<(), Er
             .map_err(|e| Error::io("fsync", &target, e))?;
     }
     write_state(&to, point, true)
+}
+
+/// The last durable point recorded in a data directory's export log, clean or not.
+pub(crate) fn recorded_point(data_dir: &Path) -> Option<Point> {
+    read_state(&data_dir.join(EXPORT_DIR))
+        .filter(|s| s.format == STATE_FORMAT)
+        .map(|s| s.point)
 }
 
 /// The state file of a data directory says the log there is complete (written by a
