@@ -276,3 +276,36 @@ fn compaction_records_the_export_point_first_so_a_crash_after_it_still_redoes_fr
     assert_eq!(seen_in(image.path()), expected);
     assert_eq!(log_files(image.path()), log_files(dir.path()));
 }
+
+#[test]
+fn a_damaged_state_or_a_log_shorter_than_its_state_is_rebuilt_from_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = reviewed_store(dir.path());
+    store.close().unwrap();
+    drop(store);
+    let files = log_files(dir.path());
+    let expected = seen_in(dir.path());
+    let export = dir.path().join("export");
+
+    std::fs::write(export.join("state.json"), b"{\"format\": 1, \"entr").unwrap();
+    Store::open(dir.path()).unwrap().close().unwrap();
+    assert_eq!(log_files(dir.path()), files);
+
+    let index = std::fs::OpenOptions::new()
+        .write(true)
+        .open(export.join("index.dat"))
+        .unwrap();
+    index.set_len(files.0.len() as u64 - 64).unwrap();
+    drop(index);
+    Store::open(dir.path()).unwrap().close().unwrap();
+    assert_eq!(log_files(dir.path()), files);
+
+    // A state from a newer program is not trusted either.
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(export.join("state.json")).unwrap()).unwrap();
+    let mut newer = state.clone();
+    newer["format"] = json!(99);
+    std::fs::write(export.join("state.json"), newer.to_string()).unwrap();
+    assert_eq!(seen_in(dir.path()), expected);
+    assert_eq!(log_files(dir.path()), files);
+}
