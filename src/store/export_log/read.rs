@@ -279,6 +279,8 @@ impl ExportView {
                 pending.clear();
                 pending_bytes = 0;
                 if let Err(err) = f(batch) {
+                    // Stop the walk; the caller's own error is returned below, this
+                    // placeholder never is.
                     failure = Some(err);
                     return Err(Error::Unavailable);
                 }
