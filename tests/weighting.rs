@@ -2,12 +2,14 @@
 //! adjustments"), checked by exact enumeration of every possible sample. Where an oracle is a
 //! fraction, the f64 result is compared with the fraction's value to 1e-12.
 
+use chainsurvey::weighting::bootstrap::{BootstrapDesign, Replicates, multistage_replicates};
 use chainsurvey::weighting::coverage::coverage;
 use chainsurvey::weighting::kish::kish_deff;
 use chainsurvey::weighting::links::{DuplicateLinks, LinkInput, LinkScale, LinkTable};
 use chainsurvey::weighting::nonresponse::{CollapseRule, ResponseStatus, nonresponse_adjust};
 use chainsurvey::weighting::recipe::{
-    CalibrationStep, FrameStep, Recipe, TierStep, TrimStep, WorkerRow, run_recipe, run_replicate,
+    CalibrationStep, FrameStep, Recipe, RecipeOutput, TierStep, TrimStep, WorkerRow, run_recipe,
+    run_replicate,
 };
 use chainsurvey::weighting::share::{
     FrameWeight, LinkRetention, ShareMode, ShareOperator, derived_z, share,
@@ -16,6 +18,10 @@ use chainsurvey::weighting::subsample::SubsampledUnit;
 use chainsurvey::weighting::trim::{TrimCap, trim};
 use chainsurvey::weighting::workers::{WorkerTake, worker_factors};
 use chainsurvey::weighting::{DesignWeight, Error, Probability, base, probability};
+use rand::Rng;
+use rand::rngs::ChaCha20Rng;
+use std::path::Path;
+use std::process::Output;
 
 const TOL: f64 = 1e-12;
 
@@ -75,6 +81,25 @@ fn weighted_links(rows: &[(usize, usize, f64)]) -> Vec<LinkInput> {
         .collect()
 }
 
+/// A counted link table (every link counts 1) that refuses duplicate rows.
+fn count_table(
+    n_frame: usize,
+    cluster_of: Vec<usize>,
+    rows: &[(usize, usize)],
+) -> Result<LinkTable, Error> {
+    LinkTable::new(
+        n_frame,
+        cluster_of,
+        &links(rows),
+        LinkScale::Count,
+        DuplicateLinks::Refuse,
+    )
+}
+
+fn clustered(table: &LinkTable) -> ShareOperator {
+    ShareOperator::compile(table, ShareMode::Clustered).expect("compile")
+}
+
 fn sample_of(units: &[usize], weight: f64) -> Vec<FrameWeight> {
     units
         .iter()
@@ -82,13 +107,24 @@ fn sample_of(units: &[usize], weight: f64) -> Vec<FrameWeight> {
         .collect()
 }
 
+/// Σ w·y over the pairs of `weights` and `y`.
+fn weighted_sum(weights: &[f64], y: &[f64]) -> f64 {
+    weights.iter().zip(y).map(|(w, y)| w * y).sum()
+}
+
 fn estimate(operator: &ShareOperator, sample: &[FrameWeight], y: &[f64]) -> f64 {
     let shared = share(operator, sample, None).expect("share");
-    shared.unit_weight.iter().zip(y).map(|(w, y)| w * y).sum()
+    weighted_sum(&shared.unit_weight, y)
 }
 
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// The sample variance s² (divisor n − 1).
+fn sample_variance(values: &[f64]) -> f64 {
+    let m = mean(values);
+    values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len() as f64 - 1.0)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -98,29 +134,23 @@ fn mean(values: &[f64]) -> f64 {
 
 const EX1_Y: [f64; 5] = [100.0, 50.0, 40.0, 10.0, 20.0];
 
+/// The links of example 1 as (frame unit, target unit).
+const EX1_LINKS: [(usize, usize); 6] = [(0, 0), (1, 0), (1, 1), (2, 2), (3, 2), (3, 4)];
+
 fn ex1_table() -> LinkTable {
-    LinkTable::new(
-        4,
-        vec![0, 0, 1, 2, 2],
-        &links(&[(0, 0), (1, 0), (1, 1), (2, 2), (3, 2), (3, 4)]),
-        LinkScale::Count,
-        DuplicateLinks::Refuse,
-    )
-    .expect("example 1 links")
+    count_table(4, vec![0, 0, 1, 2, 2], &EX1_LINKS).expect("example 1 links")
 }
 
 /// SRSWOR variance estimator of a total from z over the sample: N²(1 − n/N) s²_z / n.
 fn srswor_variance(z: &[f64], population: usize) -> f64 {
     let n = z.len() as f64;
     let big_n = population as f64;
-    let zbar = mean(z);
-    let s2 = z.iter().map(|v| (v - zbar).powi(2)).sum::<f64>() / (n - 1.0);
-    big_n * big_n * (1.0 - n / big_n) * s2 / n
+    big_n * big_n * (1.0 - n / big_n) * sample_variance(z) / n
 }
 
 #[test]
 fn example1_cluster_weights_estimates_and_expectation() {
-    let operator = ShareOperator::compile(&ex1_table(), ShareMode::Clustered).expect("compile");
+    let operator = clustered(&ex1_table());
     // Rows of the §2.7 table: (w_S1, w_S2, w_S3) with None for "–", then Ŷ.
     let expected: [([Option<f64>; 3], f64); 6] = [
         ([Some(2.0), None, None], 300.0),
@@ -144,12 +174,7 @@ fn example1_cluster_weights_estimates_and_expectation() {
                 None => assert!(!shared.reached[unit] && shared.unit_weight[unit] == 0.0),
             }
         }
-        let total: f64 = shared
-            .unit_weight
-            .iter()
-            .zip(EX1_Y)
-            .map(|(w, y)| w * y)
-            .sum();
+        let total = weighted_sum(&shared.unit_weight, &EX1_Y);
         assert_close(total, y_hat, "Ŷ");
         estimates.push(total);
     }
@@ -161,7 +186,7 @@ fn example1_cluster_weights_estimates_and_expectation() {
 
 #[test]
 fn example1_variance_estimator_from_z_is_unbiased() {
-    let operator = ShareOperator::compile(&ex1_table(), ShareMode::Clustered).expect("compile");
+    let operator = clustered(&ex1_table());
     let y: Vec<Option<f64>> = EX1_Y.iter().map(|&v| Some(v)).collect();
     let expected_v = [5000.0, 1800.0, 0.0, 12800.0, 5000.0, 1800.0];
     let mut v_hats = Vec::new();
@@ -190,15 +215,8 @@ fn example1_variance_estimator_from_z_is_unbiased() {
 fn z_keeps_sampled_frame_units_without_links_as_zero_rows() {
     // Example 1 with a fifth frame unit A5 that has no link: it must stay in the sample's z
     // with z = 0 (dropping it would change n and understate the variance).
-    let table = LinkTable::new(
-        5,
-        vec![0, 0, 1, 2, 2],
-        &links(&[(0, 0), (1, 0), (1, 1), (2, 2), (3, 2), (3, 4)]),
-        LinkScale::Count,
-        DuplicateLinks::Refuse,
-    )
-    .expect("links");
-    let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+    let table = count_table(5, vec![0, 0, 1, 2, 2], &EX1_LINKS).expect("links");
+    let operator = clustered(&table);
     let y: Vec<Option<f64>> = vec![Some(100.0), Some(50.0), Some(40.0), Some(10.0), Some(20.0)];
     let z = derived_z(&operator, &[1, 4], None, &y).expect("z");
     assert_eq!(z.len(), 2);
@@ -216,7 +234,7 @@ fn z_keeps_sampled_frame_units_without_links_as_zero_rows() {
 #[test]
 fn example1_unit_without_own_link_gets_cluster_weight() {
     let table = ex1_table();
-    let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+    let operator = clustered(&table);
     // Sample {A2, A4}: S3a (unit 3) has no link but carries w_S3 = 2.
     let shared = share(&operator, &sample_of(&[1, 3], 2.0), None).expect("share");
     assert!(shared.reached[3]);
@@ -264,7 +282,7 @@ fn example1_weighted_links() {
         DuplicateLinks::Refuse,
     )
     .expect("weighted links");
-    let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+    let operator = clustered(&table);
     let shared = share(&operator, &sample_of(&[1, 3], 2.0), None).expect("share");
     assert_close(shared.unit_weight[0], 0.5, "w_S1");
     assert_close(shared.unit_weight[2], 1.5, "w_S2");
@@ -412,7 +430,7 @@ fn s6_importance_table(rows: &[(usize, usize, f64)]) -> Result<LinkTable, Error>
 #[test]
 fn s6_weighted_links_and_supplied_totals() {
     let table = s6_importance_table(&s6_importance_rows()).expect("links");
-    let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+    let operator = clustered(&table);
     let ab = share(&operator, &sample_of(&[0, 1], 2.0), None).expect("share");
     assert_close(
         ab.unit_weight[0],
@@ -433,7 +451,7 @@ fn s6_weighted_links_and_supplied_totals() {
         .clone()
         .with_supplied_totals(&[9.0, 1.0, 10.0])
         .expect("totals");
-    let op = ShareOperator::compile(&supplied, ShareMode::Clustered).expect("compile");
+    let op = clustered(&supplied);
     let w = share(&op, &sample_of(&[0, 1], 2.0), None).expect("share");
     assert_close(
         w.unit_weight[0],
@@ -449,7 +467,7 @@ fn weighted_links_refusals() {
     let mut rows = s6_importance_rows();
     rows[1].2 = 0.0;
     let table = s6_importance_table(&rows).expect("zero link allowed");
-    let op = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+    let op = clustered(&table);
     let w = share(&op, &sample_of(&[0, 1], 2.0), None).expect("share");
     assert_close(w.unit_weight[0], 2.0 * 3.0 / 5.0 + 2.0 * 2.0 / 5.0, "w_H1");
     // A reached cluster with B_i = 0 is refused (Constraint 4.1) …
@@ -457,7 +475,7 @@ fn weighted_links_refusals() {
         .expect("links")
         .with_supplied_totals(&[0.0, 0.0, 10.0])
         .expect("totals");
-    let op = ShareOperator::compile(&zero, ShareMode::Clustered).expect("compile");
+    let op = clustered(&zero);
     assert_eq!(
         share(&op, &sample_of(&[0, 1], 2.0), None),
         Err(Error::ZeroClusterTotal { cluster: 0 })
@@ -501,13 +519,7 @@ fn weighted_links_refusals() {
     );
     // Out-of-range rows.
     assert!(matches!(
-        LinkTable::new(
-            4,
-            vec![0],
-            &links(&[(7, 0)]),
-            LinkScale::Count,
-            DuplicateLinks::Refuse
-        ),
+        count_table(4, vec![0], &[(7, 0)]),
         Err(Error::LinkFrameUnitOutOfRange {
             row: 0,
             frame_unit: 7,
@@ -515,13 +527,7 @@ fn weighted_links_refusals() {
         })
     ));
     assert!(matches!(
-        LinkTable::new(
-            4,
-            vec![0],
-            &links(&[(0, 3)]),
-            LinkScale::Count,
-            DuplicateLinks::Refuse
-        ),
+        count_table(4, vec![0], &[(0, 3)]),
         Err(Error::LinkTargetOutOfRange {
             row: 0,
             target_unit: 3,
@@ -535,7 +541,7 @@ fn link_subsampling_is_unbiased_given_the_frame_sample() {
     // Every link of a sampled frame unit is retained independently with p = 1/2; averaging
     // u/p-weighted estimates over every retention pattern gives back the full-link estimate,
     // and over every frame sample the total 220.
-    let operator = ShareOperator::compile(&ex1_table(), ShareMode::Clustered).expect("compile");
+    let operator = clustered(&ex1_table());
     let half = Probability::new(0.5, "p").expect("p");
     let mut over_samples = Vec::new();
     for sample in combinations(4, 2) {
@@ -553,12 +559,7 @@ fn link_subsampling_is_unbiased_given_the_frame_sample() {
             }
             let shared =
                 share(&operator, &sample_of(&sample, 2.0), Some(&retention)).expect("share");
-            let total: f64 = shared
-                .unit_weight
-                .iter()
-                .zip(EX1_Y)
-                .map(|(w, y)| w * y)
-                .sum();
+            let total = weighted_sum(&shared.unit_weight, &EX1_Y);
             expected_given_sample += total / f64::from(1u32 << pairs.len());
         }
         assert_close(
@@ -577,15 +578,9 @@ fn link_subsampling_is_unbiased_given_the_frame_sample() {
 /// Example 2 population: frame A1..A4; enterprises S1, S2, S3 (clusters of one unit);
 /// links A1–S1, A2–S1, A3–S2, A4–S2, A4–S3.
 fn ex2_operator() -> ShareOperator {
-    let table = LinkTable::new(
-        4,
-        vec![0, 1, 2],
-        &links(&[(0, 0), (1, 0), (2, 1), (3, 1), (3, 2)]),
-        LinkScale::Count,
-        DuplicateLinks::Refuse,
+    clustered(
+        &count_table(4, vec![0, 1, 2], &[(0, 0), (1, 0), (2, 1), (3, 1), (3, 2)]).expect("links"),
     )
-    .expect("links");
-    ShareOperator::compile(&table, ShareMode::Clustered).expect("compile")
 }
 
 const EX2_WORKERS: [&[f64]; 3] = [&[1.0, 0.0, 0.0], &[1.0, 1.0], &[0.0, 1.0]];
@@ -594,12 +589,57 @@ fn design_weight(value: f64) -> DesignWeight {
     DesignWeight::new(value, "test").expect("weight")
 }
 
-fn frame_step(sample: &[usize]) -> FrameStep {
+/// A frame sample of `units` out of `n_population`, each with design weight `d`, all
+/// responding.
+fn frame_step(n_population: usize, units: Vec<usize>, d: f64) -> FrameStep {
     FrameStep {
-        n_population: 4,
-        units: sample.to_vec(),
-        base: vec![design_weight(2.0); sample.len()],
+        n_population,
+        base: vec![design_weight(d); units.len()],
+        units,
         nonresponse: None,
+    }
+}
+
+/// A tier that shares through `operator` with every link kept, every reached unit selected
+/// and no non-response.
+fn plain_tier(operator: ShareOperator) -> TierStep {
+    TierStep {
+        operator,
+        retention: None,
+        subsample: None,
+        nonresponse: None,
+    }
+}
+
+/// The take of a worker cell: M workers, m selected, r responded.
+fn worker_take(population: u64, selected: u64, responded: u64) -> WorkerTake {
+    WorkerTake {
+        population,
+        selected,
+        responded,
+    }
+}
+
+/// One worker row for each unit `0..n_units` of `tier`, the only worker of its unit
+/// (take 1 of 1).
+fn sole_workers(tier: usize, n_units: usize) -> Vec<WorkerRow> {
+    (0..n_units)
+        .map(|unit| WorkerRow {
+            tier,
+            unit,
+            take: worker_take(1, 1, 1),
+        })
+        .collect()
+}
+
+/// A recipe without calibration and trimming.
+fn recipe_of(frame: FrameStep, tiers: Vec<TierStep>, workers: Vec<WorkerRow>) -> Recipe {
+    Recipe {
+        frame,
+        tiers,
+        workers,
+        calibration: None,
+        trimming: None,
     }
 }
 
@@ -639,11 +679,9 @@ fn example2_three_stage_expectation_by_full_enumeration() {
                     .iter()
                     .map(|&i| 1.0 / EX2_WORKERS[i].len() as f64)
                     .product();
-                let recipe = Recipe {
-                    frame: frame_step(&sample),
-                    tiers: vec![TierStep {
-                        operator: operator.clone(),
-                        retention: None,
+                let recipe = recipe_of(
+                    frame_step(4, sample.clone(), 2.0),
+                    vec![TierStep {
                         subsample: Some(
                             chosen
                                 .iter()
@@ -653,23 +691,17 @@ fn example2_three_stage_expectation_by_full_enumeration() {
                                 })
                                 .collect(),
                         ),
-                        nonresponse: None,
+                        ..plain_tier(operator.clone())
                     }],
-                    workers: chosen
+                    chosen
                         .iter()
                         .map(|&unit| WorkerRow {
                             tier: 1,
                             unit,
-                            take: WorkerTake {
-                                population: EX2_WORKERS[unit].len() as u64,
-                                selected: 1,
-                                responded: 1,
-                            },
+                            take: worker_take(EX2_WORKERS[unit].len() as u64, 1, 1),
                         })
                         .collect(),
-                    calibration: None,
-                    trimming: None,
-                };
+                );
                 let out = run_recipe(&recipe).expect("recipe");
                 let y_hat: f64 = chosen
                     .iter()
@@ -692,11 +724,9 @@ fn example2_three_stage_expectation_by_full_enumeration() {
 fn example2_realized_path() {
     // s^A = {A2, A4}; subsample {S1, S3} with π = 2/3; worker 1 of S1 and worker 2 of S3.
     let pi = Probability::new(2.0 / 3.0, "π").expect("π");
-    let recipe = Recipe {
-        frame: frame_step(&[1, 3]),
-        tiers: vec![TierStep {
-            operator: ex2_operator(),
-            retention: None,
+    let recipe = recipe_of(
+        frame_step(4, vec![1, 3], 2.0),
+        vec![TierStep {
             subsample: Some(vec![
                 SubsampledUnit {
                     target_unit: 0,
@@ -707,31 +737,21 @@ fn example2_realized_path() {
                     probability: pi,
                 },
             ]),
-            nonresponse: None,
+            ..plain_tier(ex2_operator())
         }],
-        workers: vec![
+        vec![
             WorkerRow {
                 tier: 1,
                 unit: 0,
-                take: WorkerTake {
-                    population: 3,
-                    selected: 1,
-                    responded: 1,
-                },
+                take: worker_take(3, 1, 1),
             },
             WorkerRow {
                 tier: 1,
                 unit: 2,
-                take: WorkerTake {
-                    population: 2,
-                    selected: 1,
-                    responded: 1,
-                },
+                take: worker_take(2, 1, 1),
             },
         ],
-        calibration: None,
-        trimming: None,
-    };
+    );
     let out = run_recipe(&recipe).expect("recipe");
     assert_close(out.weights[0], 4.5, "worker of S1");
     assert_close(out.weights[1], 6.0, "worker of S3");
@@ -745,7 +765,7 @@ fn example2_realized_path() {
     assert_close(out.columns.base[0], 1.0, "base of a reached unit");
     // A subsampled unit that was not reached is refused.
     let mut bad = recipe.clone();
-    bad.frame = frame_step(&[0, 2]);
+    bad.frame = frame_step(4, vec![0, 2], 2.0);
     assert!(matches!(
         run_recipe(&bad),
         Err(Error::SubsampledUnitNotReached { target_unit: 2 })
@@ -754,34 +774,12 @@ fn example2_realized_path() {
 
 /// Example 3: tier-2 links S1–T1, S2–T1, S3–T2; Y_T1 = 7, Y_T2 = 5.
 fn ex3_recipe(sample: &[usize]) -> Recipe {
-    let tier2 = LinkTable::new(
-        3,
-        vec![0, 1],
-        &links(&[(0, 0), (1, 0), (2, 1)]),
-        LinkScale::Count,
-        DuplicateLinks::Refuse,
+    let tier2 = count_table(3, vec![0, 1], &[(0, 0), (1, 0), (2, 1)]).expect("tier-2 links");
+    recipe_of(
+        frame_step(4, sample.to_vec(), 2.0),
+        vec![plain_tier(ex2_operator()), plain_tier(clustered(&tier2))],
+        Vec::new(),
     )
-    .expect("tier-2 links");
-    Recipe {
-        frame: frame_step(sample),
-        tiers: vec![
-            TierStep {
-                operator: ex2_operator(),
-                retention: None,
-                subsample: None,
-                nonresponse: None,
-            },
-            TierStep {
-                operator: ShareOperator::compile(&tier2, ShareMode::Clustered).expect("compile"),
-                retention: None,
-                subsample: None,
-                nonresponse: None,
-            },
-        ],
-        workers: Vec::new(),
-        calibration: None,
-        trimming: None,
-    }
 }
 
 #[test]
@@ -807,35 +805,13 @@ fn example3_chained_gwsm() {
 #[test]
 fn gwsm_jk1_over_frame_units_reruns_the_share_operator() {
     // Example 1, sample {A2, A4}; one record per target unit (take 1 of 1) so Ŷ = Σ w y.
-    let recipe = Recipe {
-        frame: FrameStep {
-            n_population: 4,
-            units: vec![1, 3],
-            base: vec![design_weight(2.0); 2],
-            nonresponse: None,
-        },
-        tiers: vec![TierStep {
-            operator: ShareOperator::compile(&ex1_table(), ShareMode::Clustered).expect("compile"),
-            retention: None,
-            subsample: None,
-            nonresponse: None,
-        }],
-        workers: (0..5)
-            .map(|unit| WorkerRow {
-                tier: 1,
-                unit,
-                take: WorkerTake {
-                    population: 1,
-                    selected: 1,
-                    responded: 1,
-                },
-            })
-            .collect(),
-        calibration: None,
-        trimming: None,
-    };
+    let recipe = recipe_of(
+        frame_step(4, vec![1, 3], 2.0),
+        vec![plain_tier(clustered(&ex1_table()))],
+        sole_workers(1, 5),
+    );
     let full = run_recipe(&recipe).expect("full");
-    let total = |w: &[f64]| -> f64 { w.iter().zip(EX1_Y).map(|(w, y)| w * y).sum() };
+    let total = |w: &[f64]| weighted_sum(w, &EX1_Y);
     assert_close(total(&full.weights), 300.0, "Ŷ");
     // Delete A2: d_A4 = 4, w = (S2: 2, S3: 4), Ŷ = 200. Delete A4: d_A2 = 4, w_S1 = 8/3, Ŷ = 400.
     let drop_a2 = run_replicate(&recipe, &full, &[0.0, 4.0]).expect("replicate");
@@ -920,52 +896,26 @@ fn nonresponse_classes_with_unknown_eligibility() {
 
 #[test]
 fn worker_factor_with_worker_nonresponse() {
-    let f = worker_factors(
-        WorkerTake {
-            population: 120,
-            selected: 6,
-            responded: 5,
-        },
-        "F",
-    )
-    .expect("factors");
+    let f = worker_factors(worker_take(120, 6, 5), "F").expect("factors");
     assert_close(f.within_unit, 20.0, "M/m");
     assert_close(f.nonresponse, 1.2, "m/r");
     assert_close(f.within_unit * f.nonresponse, 24.0, "24 × unit weight");
     for (m_big, m, r) in [(120, 0, 0), (5, 6, 5), (120, 6, 7), (120, 6, 0)] {
         assert!(matches!(
-            worker_factors(
-                WorkerTake {
-                    population: m_big,
-                    selected: m,
-                    responded: r
-                },
-                "cell"
-            ),
+            worker_factors(worker_take(m_big, m, r), "cell"),
             Err(Error::WorkerCounts { .. })
         ));
     }
     // Through the recipe: a tier-0 unit with d = 3 and take (120, 6, 5) → 72.
-    let recipe = Recipe {
-        frame: FrameStep {
-            n_population: 1,
-            units: vec![0],
-            base: vec![design_weight(3.0)],
-            nonresponse: None,
-        },
-        tiers: Vec::new(),
-        workers: vec![WorkerRow {
+    let recipe = recipe_of(
+        frame_step(1, vec![0], 3.0),
+        Vec::new(),
+        vec![WorkerRow {
             tier: 0,
             unit: 0,
-            take: WorkerTake {
-                population: 120,
-                selected: 6,
-                responded: 5,
-            },
+            take: worker_take(120, 6, 5),
         }],
-        calibration: None,
-        trimming: None,
-    };
+    );
     let out = run_recipe(&recipe).expect("recipe");
     assert_close(out.weights[0], 72.0, "worker weight");
     assert_close(out.columns.nr_adj[0], 1.2, "nr_adj column");
@@ -1027,17 +977,7 @@ fn trimming_in_the_recipe_recalibrates_once_and_reports_deff() {
             nonresponse: None,
         },
         tiers: Vec::new(),
-        workers: (0..10)
-            .map(|unit| WorkerRow {
-                tier: 0,
-                unit,
-                take: WorkerTake {
-                    population: 1,
-                    selected: 1,
-                    responded: 1,
-                },
-            })
-            .collect(),
+        workers: sole_workers(0, 10),
         calibration: Some(CalibrationStep::Poststratify {
             cell_of_row: vec![0; 10],
             cell_totals: vec![38.0],
@@ -1083,11 +1023,8 @@ fn trimming_in_the_recipe_recalibrates_once_and_reports_deff() {
 fn frame_nonresponse_is_applied_before_sharing_and_in_replicates() {
     use chainsurvey::weighting::recipe::NonResponseStep;
     // Example 1 sample {A1, A2, A3} with A3 not responding; one class; d = 4/3.
-    let recipe = Recipe {
-        frame: FrameStep {
-            n_population: 4,
-            units: vec![0, 1, 2],
-            base: vec![design_weight(4.0 / 3.0); 3],
+    let recipe = recipe_of(
+        FrameStep {
             nonresponse: Some(NonResponseStep {
                 units: vec![0, 1, 2],
                 labels: vec![0, 0, 0],
@@ -1101,25 +1038,11 @@ fn frame_nonresponse_is_applied_before_sharing_and_in_replicates() {
                     max_factor: 2.0,
                 },
             }),
+            ..frame_step(4, vec![0, 1, 2], 4.0 / 3.0)
         },
-        tiers: vec![TierStep {
-            operator: ShareOperator::compile(&ex1_table(), ShareMode::Clustered).expect("compile"),
-            retention: None,
-            subsample: None,
-            nonresponse: None,
-        }],
-        workers: vec![WorkerRow {
-            tier: 1,
-            unit: 0,
-            take: WorkerTake {
-                population: 1,
-                selected: 1,
-                responded: 1,
-            },
-        }],
-        calibration: None,
-        trimming: None,
-    };
+        vec![plain_tier(clustered(&ex1_table()))],
+        sole_workers(1, 1),
+    );
     let out = run_recipe(&recipe).expect("recipe");
     // A1 and A2 carry 2 each after a = 1.5; w_S1 = 2·1/3 + 2·2/3 = 2. S2 is linked only to
     // the non-respondent A3, whose links are unknown in practice: it carries weight 0.
@@ -1174,29 +1097,30 @@ fn probabilities_and_base_weights_are_parsed_at_the_boundary() {
 // ---------------------------------------------------------------------------------------
 // Monte Carlo: repeated GWSM designs on a small synthetic supply chain (fixed seed).
 
+// Random draws of the Monte Carlo modules.
+
+fn uniform(rng: &mut ChaCha20Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+fn below(rng: &mut ChaCha20Rng, n: usize) -> usize {
+    ((uniform(rng) * n as f64) as usize).min(n - 1)
+}
+
+/// SRSWOR of `n` of `0..population` (partial Fisher–Yates).
+fn srswor(rng: &mut ChaCha20Rng, population: usize, n: usize) -> Vec<usize> {
+    let mut units: Vec<usize> = (0..population).collect();
+    for i in 0..n {
+        let j = i + below(rng, population - i);
+        units.swap(i, j);
+    }
+    units.truncate(n);
+    units
+}
+
 mod monte_carlo {
     use super::*;
-    use rand::rngs::ChaCha20Rng;
-    use rand::{Rng, SeedableRng};
-
-    fn uniform(rng: &mut ChaCha20Rng) -> f64 {
-        (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn below(rng: &mut ChaCha20Rng, n: usize) -> usize {
-        ((uniform(rng) * n as f64) as usize).min(n - 1)
-    }
-
-    /// SRSWOR of `n` of `0..population` (partial Fisher–Yates).
-    fn srswor(rng: &mut ChaCha20Rng, population: usize, n: usize) -> Vec<usize> {
-        let mut units: Vec<usize> = (0..population).collect();
-        for i in 0..n {
-            let j = i + below(rng, population - i);
-            units.swap(i, j);
-        }
-        units.truncate(n);
-        units
-    }
+    use rand::SeedableRng;
 
     struct Population {
         operator: ShareOperator,
@@ -1233,17 +1157,10 @@ mod monte_carlo {
             }
         }
         let rows: Vec<(usize, usize)> = rows.into_iter().collect();
-        let table = LinkTable::new(
-            n_frame,
-            cluster_of,
-            &links(&rows),
-            LinkScale::Count,
-            DuplicateLinks::Refuse,
-        )
-        .expect("synthetic links");
+        let table = count_table(n_frame, cluster_of, &rows).expect("synthetic links");
         assert!(coverage(&table).orphan_clusters.is_empty());
         Population {
-            operator: ShareOperator::compile(&table, ShareMode::Clustered).expect("compile"),
+            operator: clustered(&table),
             y,
             n_frame,
             n_clusters,
@@ -1265,12 +1182,7 @@ mod monte_carlo {
         for _ in 0..replications {
             let sample = srswor(&mut rng, pop.n_frame, n);
             let shared = share(&pop.operator, &sample_of(&sample, d), None).expect("share");
-            let estimate: f64 = shared
-                .unit_weight
-                .iter()
-                .zip(&pop.y)
-                .map(|(w, y)| w * y)
-                .sum();
+            let estimate = weighted_sum(&shared.unit_weight, &pop.y);
             let z = derived_z(&pop.operator, &sample, None, &y).expect("z");
             assert!((z.iter().map(|v| d * v).sum::<f64>() - estimate).abs() < 1e-9 * truth);
             let v = srswor_variance(&z, pop.n_frame);
@@ -1281,11 +1193,7 @@ mod monte_carlo {
             variances.push(v);
         }
         let mean_estimate = mean(&estimates);
-        let empirical_variance = estimates
-            .iter()
-            .map(|e| (e - mean_estimate).powi(2))
-            .sum::<f64>()
-            / (replications as f64 - 1.0);
+        let empirical_variance = sample_variance(&estimates);
         let mc_se = (empirical_variance / replications as f64).sqrt();
         let relative_bias = (mean_estimate - truth) / truth;
         let coverage_rate = covered as f64 / replications as f64;
@@ -1352,22 +1260,14 @@ mod monte_carlo {
                 }
             }
             let kept = share(&pop.operator, &frame, Some(&retention)).expect("share");
-            link_subsampled.push(
-                kept.unit_weight
-                    .iter()
-                    .zip(&pop.y)
-                    .map(|(w, y)| w * y)
-                    .sum(),
-            );
+            link_subsampled.push(weighted_sum(&kept.unit_weight, &pop.y));
         }
         for (name, estimates) in [
             ("reached-unit subsampling", &subsampled),
             ("link subsampling", &link_subsampled),
         ] {
             let m = mean(estimates);
-            let var = estimates.iter().map(|e| (e - m).powi(2)).sum::<f64>()
-                / (replications as f64 - 1.0);
-            let mc_se = (var / replications as f64).sqrt();
+            let mc_se = (sample_variance(estimates) / replications as f64).sqrt();
             eprintln!(
                 "Monte Carlo {name} (seed {seed}): relative bias {:.5}",
                 (m - truth) / truth
@@ -1383,16 +1283,73 @@ mod monte_carlo {
 // ---------------------------------------------------------------------------------------
 // `chainsurvey weights` and its hand-over to `chainsurvey estimate`.
 
-fn run_cli(args: &[&str]) -> std::process::Output {
+fn run_cli(args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_chainsurvey"))
         .args(args)
         .output()
         .expect("run chainsurvey")
 }
 
+/// `chainsurvey weights --dir <dir>`: the weighted file goes to stdout.
+fn run_weights(dir: &Path) -> Output {
+    run_cli(&["weights", "--dir", dir.to_str().expect("path")])
+}
+
+/// `chainsurvey weights --dir <dir> --output <out_file>`.
+fn run_weights_to(dir: &Path, out_file: &Path) -> Output {
+    run_cli(&[
+        "weights",
+        "--dir",
+        dir.to_str().expect("path"),
+        "--output",
+        out_file.to_str().expect("path"),
+    ])
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Exit status 2 (bad input) with every one of `needles` on stderr.
+fn assert_refused(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} not in: {stderr}");
+    }
+}
+
+fn csv_headers<R: std::io::Read>(reader: &mut csv::Reader<R>) -> Vec<String> {
+    reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect()
+}
+
+fn write_fixture(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write fixture");
+}
+
+/// The `weighting.json` of the fixture directories: their file names and the options of
+/// example 2, then `tail` (the replicates and anything else).
+fn weighting_config(tail: &str) -> String {
+    format!(
+        r#"{{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
+            "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
+            "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
+            "collapse": {{"min_respondents": 1, "max_factor": 2.0}}, {tail}}}"#
+    )
+}
+
 /// Example 2's realized path as files: frame sample {A2, A4}, subsample {S1, S3} with
 /// π = 2/3, one worker of S1 (M = 3) and one of S3 (M = 2).
-fn write_example2_dir(dir: &std::path::Path) {
+fn write_example2_dir(dir: &Path) {
     let files = [
         (
             "units.csv",
@@ -1412,17 +1369,15 @@ fn write_example2_dir(dir: &std::path::Path) {
             "worker_id,unit,workers_population,workers_selected,workers_responded,status_in_employment,usual_hours,other_job_hours,sex,age\n\
              w1,S1,3,1,1,1,52,0,1,30\nw2,S3,2,1,1,1,40,0,2,40\n",
         ),
-        (
-            "weighting.json",
-            r#"{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
-                "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
-                "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
-                "collapse": {"min_respondents": 1, "max_factor": 2.0}, "replicates": "jk1"}"#,
-        ),
     ];
     for (name, text) in files {
-        std::fs::write(dir.join(name), text).expect("write fixture");
+        write_fixture(dir, name, text);
     }
+    write_fixture(
+        dir,
+        "weighting.json",
+        &weighting_config(r#""replicates": "jk1""#),
+    );
 }
 
 #[test]
@@ -1430,25 +1385,9 @@ fn weights_command_writes_every_factor_and_jk1_replicates() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_example2_dir(dir.path());
     let out_file = dir.path().join("weighted.csv");
-    let out = run_cli(&[
-        "weights",
-        "--dir",
-        dir.path().to_str().expect("path"),
-        "--output",
-        out_file.to_str().expect("path"),
-    ]);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&run_weights_to(dir.path(), &out_file));
     let mut reader = csv::Reader::from_path(&out_file).expect("output csv");
-    let headers: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let headers = csv_headers(&mut reader);
     for column in [
         "base",
         "share",
@@ -1496,11 +1435,7 @@ fn weights_command_writes_every_factor_and_jk1_replicates() {
         "--format",
         "json",
     ]);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let row = json["indicators"]
         .as_array()
@@ -1522,39 +1457,13 @@ fn weights_command_writes_every_factor_and_jk1_replicates() {
 fn weights_command_reports_bad_input() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_example2_dir(dir.path());
-    std::fs::write(
-        dir.path().join("frame_sample.csv"),
-        "id,pi\nA2,0.5\nA9,0.5\n",
-    )
-    .expect("write");
-    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("A9") && stderr.contains("frame sample row 2"),
-        "{stderr}"
-    );
-    std::fs::write(dir.path().join("frame_sample.csv"), "id,pi\nA2,1.5\n").expect("write");
-    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
-    std::fs::write(
-        dir.path().join("frame_sample.csv"),
-        "id,pi\nA2,0.5\nA4,0.5\n",
-    )
-    .expect("write");
-    std::fs::write(
-        dir.path().join("links.csv"),
-        "buyer,supplier\nA1,S1\nA1,S1\n",
-    )
-    .expect("write");
-    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("duplicates link row"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    write_fixture(dir.path(), "frame_sample.csv", "id,pi\nA2,0.5\nA9,0.5\n");
+    assert_refused(&run_weights(dir.path()), &["A9", "frame sample row 2"]);
+    write_fixture(dir.path(), "frame_sample.csv", "id,pi\nA2,1.5\n");
+    assert_refused(&run_weights(dir.path()), &["line 2"]);
+    write_fixture(dir.path(), "frame_sample.csv", "id,pi\nA2,0.5\nA4,0.5\n");
+    write_fixture(dir.path(), "links.csv", "buyer,supplier\nA1,S1\nA1,S1\n");
+    assert_refused(&run_weights(dir.path()), &["duplicates link row"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1628,9 +1537,9 @@ mod invariants {
             y in proptest::collection::vec(0.0f64..100.0, 15),
         ) {
             let rows = dedupe(&rows);
-            let inputs = links(&rows.iter().map(|&(j, k, _)| (j, k)).collect::<Vec<_>>());
-            let table = LinkTable::new(n_frame, cluster_of.clone(), &inputs, LinkScale::Count, DuplicateLinks::Refuse).expect("links");
-            let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+            let pairs: Vec<(usize, usize)> = rows.iter().map(|&(j, k, _)| (j, k)).collect();
+            let table = count_table(n_frame, cluster_of.clone(), &pairs).expect("links");
+            let operator = clustered(&table);
             let sample: Vec<usize> = (0..n_frame).filter(|&j| sample_mask[j]).collect();
             let d = 1.7;
             let shared = share(&operator, &sample_of(&sample, d), None).expect("share");
@@ -1703,36 +1612,17 @@ mod invariants {
 fn weights_command_calibrates_worker_weights() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_example2_dir(dir.path());
-    let config = |calibration: &str, replicates: &str| {
-        format!(
-            r#"{{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
-                "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
-                "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
-                "collapse": {{"min_respondents": 1, "max_factor": 2.0}}, "replicates": "{replicates}",
-                "calibration": {calibration}}}"#
-        )
-    };
     let run_with = |calibration: &str, replicates: &str| {
-        std::fs::write(
-            dir.path().join("weighting.json"),
-            config(calibration, replicates),
-        )
-        .expect("write");
-        run_cli(&["weights", "--dir", dir.path().to_str().expect("path")])
+        let config = weighting_config(&format!(
+            r#""replicates": "{replicates}", "calibration": {calibration}"#
+        ));
+        write_fixture(dir.path(), "weighting.json", &config);
+        run_weights(dir.path())
     };
-    let table = |out: &std::process::Output| -> (Vec<String>, Vec<csv::StringRecord>) {
-        assert!(
-            out.status.success(),
-            "stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    let table = |out: &Output| -> (Vec<String>, Vec<csv::StringRecord>) {
+        assert_success(out);
         let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
-        let headers = reader
-            .headers()
-            .expect("header")
-            .iter()
-            .map(str::to_string)
-            .collect();
+        let headers = csv_headers(&mut reader);
         (headers, reader.records().map(|r| r.expect("row")).collect())
     };
     let value = |t: &(Vec<String>, Vec<csv::StringRecord>), row: usize, name: &str| -> f64 {
@@ -1761,19 +1651,13 @@ fn weights_command_calibrates_worker_weights() {
         r#"{"method": "poststratify", "column": "sex", "totals": {"1": 3, "2": 4}}"#,
         "jk1",
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no sample weight"));
+    assert_refused(&out, &["no sample weight"]);
     // A worker value without a population total is an error naming the line.
     let out = run_with(
         r#"{"method": "rake", "margins": [{"column": "sex", "totals": {"1": 3}}]}"#,
         "none",
     );
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("line 3") && stderr.contains("sex"),
-        "{stderr}"
-    );
+    assert_refused(&out, &["line 3", "sex"]);
 }
 
 #[test]
@@ -1804,28 +1688,13 @@ fn link_total_sensitivity_brackets_the_estimate() {
 mod synthetic_chain {
     use super::*;
     use chainsurvey::synth::{self, SynthConfig};
-    use rand::rngs::ChaCha20Rng;
-    use rand::{Rng, SeedableRng};
-
-    fn uniform(rng: &mut ChaCha20Rng) -> f64 {
-        (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn srswor(rng: &mut ChaCha20Rng, population: usize, n: usize) -> Vec<usize> {
-        let mut units: Vec<usize> = (0..population).collect();
-        for i in 0..n {
-            let j = i + ((uniform(rng) * (population - i) as f64) as usize).min(population - i - 1);
-            units.swap(i, j);
-        }
-        units.truncate(n);
-        units
-    }
+    use rand::SeedableRng;
 
     /// SRSWOR of `m` of `0..population` by rejection, for small m (no O(population) work).
     fn draw_distinct(rng: &mut ChaCha20Rng, population: usize, m: usize) -> Vec<usize> {
         let mut chosen: Vec<usize> = Vec::with_capacity(m);
         while chosen.len() < m {
-            let candidate = ((uniform(rng) * population as f64) as usize).min(population - 1);
+            let candidate = below(rng, population);
             if !chosen.contains(&candidate) {
                 chosen.push(candidate);
             }
@@ -1856,19 +1725,13 @@ mod synthetic_chain {
             }
         }
         let rows: Vec<(usize, usize)> = rows.into_iter().collect();
-        let table = LinkTable::new(
-            tier0.len(),
-            (0..tier1.len()).collect(),
-            &links(&rows),
-            LinkScale::Count,
-            DuplicateLinks::Refuse,
-        )
-        .expect("tier-1 links");
+        let table =
+            count_table(tier0.len(), (0..tier1.len()).collect(), &rows).expect("tier-1 links");
         assert!(
             coverage(&table).orphan_clusters.is_empty(),
             "every tier-1 unit has a tier-0 buyer"
         );
-        let operator = ShareOperator::compile(&table, ShareMode::Clustered).expect("compile");
+        let operator = clustered(&table);
         // Worker outcome: usual hours in all jobs above 48 (indicator #5), per tier-1 unit.
         let excessive: Vec<Vec<f64>> = tier1
             .iter()
@@ -1921,12 +1784,7 @@ mod synthetic_chain {
             estimates.push(estimate);
         }
         let mean_estimate = mean(&estimates);
-        let variance = estimates
-            .iter()
-            .map(|e| (e - mean_estimate).powi(2))
-            .sum::<f64>()
-            / (replications as f64 - 1.0);
-        let mc_se = (variance / replications as f64).sqrt();
+        let mc_se = (sample_variance(&estimates) / replications as f64).sqrt();
         let relative_bias = (mean_estimate - truth) / truth;
         let coverage_rate = covered as f64 / replications as f64;
         eprintln!(
@@ -1950,13 +1808,7 @@ mod synthetic_chain {
 #[test]
 fn absurd_cluster_and_tier_indices_are_refused_not_allocated() {
     assert!(matches!(
-        LinkTable::new(
-            2,
-            vec![0, usize::MAX],
-            &links(&[(0, 0)]),
-            LinkScale::Count,
-            DuplicateLinks::Refuse
-        ),
+        count_table(2, vec![0, usize::MAX], &[(0, 0)]),
         Err(Error::InvalidParameter {
             what: "cluster index",
             ..
@@ -1964,18 +1816,12 @@ fn absurd_cluster_and_tier_indices_are_refused_not_allocated() {
     ));
     let dir = tempfile::tempdir().expect("tempdir");
     write_example2_dir(dir.path());
-    std::fs::write(
-        dir.path().join("units.csv"),
+    write_fixture(
+        dir.path(),
+        "units.csv",
         "id,tier\nA1,0\nA2,0\nA3,0\nA4,0\nS1,1\nS2,1\nS3,4000000000\n",
-    )
-    .expect("write");
-    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("exceeds the number of units"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
+    assert_refused(&run_weights(dir.path()), &["exceeds the number of units"]);
 }
 
 #[test]
@@ -1985,24 +1831,15 @@ fn weights_command_applies_frame_nonresponse_before_sharing() {
     // weights are those of the realized path of example 2 (4.5 and 6).
     let dir = tempfile::tempdir().expect("tempdir");
     write_example2_dir(dir.path());
-    std::fs::write(
-        dir.path().join("frame_sample.csv"),
+    write_fixture(
+        dir.path(),
+        "frame_sample.csv",
         "id,pi,nr_class,status\nA1,0.75,0,NR\nA2,0.75,0,R\nA4,0.75,0,R\n",
-    )
-    .expect("write");
-    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
     );
+    let out = run_weights(dir.path());
+    assert_success(&out);
     let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
-    let headers: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let headers = csv_headers(&mut reader);
     let weight = headers
         .iter()
         .position(|h| h == "weight")
@@ -2014,14 +1851,12 @@ fn weights_command_applies_frame_nonresponse_before_sharing() {
     assert_close(weights[0], 4.5, "worker of S1");
     assert_close(weights[1], 6.0, "worker of S3");
     // An unknown status code is refused with its line.
-    std::fs::write(
-        dir.path().join("frame_sample.csv"),
+    write_fixture(
+        dir.path(),
+        "frame_sample.csv",
         "id,pi,nr_class,status\nA2,0.5,0,maybe\n",
-    )
-    .expect("write");
-    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+    );
+    assert_refused(&run_weights(dir.path()), &["line 2"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2039,31 +1874,36 @@ fn two_stage_recipe(n_population: usize, cells: &[(u64, u64)]) -> Recipe {
             workers.push(WorkerRow {
                 tier: 0,
                 unit,
-                take: WorkerTake {
-                    population,
-                    selected,
-                    responded: selected,
-                },
+                take: worker_take(population, selected, selected),
             });
         }
     }
-    Recipe {
-        frame: FrameStep {
-            n_population,
-            units: (0..n).collect(),
-            base: vec![design_weight(d); n],
-            nonresponse: None,
-        },
-        tiers: Vec::new(),
+    recipe_of(
+        frame_step(n_population, (0..n).collect(), d),
+        Vec::new(),
         workers,
-        calibration: None,
-        trimming: None,
-    }
+    )
+}
+
+/// `multistage_replicates` of a recipe's full-sample output, with the tier-0 strata, the
+/// replicates per set (B) and the seed.
+fn bootstrap(
+    recipe: &Recipe,
+    full: &RecipeOutput,
+    frame_strata: Vec<Option<usize>>,
+    replicates: usize,
+    seed: u64,
+) -> Replicates {
+    let design = BootstrapDesign {
+        frame_strata,
+        replicates,
+        seed,
+    };
+    multistage_replicates(recipe, full, &design).expect("bootstrap")
 }
 
 #[test]
 fn multistage_bootstrap_matches_the_two_stage_srswor_variance() {
-    use chainsurvey::weighting::bootstrap::{BootstrapDesign, multistage_replicates};
     // 5 of 12 PSUs; in PSU i, m_i of M_i workers by SRSWOR.
     let cells = [(10, 3), (8, 4), (20, 5), (6, 2), (15, 3)];
     let y: Vec<Vec<f64>> = vec![
@@ -2077,42 +1917,29 @@ fn multistage_bootstrap_matches_the_two_stage_srswor_variance() {
     let recipe = two_stage_recipe(12, &cells);
     let values: Vec<f64> = y.iter().flatten().copied().collect();
     // The unbiased two-stage variance: N²(1 − f₁)s²_Ŷ/n + (N/n) Σ M_i²(1 − f₂ᵢ)s²ᵢ/m_i.
-    let variance = |v: &[f64]| {
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
-        v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)
-    };
     let totals: Vec<f64> = cells
         .iter()
         .zip(&y)
         .map(|(&(m_big, m), ys)| m_big as f64 / m as f64 * ys.iter().sum::<f64>())
         .collect();
-    let first = big_n * big_n * (1.0 - n / big_n) * variance(&totals) / n;
+    let first = big_n * big_n * (1.0 - n / big_n) * sample_variance(&totals) / n;
     let second: f64 = cells
         .iter()
         .zip(&y)
         .map(|(&(m_big, m), ys)| {
             let (m_big, m) = (m_big as f64, m as f64);
-            big_n / n * m_big * m_big * (1.0 - m / m_big) * variance(ys) / m
+            big_n / n * m_big * m_big * (1.0 - m / m_big) * sample_variance(ys) / m
         })
         .sum();
     let full = run_recipe(&recipe).expect("recipe");
-    let estimate: f64 = full.weights.iter().zip(&values).map(|(w, v)| w * v).sum();
-    let boot = multistage_replicates(
-        &recipe,
-        &full,
-        &BootstrapDesign {
-            frame_strata: vec![Some(0); 5],
-            replicates: 20_000,
-            seed: 7,
-        },
-    )
-    .expect("bootstrap");
+    let estimate = weighted_sum(&full.weights, &values);
+    let boot = bootstrap(&recipe, &full, vec![Some(0); 5], 20_000, 7);
     let names: Vec<&str> = boot.sets.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["tier0", "workers"]);
     let replicate_estimates: Vec<f64> = boot
         .weights
         .iter()
-        .map(|w| w.iter().zip(&values).map(|(w, v)| w * v).sum())
+        .map(|w| weighted_sum(w, &values))
         .collect();
     let (v_boot, df) = boot.variance(estimate, &replicate_estimates);
     let expected = first + second;
@@ -2144,30 +1971,16 @@ fn multistage_bootstrap_matches_the_two_stage_srswor_variance() {
 
 #[test]
 fn bootstrap_leaves_certainty_psus_only_their_later_stages() {
-    use chainsurvey::weighting::bootstrap::{BootstrapDesign, multistage_replicates};
     // Both PSUs taken with certainty (π = 1): no tier-0 set, the worker stage in full.
     let mut recipe = two_stage_recipe(2, &[(10, 3), (8, 4)]);
     recipe.frame.base = vec![design_weight(1.0); 2];
     let full = run_recipe(&recipe).expect("recipe");
-    let boot = multistage_replicates(
-        &recipe,
-        &full,
-        &BootstrapDesign {
-            frame_strata: vec![None, None],
-            replicates: 20_000,
-            seed: 3,
-        },
-    )
-    .expect("bootstrap");
+    let boot = bootstrap(&recipe, &full, vec![None, None], 20_000, 3);
     let names: Vec<&str> = boot.sets.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["workers"]);
     let y = [1.0, 4.0, 2.0, 3.0, 3.0, 7.0, 1.0];
-    let estimate: f64 = full.weights.iter().zip(&y).map(|(w, v)| w * v).sum();
-    let thetas: Vec<f64> = boot
-        .weights
-        .iter()
-        .map(|w| w.iter().zip(&y).map(|(w, v)| w * v).sum())
-        .collect();
+    let estimate = weighted_sum(&full.weights, &y);
+    let thetas: Vec<f64> = boot.weights.iter().map(|w| weighted_sum(w, &y)).collect();
     // s² of (1, 4, 2) = 7/3; of (3, 3, 7, 1) = 19/3. Σ M²(1 − f)s²/m over the cells.
     let expected_exact =
         100.0 * (1.0 - 0.3) * (7.0 / 3.0) / 3.0 + 64.0 * (1.0 - 0.5) * (19.0 / 3.0) / 4.0;
@@ -2181,69 +1994,28 @@ fn bootstrap_leaves_certainty_psus_only_their_later_stages() {
 /// Frame {A0..A5}, 4 sampled (π = 2/3, one stratum); tier 1: unit 0 linked to A0 only
 /// (nested), unit 1 linked to every frame unit (shared evenly).
 fn shared_and_nested_recipe() -> Recipe {
-    let mut rows = vec![LinkInput {
-        frame_unit: 0,
-        target_unit: 0,
-        importance: None,
-    }];
-    rows.extend((0..6).map(|j| LinkInput {
-        frame_unit: j,
-        target_unit: 1,
-        importance: None,
-    }));
-    let table = LinkTable::new(
-        6,
-        vec![0, 1],
-        &rows,
-        LinkScale::Count,
-        DuplicateLinks::Refuse,
-    )
-    .expect("table");
-    let take = WorkerTake {
-        population: 50,
-        selected: 4,
-        responded: 4,
-    };
-    Recipe {
-        frame: FrameStep {
-            n_population: 6,
-            units: vec![0, 1, 2, 3],
-            base: vec![design_weight(1.5); 4],
-            nonresponse: None,
-        },
-        tiers: vec![TierStep {
-            operator: ShareOperator::compile(&table, ShareMode::Clustered).expect("compile"),
-            retention: None,
-            subsample: None,
-            nonresponse: None,
-        }],
-        workers: (0..8)
+    let mut rows = vec![(0, 0)];
+    rows.extend((0..6).map(|j| (j, 1)));
+    let table = count_table(6, vec![0, 1], &rows).expect("table");
+    let take = worker_take(50, 4, 4);
+    recipe_of(
+        frame_step(6, vec![0, 1, 2, 3], 1.5),
+        vec![plain_tier(clustered(&table))],
+        (0..8)
             .map(|k| WorkerRow {
                 tier: 1,
                 unit: k / 4,
                 take,
             })
             .collect(),
-        calibration: None,
-        trimming: None,
-    }
+    )
 }
 
 #[test]
 fn later_stages_keep_what_the_tier0_replicates_do_not_capture() {
-    use chainsurvey::weighting::bootstrap::{BootstrapDesign, multistage_replicates};
     let recipe = shared_and_nested_recipe();
     let full = run_recipe(&recipe).expect("recipe");
-    let boot = multistage_replicates(
-        &recipe,
-        &full,
-        &BootstrapDesign {
-            frame_strata: vec![Some(0); 4],
-            replicates: 10,
-            seed: 1,
-        },
-    )
-    .expect("bootstrap");
+    let boot = bootstrap(&recipe, &full, vec![Some(0); 4], 10, 1);
     // Nested in one PSU: Preston's q = f₁ = 2/3. Reached evenly by all four sampled PSUs:
     // perturbing them moves its weight not at all relative to its error, q = 1.
     assert!(
@@ -2258,16 +2030,7 @@ fn later_stages_keep_what_the_tier0_replicates_do_not_capture() {
     );
     assert_eq!(boot.remaining[0], vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
     // Replicates are deterministic given the seed.
-    let again = multistage_replicates(
-        &recipe,
-        &full,
-        &BootstrapDesign {
-            frame_strata: vec![Some(0); 4],
-            replicates: 10,
-            seed: 1,
-        },
-    )
-    .expect("bootstrap");
+    let again = bootstrap(&recipe, &full, vec![Some(0); 4], 10, 1);
     assert_eq!(boot, again);
     // Bad input is an error, not a panic.
     let short = BootstrapDesign {
@@ -2283,51 +2046,23 @@ fn only_responding_buyers_reach_units_of_a_take_all_tier() {
     use chainsurvey::weighting::recipe::NonResponseStep;
     // A0 responds, A1 does not. S0 is linked to A0, S1 only to A1: S1 was never reported,
     // so it is not selected (it needs no response status and cannot carry workers).
-    let rows = [
-        LinkInput {
-            frame_unit: 0,
-            target_unit: 0,
-            importance: None,
-        },
-        LinkInput {
-            frame_unit: 1,
-            target_unit: 1,
-            importance: None,
-        },
-    ];
-    let table = LinkTable::new(
-        2,
-        vec![0, 1],
-        &rows,
-        LinkScale::Count,
-        DuplicateLinks::Refuse,
-    )
-    .expect("table");
+    let table = count_table(2, vec![0, 1], &[(0, 0), (1, 1)]).expect("table");
     let rule = CollapseRule {
         min_respondents: 1,
         max_factor: 3.0,
     };
-    let take = WorkerTake {
-        population: 5,
-        selected: 1,
-        responded: 1,
-    };
-    let mut recipe = Recipe {
-        frame: FrameStep {
-            n_population: 2,
-            units: vec![0, 1],
-            base: vec![design_weight(1.0); 2],
+    let take = worker_take(5, 1, 1);
+    let mut recipe = recipe_of(
+        FrameStep {
             nonresponse: Some(NonResponseStep {
                 units: vec![0, 1],
                 labels: vec![0, 0],
                 status: vec![ResponseStatus::Respondent, ResponseStatus::NonRespondent],
                 rule,
             }),
+            ..frame_step(2, vec![0, 1], 1.0)
         },
-        tiers: vec![TierStep {
-            operator: ShareOperator::compile(&table, ShareMode::Clustered).expect("compile"),
-            retention: None,
-            subsample: None,
+        vec![TierStep {
             // Only the traced unit S0 has a status.
             nonresponse: Some(NonResponseStep {
                 units: vec![0],
@@ -2335,15 +2070,14 @@ fn only_responding_buyers_reach_units_of_a_take_all_tier() {
                 status: vec![ResponseStatus::Respondent],
                 rule,
             }),
+            ..plain_tier(clustered(&table))
         }],
-        workers: vec![WorkerRow {
+        vec![WorkerRow {
             tier: 1,
             unit: 0,
             take,
         }],
-        calibration: None,
-        trimming: None,
-    };
+    );
     let out = run_recipe(&recipe).expect("S1 is not selected, so it needs no status");
     // a = 2 on A0; S0 gets 2 · 1/1 and its worker 2 · 5.
     assert_close(out.unit_weights[1][0], 2.0, "w_S0");
@@ -2426,36 +2160,21 @@ fn plan_link_retention_reaches_the_recipe() {
 fn weights_command_writes_multistage_bootstrap_replicates() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_example2_dir(dir.path());
-    std::fs::write(
-        dir.path().join("weighting.json"),
-        r#"{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
-            "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
-            "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
-            "collapse": {"min_respondents": 1, "max_factor": 2.0}, "replicates": "bootstrap",
-            "bootstrap_replicates": 30, "seed": 2}"#,
-    )
-    .expect("write config");
+    write_fixture(
+        dir.path(),
+        "weighting.json",
+        &weighting_config(r#""replicates": "bootstrap", "bootstrap_replicates": 30, "seed": 2"#),
+    );
     let out_file = dir.path().join("weighted.csv");
-    let out = run_cli(&[
-        "weights",
-        "--dir",
-        dir.path().to_str().expect("path"),
-        "--output",
-        out_file.to_str().expect("path"),
-    ]);
+    let out = run_weights_to(dir.path(), &out_file);
+    assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "stderr: {stderr}");
     // Two stages vary: the tier-0 SRSWOR (2 of 4) and the tier-1 subsample (2 of 3); each
     // worker cell has one respondent, so the worker stage has no variance to estimate.
     assert!(stderr.contains("stage sets tier0, tier1;"), "{stderr}");
     assert!(stderr.contains("\"scale\": 0.0333"), "{stderr}");
     let mut reader = csv::Reader::from_path(&out_file).expect("output csv");
-    let headers: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let headers = csv_headers(&mut reader);
     assert!(headers.contains(&"rep_60".to_string()), "{headers:?}");
     assert!(!headers.contains(&"rep_61".to_string()), "{headers:?}");
     let first_rep = headers.iter().position(|h| h == "rep_1").expect("rep_1");
@@ -2467,24 +2186,18 @@ fn weights_command_writes_multistage_bootstrap_replicates() {
         }
     }
     // A bad replicate count is refused with the field named.
-    std::fs::write(
-        dir.path().join("weighting.json"),
-        r#"{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
-            "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
-            "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
-            "collapse": {"min_respondents": 1, "max_factor": 2.0}, "replicates": "bootstrap",
-            "bootstrap_replicates": 1}"#,
-    )
-    .expect("write config");
-    let out = run_cli(&["weights", "--dir", dir.path().to_str().expect("path")]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bootstrap_replicates"));
+    write_fixture(
+        dir.path(),
+        "weighting.json",
+        &weighting_config(r#""replicates": "bootstrap", "bootstrap_replicates": 1"#),
+    );
+    assert_refused(&run_weights(dir.path()), &["bootstrap_replicates"]);
 }
 
 /// A small synthetic round with three random stages: 4 of 6 lead firms (SRSWOR, one
 /// stratum), 4 of the 6 reached suppliers (π = 2/3) and 3 of 10 workers per supplier, with
 /// answers that make the hours, earnings, pay-gap and union indicators non-trivial.
-fn write_bootstrap_round(dir: &std::path::Path, b: usize, seed: u64) {
+fn write_bootstrap_round(dir: &Path, b: usize, seed: u64) {
     let two_thirds = 2.0_f64 / 3.0;
     let mut workers = String::from(
         "worker_id,unit,workers_population,workers_selected,workers_responded,status_in_employment,usual_hours,other_job_hours,sex,age,pay_form,earn_basic,earn_overtime,earn_allowances,earn_bonus,mw_region,union_member\n",
@@ -2505,13 +2218,9 @@ fn write_bootstrap_round(dir: &std::path::Path, b: usize, seed: u64) {
             ));
         }
     }
-    let config = format!(
-        r#"{{"schema_version": 1, "units": "units.csv", "frame_sample": "frame_sample.csv",
-            "links": "links.csv", "selected": "selected.csv", "workers": "workers.csv",
-            "share_mode": "clustered", "link_scale": "count", "duplicate_links": "refuse",
-            "collapse": {{"min_respondents": 1, "max_factor": 2.0}}, "replicates": "bootstrap",
-            "bootstrap_replicates": {b}, "seed": {seed}}}"#
-    );
+    let config = weighting_config(&format!(
+        r#""replicates": "bootstrap", "bootstrap_replicates": {b}, "seed": {seed}"#
+    ));
     let files = [
         (
             "units.csv",
@@ -2535,14 +2244,14 @@ fn write_bootstrap_round(dir: &std::path::Path, b: usize, seed: u64) {
         ("weighting.json", config),
     ];
     for (name, text) in files {
-        std::fs::write(dir.join(name), text).expect("write fixture");
+        write_fixture(dir, name, &text);
     }
 }
 
 /// `chainsurvey estimate --format json` on a survey directory holding `workers.csv` and a
 /// `survey.json` with `design`; the rows keyed by (indicator id, domain).
 fn estimate_rows(
-    survey: &std::path::Path,
+    survey: &Path,
     design: &str,
     by: &str,
 ) -> std::collections::BTreeMap<(String, String), serde_json::Value> {
@@ -2595,15 +2304,9 @@ fn bootstrap_replicates_hand_over_to_estimate() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_bootstrap_round(dir.path(), B, 5);
     let out_file = dir.path().join("weighted.csv");
-    let out = run_cli(&[
-        "weights",
-        "--dir",
-        dir.path().to_str().expect("path"),
-        "--output",
-        out_file.to_str().expect("path"),
-    ]);
+    let out = run_weights_to(dir.path(), &out_file);
+    assert_success(&out);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(out.status.success(), "stderr: {stderr}");
 
     // The replicate settings exactly as `weights` printed them, and its stage sets.
     let printed = stderr
@@ -2627,12 +2330,7 @@ fn bootstrap_replicates_hand_over_to_estimate() {
 
     // The weighted file: full-sample weights and the replicate columns, by worker.
     let mut reader = csv::Reader::from_path(&out_file).expect("output csv");
-    let headers: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let headers = csv_headers(&mut reader);
     let rep_columns: Vec<usize> = (1..)
         .map_while(|r| headers.iter().position(|h| *h == format!("rep_{r}")))
         .collect();
@@ -2753,18 +2451,9 @@ fn bootstrap_replicates_hand_over_to_estimate() {
     // `rep_<r>` columns: refused with the file and column named, the output left alone.
     let before = std::fs::read(&out_file).expect("read output");
     std::fs::copy(&out_file, dir.path().join("workers.csv")).expect("copy");
-    let out = run_cli(&[
-        "weights",
-        "--dir",
-        dir.path().to_str().expect("path"),
-        "--output",
-        out_file.to_str().expect("path"),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("workers.csv") && stderr.contains("column `base`"),
-        "{stderr}"
+    assert_refused(
+        &run_weights_to(dir.path(), &out_file),
+        &["workers.csv", "column `base`"],
     );
     assert_eq!(std::fs::read(&out_file).expect("read output"), before);
 }
