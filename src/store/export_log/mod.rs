@@ -120,7 +120,7 @@ pub(crate) struct ExportLog {
 impl ExportLog {
     /// Opens the export log of `data_dir` and brings it up to the database's `applied`
     /// point (after the journal redo). `journal_floor` is where the readable journal
-    /// starts (0 unless compacted); `trees` serve the rebuild when the journal cannot.
+    /// starts (`None` unless compacted); `trees` serve the rebuild when the journal cannot.
     pub(crate) fn open(
         data_dir: &Path,
         journal_path: &Path,
