@@ -309,3 +309,102 @@ fn a_damaged_state_or_a_log_shorter_than_its_state_is_rebuilt_from_the_journal()
     assert_eq!(seen_in(dir.path()), expected);
     assert_eq!(log_files(dir.path()), files);
 }
+
+/// The export view against sled's own latest state (`Store::latest_revisions`), sorted by
+/// instance id: every interview once, with its current revision, status and content.
+fn sled_truth(store: &Store) -> Seen {
+    let mut truth: Seen = store
+        .latest_revisions("worker")
+        .map(|entry| {
+            let (interview, revision) = entry.unwrap();
+            (
+                interview.instance_id,
+                revision.revision,
+                interview.status,
+                revision.content.get().to_owned(),
+            )
+        })
+        .collect();
+    truth.sort_by(|a, b| a.0.cmp(&b.0));
+    truth
+}
+
+fn sorted(mut seen: Seen) -> Seen {
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    seen
+}
+
+#[test]
+fn the_export_view_equals_sleds_latest_state_through_random_histories_reopens_and_crashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = tempfile::tempdir().unwrap();
+    let mut current = dir.path().to_path_buf();
+    let mut store = Store::open(&current).unwrap();
+    populate(&store, 40);
+    let user = store.user("e1").unwrap().unwrap();
+    let assignments = assignments(&store);
+    // A fixed xorshift stream: the same history on every run.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut created = 0usize;
+    let mut checks = 0;
+    for step in 0..300 {
+        let roll = next(100);
+        if roll < 30 && created < assignments.len() {
+            submit(&store, &user, created, &assignments[created], next(90));
+            created += 1;
+        } else if created > 0 {
+            let i = next(created);
+            let status = store.interview(&id(i)).unwrap().unwrap().status;
+            match (roll % 4, status) {
+                (0, s) if s.awaits_review() => review(&store, i, Verdict::Approve),
+                (1, s) if s.awaits_review() => review(&store, i, Verdict::Reject),
+                (_, InterviewStatus::Rejected) => {
+                    submit(&store, &user, i, &assignments[i], 100 + step)
+                }
+                _ => {}
+            }
+        }
+        if step % 50 == 49 {
+            assert_eq!(
+                sorted(seen(&store.export_view())),
+                sled_truth(&store),
+                "step {step}"
+            );
+            checks += 1;
+            match step / 50 % 3 {
+                // A clean reopen.
+                0 => {
+                    store.close().unwrap();
+                    drop(store);
+                    store = Store::open(&current).unwrap();
+                }
+                // A crash: continue from a copy of the directory as it is on disk.
+                1 => {
+                    let target = image.path().join(format!("crash-{step}"));
+                    copy_dir(&current, &target);
+                    store.close().unwrap();
+                    drop(store);
+                    current = target;
+                    store = Store::open(&current).unwrap();
+                }
+                _ => {}
+            }
+            assert_eq!(
+                sorted(seen(&store.export_view())),
+                sled_truth(&store),
+                "step {step} reopened"
+            );
+        }
+    }
+    assert_eq!(checks, 6);
+    let truth = sled_truth(&store);
+    assert_eq!(truth.len(), created);
+    assert!(truth.iter().any(|t| t.1 > 1), "some resubmissions");
+    assert!(truth.iter().any(|t| t.2 == InterviewStatus::Approved));
+}
