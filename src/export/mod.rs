@@ -6,12 +6,14 @@
 //!   roster, nested rosters included) and, per level, the union of the variables of all
 //!   versions in a deterministic order (first appearance, oldest version first). A variable
 //!   renamed with `aliases` stays in its original column.
-//! - `source.rs` loads that layout from the store's published versions, and opens a data
-//!   directory for the CLI (refusing one a running server holds).
+//! - `source.rs` loads that layout from the published versions in the store's export log,
+//!   and opens a data directory's export log for the CLI (refusing one a running server
+//!   holds).
 //! - `filter.rs` parses the status and date filter shared by the HTTP query and the CLI.
-//! - `rows.rs` writes level CSVs in one walk over the interviews (`Store::scan_latest`),
-//!   decoding each stored revision once, in place, into per-column slots; memory stays
-//!   constant however many interviews there are.
+//! - `rows.rs` writes level CSVs in one walk over the interviews
+//!   (`ExportView::for_each_batch`), one worker per core turning batches into CSV with the
+//!   byte scanner of `scan.rs` (each stored revision decoded once, in place, into per-column
+//!   slots); memory stays constant however many interviews there are.
 //! - `codebook.rs` writes the codebook as JSON and CSV.
 //! - `files.rs` writes a whole export (every level and the codebook) into a directory, with
 //!   the same names and bytes as the HTTP export (`chainsurvey export`).

@@ -60,9 +60,7 @@ pub use crate::store::export_log::{ExportView, Record, RecordBatch, open_export_
 pub use crate::store::progress::{Progress, ProgressRow};
 pub use crate::store::questionnaires::{Draft, Published, PublishedSummary};
 pub use crate::store::review::{Decision, QuestionComment, Verdict};
-pub use crate::store::scan::{
-    InterviewHead, RawRevision, RevisionView, database_exists, is_in_use,
-};
+pub use crate::store::scan::{InterviewHead, database_exists, is_in_use};
 pub use crate::store::status::{AssignmentStatus, InterviewStatus};
 pub use crate::store::submissions::{Interview, Revision, Submission, SubmitOutcome};
 pub use crate::store::surveys::{
