@@ -2,7 +2,6 @@
 //! [--format json|csv] [--output FILE]`: design-based estimates for any survey's microdata
 //! (formats in docs/analysis.md). Exit code 0 on success, 2 on bad input.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -46,11 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 Format::Json => to_json(&rows, &summary),
                 Format::Csv => to_csv(&rows)?,
             };
-            match &args.output {
-                Some(path) => std::fs::write(path, text)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => std::io::stdout().write_all(text.as_bytes())?,
-            }
+            super::write_output(args.output.as_deref(), &text)?;
             Ok(0)
         }
         Err(e) => {

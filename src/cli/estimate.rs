@@ -1,7 +1,6 @@
 //! `chainsurvey estimate --survey DIR [--by tier,sex] [--format csv|json]`: the decent-work
 //! indicator table of a survey directory (docs/methodology.md, "Indicator estimation").
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -50,11 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                 Format::Csv => to_csv(&rows)?,
                 Format::Json => to_json(&rows),
             };
-            match &args.output {
-                Some(path) => std::fs::write(path, text)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => std::io::stdout().write_all(text.as_bytes())?,
-            }
+            super::write_output(args.output.as_deref(), &text)?;
             Ok(0)
         }
         Err(e) => {

@@ -18,6 +18,10 @@ mod synth;
 mod user;
 mod weights;
 
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 /// chainsurvey: survey collection and supply-chain sampling for statistics offices.
@@ -87,5 +91,16 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Montecarlo(args)) => montecarlo::run(args),
         // DESIGN "The embedded default": no arguments starts the server.
         None => serve::run(serve::ServeArgs::defaults()),
+    }
+}
+
+/// Writes a command's result to the file named by `--output`, or to standard output when
+/// there is none (`analyze`, `estimate` and `weights` share this).
+fn write_output(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
+        None => Ok(std::io::stdout().write_all(text.as_bytes())?),
     }
 }

@@ -5,7 +5,6 @@
 //! weighting chain").
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
@@ -229,11 +228,7 @@ impl Csv {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     match weights(&args.dir) {
         Ok(text) => {
-            match &args.output {
-                Some(path) => std::fs::write(path, text)
-                    .with_context(|| format!("writing {}", path.display()))?,
-                None => std::io::stdout().write_all(text.as_bytes())?,
-            }
+            super::write_output(args.output.as_deref(), &text)?;
             Ok(0)
         }
         Err(e) => {

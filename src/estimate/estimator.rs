@@ -19,6 +19,7 @@
 use crate::estimate::Error;
 use crate::estimate::compensated::Sum;
 use crate::estimate::design::Design;
+use crate::estimate::replicate::ReplicateWeights;
 use crate::estimate::taylor;
 
 /// Rows of a domain (or subset) of a design: membership flags and the list of member rows
@@ -126,17 +127,8 @@ pub fn total(design: &Design, y: &[f64], domain: &Domain, deff: bool) -> Result<
             .collect();
         linearized_variance_rows(design, x, domain)?
     };
-    let deff = deff.then(|| {
-        let (n, big_n, s2) = srs_parts(w, |k| y[k], rows);
-        variance / (s2 * big_n * big_n * (big_n - n) / (big_n * n))
-    });
-    Ok(Estimate {
-        estimate,
-        variance,
-        deff,
-        n: domain.count(),
-        df: design.degrees_of_freedom_of(domain),
-    })
+    let deff = deff.then(|| deff_of_total(variance, srs_parts(w, |k| y[k], rows)));
+    Ok(domain_estimate(design, domain, estimate, variance, deff))
 }
 
 /// `Σ_D w y / Σ_D w`.
@@ -145,8 +137,8 @@ pub fn mean(design: &Design, y: &[f64], domain: &Domain, deff: bool) -> Result<E
         let w = design.weights();
         let mut e = ratio_by_cluster_totals(design, domain, |k| w[k] * y[k], |k| w[k])?;
         if deff {
-            let (n, big_n, s2) = srs_parts(w, |k| y[k], domain.rows());
-            e.deff = Some(e.variance / (s2 * (big_n - n) / (big_n * n)));
+            let parts = srs_parts(w, |k| y[k], domain.rows());
+            e.deff = Some(deff_of_mean(e.variance, parts));
         }
         return Ok(e);
     }
@@ -163,11 +155,7 @@ pub fn mean(design: &Design, y: &[f64], domain: &Domain, deff: bool) -> Result<E
     let variance = if let Some(reps) = &design.replicates {
         let vy = gather(y, rows);
         let ones = vec![1.0; rows.len()];
-        let thetas: Vec<f64> = reps
-            .totals_rows(w, rows, &[&vy, &ones])
-            .iter()
-            .map(|t| t[0] / t[1])
-            .collect();
+        let thetas = replicate_ratios(reps, w, rows, &vy, &ones);
         reps.variance(&thetas, estimate)
     } else {
         let x: Vec<f64> = rows
@@ -176,17 +164,8 @@ pub fn mean(design: &Design, y: &[f64], domain: &Domain, deff: bool) -> Result<E
             .collect();
         linearized_variance_rows(design, x, domain)?
     };
-    let deff = deff.then(|| {
-        let (n, big_n, s2) = srs_parts(w, |k| y[k], rows);
-        variance / (s2 * (big_n - n) / (big_n * n))
-    });
-    Ok(Estimate {
-        estimate,
-        variance,
-        deff,
-        n: domain.count(),
-        df: design.degrees_of_freedom_of(domain),
-    })
+    let deff = deff.then(|| deff_of_mean(variance, srs_parts(w, |k| y[k], rows)));
+    Ok(domain_estimate(design, domain, estimate, variance, deff))
 }
 
 /// `Σ a / Σ b` with its Taylor variance from cluster totals, in one pass over the domain rows
@@ -262,8 +241,8 @@ pub fn ratio(
         if deff {
             let denominator = weighted_sum(w, z, domain.rows());
             let r = e.estimate;
-            let (n, big_n, s2) = srs_parts(w, |k| (y[k] - r * z[k]) / denominator, domain.rows());
-            e.deff = Some(e.variance / (s2 * big_n * big_n * (big_n - n) / (big_n * n)));
+            let parts = srs_parts(w, |k| (y[k] - r * z[k]) / denominator, domain.rows());
+            e.deff = Some(deff_of_total(e.variance, parts));
         }
         return Ok(e);
     }
@@ -275,11 +254,7 @@ pub fn ratio(
     let variance = if let Some(reps) = &design.replicates {
         let vy = gather(y, rows);
         let vz = gather(z, rows);
-        let thetas: Vec<f64> = reps
-            .totals_rows(w, rows, &[&vy, &vz])
-            .iter()
-            .map(|t| t[0] / t[1])
-            .collect();
+        let thetas = replicate_ratios(reps, w, rows, &vy, &vz);
         reps.variance(&thetas, estimate)
     } else {
         let x: Vec<f64> = rows
@@ -292,16 +267,10 @@ pub fn ratio(
         linearized_variance_rows(design, x, domain)?
     };
     let deff = deff.then(|| {
-        let (n, big_n, s2) = srs_parts(w, |k| (y[k] - estimate * z[k]) / denominator, rows);
-        variance / (s2 * big_n * big_n * (big_n - n) / (big_n * n))
+        let parts = srs_parts(w, |k| (y[k] - estimate * z[k]) / denominator, rows);
+        deff_of_total(variance, parts)
     });
-    Ok(Estimate {
-        estimate,
-        variance,
-        deff,
-        n: domain.count(),
-        df: design.degrees_of_freedom_of(domain),
-    })
+    Ok(domain_estimate(design, domain, estimate, variance, deff))
 }
 
 /// The replicate estimates `Σ_D w_r y / Σ_D w_r z` of a ratio (a mean when `z = 1`), or
@@ -316,12 +285,22 @@ pub fn ratio_replicates(
     let rows = domain.rows();
     let vy = gather(y, rows);
     let vz = gather(z, rows);
-    Some(
-        reps.totals_rows(design.weights(), rows, &[&vy, &vz])
-            .iter()
-            .map(|t| t[0] / t[1])
-            .collect(),
-    )
+    Some(replicate_ratios(reps, design.weights(), rows, &vy, &vz))
+}
+
+/// `Σ_D w_r y / Σ_D w_r z` for each replicate `r`, with `y` and `z` given at the domain rows
+/// ([`gather`]): the replicate estimates of a ratio, or of a mean with `z = 1`.
+fn replicate_ratios(
+    reps: &ReplicateWeights,
+    w: &[f64],
+    rows: &[u32],
+    y: &[f64],
+    z: &[f64],
+) -> Vec<f64> {
+    reps.totals_rows(w, rows, &[y, z])
+        .iter()
+        .map(|t| t[0] / t[1])
+        .collect()
 }
 
 /// Kish's weighting design effect `n Σ w² / (Σ w)²` (METHODOLOGY §3.11).
@@ -378,6 +357,36 @@ pub(crate) fn weighted_sum(w: &[f64], v: &[f64], rows: &[u32]) -> f64 {
 /// `v` at the domain rows.
 pub(crate) fn gather(v: &[f64], rows: &[u32]) -> Vec<f64> {
     rows.iter().map(|&k| v[k as usize]).collect()
+}
+
+/// The estimate over `domain` with its variance and design effect: `n` is the domain's rows
+/// and `df` its design degrees of freedom.
+fn domain_estimate(
+    design: &Design,
+    domain: &Domain,
+    estimate: f64,
+    variance: f64,
+    deff: Option<f64>,
+) -> Estimate {
+    Estimate {
+        estimate,
+        variance,
+        deff,
+        n: domain.count(),
+        df: design.degrees_of_freedom_of(domain),
+    }
+}
+
+/// Design effect of a total, or of a ratio through its linearized variable: `variance` over
+/// the SRS variance `s² N̂² (N̂ − n)/(N̂ n)`, with `(n, N̂, s²)` from [`srs_parts`].
+fn deff_of_total(variance: f64, (n, big_n, s2): (f64, f64, f64)) -> f64 {
+    variance / (s2 * big_n * big_n * (big_n - n) / (big_n * n))
+}
+
+/// Design effect of a mean: `variance` over the SRS variance `s² (N̂ − n)/(N̂ n)`, with
+/// `(n, N̂, s²)` from [`srs_parts`].
+fn deff_of_mean(variance: f64, (n, big_n, s2): (f64, f64, f64)) -> f64 {
+    variance / (s2 * (big_n - n) / (big_n * n))
 }
 
 /// `(n, N̂, s²)` for the SRS variance of a design effect: rows with non-zero weight, their
