@@ -19,7 +19,7 @@
 //! Convergence is declared when every constraint satisfies `|Σ d g x − t| / (1 + |t|) <
 //! tolerance`, the criterion of R `survey:::grake`. A calibration that cannot meet its totals
 //! (an auxiliary column that is zero in the sample but not in the population, a cell absent from
-//! the sample, or no convergence within `max_iter`) is an [`Error`], never silent weights.
+//! the sample, or no convergence within `max_iter`) is an [`Error`](enum@Error), never silent weights.
 //!
 //! Deliberately not here: variance of calibrated estimators (that is `estimate`, which uses
 //! the regression residuals), trimming, and the model-matrix expansion of factor columns.

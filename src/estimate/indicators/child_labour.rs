@@ -1,5 +1,5 @@
 //! Child-labour classification (METHODOLOGY §4.2 #16, §4.3; SDG 8.7.1 statistical
-//! thresholds [S21]).
+//! thresholds \[S21\]).
 
 use crate::estimate::indicators::legal::ChildLabourBand;
 

@@ -1,4 +1,4 @@
-//! The forced-labour flag (METHODOLOGY §4.2 #17; 20th ICLS guidelines [S22]): at least one
+//! The forced-labour flag (METHODOLOGY §4.2 #17; 20th ICLS guidelines \[S22\]): at least one
 //! *involuntariness* item AND at least one *coercion* item true.
 
 /// The item sets of the two dimensions (VARIABLES.md), from the shared worker contract.
