@@ -3,7 +3,7 @@
 //!
 //! Every random stage of the chain gets its own **set** of replicates, and each replicate of
 //! a set perturbs that stage only and re-runs the whole recipe
-//! ([`run_replicate_with`](crate::weighting::recipe::run_replicate_with)):
+//! ([`run_replicate_with`]):
 //! - `tier0`: the stratified SRSWOR of lead firms (certainty firms have f = 1 and no term);
 //! - `response`: the respondents of every tier, as an SRSWOR of r_c of the n_c selected
 //!   units of their non-response class (the adjustment is re-run, so the perturbation acts
