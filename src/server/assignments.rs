@@ -6,14 +6,24 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::server::auth::Caller;
 use crate::server::body::{RawBody, parse_json};
-use crate::server::{ApiError, AppState, page_size};
+use crate::server::{ApiError, AppState, Page, next_cursor, page_size};
 use crate::store::{Assignment, NewAssignment, Role, Target};
+
+/// Who may create and close assignments.
+const MANAGERS: &[Role] = &[Role::Admin, Role::Manager];
+
+/// Who may list and read assignments (each only those [`can_see`] allows).
+const VIEWERS: &[Role] = &[
+    Role::Admin,
+    Role::Manager,
+    Role::Supervisor,
+    Role::Enumerator,
+];
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,7 +50,7 @@ async fn create(
     headers: HeaderMap,
     RawBody(bytes): RawBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(&[Role::Admin, Role::Manager])?;
+    caller.require(MANAGERS)?;
     let is_csv = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -170,23 +180,12 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<NewAssignment>, ApiError> {
     Ok(out)
 }
 
-#[derive(Deserialize)]
-struct Page {
-    after: Option<String>,
-    limit: Option<usize>,
-}
-
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(page): Query<Page>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(&[
-        Role::Admin,
-        Role::Manager,
-        Role::Supervisor,
-        Role::Enumerator,
-    ])?;
+    caller.require(VIEWERS)?;
     let limit = page_size(page.limit, &state.config);
     let own = (caller.role() == Role::Enumerator).then(|| caller.name().to_owned());
     let keep = |a: &Assignment| can_see(&caller, a);
@@ -194,11 +193,7 @@ async fn list(
         state
             .store
             .list_assignments(own.as_deref(), page.after.as_deref(), limit, &keep)?;
-    let next = if more {
-        items.last().map(|a| a.id.clone())
-    } else {
-        None
-    };
+    let next = next_cursor(&items, more, |a| a.id.clone());
     Ok(Json(json!({"assignments": items, "next": next})))
 }
 
@@ -207,12 +202,7 @@ async fn one(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Assignment>, ApiError> {
-    caller.require(&[
-        Role::Admin,
-        Role::Manager,
-        Role::Supervisor,
-        Role::Enumerator,
-    ])?;
+    caller.require(VIEWERS)?;
     let assignment = visible(&state, &caller, &id)?;
     Ok(Json(assignment))
 }
@@ -245,7 +235,7 @@ async fn close(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Assignment>, ApiError> {
-    caller.require(&[Role::Admin, Role::Manager])?;
+    caller.require(MANAGERS)?;
     let assignment = state
         .store
         .close_assignment(&id, caller.name())?

@@ -41,6 +41,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use serde::Deserialize;
 
 pub use crate::server::engine::{
     Clock, Engine, EngineError, Finding, LintedDraft, QuestionnaireEngine, UtcOffset, Validated,
@@ -157,4 +158,21 @@ pub async fn shutdown_signal() {
 /// Clamps a requested page size to `1..=max_page` (default 100).
 pub(crate) fn page_size(requested: Option<usize>, config: &Config) -> usize {
     requested.unwrap_or(100).clamp(1, config.max_page)
+}
+
+/// The query of a paged list: `?after=KEY&limit=N`.
+#[derive(Deserialize)]
+pub(crate) struct Page {
+    pub after: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// The `next` cursor of a paged list: the key of the page's last item when the store says
+/// there is more, none otherwise.
+pub(crate) fn next_cursor<T>(
+    items: &[T],
+    more: bool,
+    key: impl Fn(&T) -> String,
+) -> Option<String> {
+    if more { items.last().map(key) } else { None }
 }

@@ -10,7 +10,7 @@ use crate::server::auth::Caller;
 use crate::server::body::JsonBody;
 use crate::server::engine::EngineError;
 use crate::server::{ApiError, AppState};
-use crate::store::{Role, rfc3339};
+use crate::store::{Draft, Role, rfc3339};
 
 const DESIGNERS: &[Role] = &[Role::Admin, Role::Designer];
 
@@ -73,11 +73,7 @@ async fn get_draft(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(DESIGNERS)?;
-    let draft = state
-        .store
-        .draft(&id)?
-        .ok_or_else(|| ApiError::not_found(format!("no draft of {id}")))?;
+    let draft = designer_draft(&state, &caller, &id)?;
     Ok(Json(json!({
         "id": draft.id,
         "version": draft.version,
@@ -87,16 +83,22 @@ async fn get_draft(
     })))
 }
 
+/// The current draft of questionnaire `id` for a designer: 403 unless the caller is an
+/// admin or designer, then 404 when there is no draft.
+fn designer_draft(state: &AppState, caller: &Caller, id: &str) -> Result<Draft, ApiError> {
+    caller.require(DESIGNERS)?;
+    state
+        .store
+        .draft(id)?
+        .ok_or_else(|| ApiError::not_found(format!("no draft of {id}")))
+}
+
 async fn diff_draft(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require(DESIGNERS)?;
-    let draft = state
-        .store
-        .draft(&id)?
-        .ok_or_else(|| ApiError::not_found(format!("no draft of {id}")))?;
+    let draft = designer_draft(&state, &caller, &id)?;
     let Some(previous) = state.store.latest_published(&id)? else {
         return Ok(Json(
             json!({"previous_version": null, "draft_version": draft.version, "diff": null}),

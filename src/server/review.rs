@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::server::auth::Caller;
 use crate::server::body::JsonBody;
-use crate::server::{ApiError, AppState, page_size};
+use crate::server::{ApiError, AppState, Page, next_cursor, page_size};
 use crate::store::{QuestionComment, Role, Verdict};
 
 const REVIEWERS: &[Role] = &[Role::Admin, Role::Manager, Role::Supervisor];
@@ -17,12 +17,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/review/queue", get(queue))
         .route("/api/v1/submissions/{instance_id}/review", post(decide))
-}
-
-#[derive(Deserialize)]
-struct Page {
-    after: Option<String>,
-    limit: Option<usize>,
 }
 
 async fn queue(
@@ -36,11 +30,7 @@ async fn queue(
     let (items, more) = state
         .store
         .review_queue(supervisor, page.after.as_deref(), limit)?;
-    let next = if more {
-        items.last().map(|i| i.instance_id.clone())
-    } else {
-        None
-    };
+    let next = next_cursor(&items, more, |i| i.instance_id.clone());
     Ok(Json(json!({"interviews": items, "next": next})))
 }
 

@@ -262,22 +262,24 @@ fn frame_error(err: FrameError) -> ApiError {
                     })
                 })
                 .collect();
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "frame_invalid",
-                format!(
-                    "the frame has {} error(s); nothing was imported",
-                    errors.total
-                ),
-            )
+            frame_invalid(format!(
+                "the frame has {} error(s); nothing was imported",
+                errors.total
+            ))
             .with_details(json!({"findings": findings, "total": errors.total}))
         }
-        other => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "frame_invalid",
-            other.to_string(),
-        ),
+        other => frame_invalid(other.to_string()),
     }
+}
+
+/// 422 `frame_invalid`: the frame files cannot be imported.
+fn frame_invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "frame_invalid", message)
+}
+
+/// 422 `design_invalid`: the sampling design cannot be used as given.
+fn design_invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "design_invalid", message)
 }
 
 fn sampling_error(err: SamplingError) -> ApiError {
@@ -447,13 +449,7 @@ async fn draw(
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::bad_request("the design is not UTF-8 text"))?
         .to_owned();
-    let design = Design::parse(&text).map_err(|err| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "design_invalid",
-            err.to_string(),
-        )
-    })?;
+    let design = Design::parse(&text).map_err(|err| design_invalid(err.to_string()))?;
     let store = state.store.clone();
     let actor = caller.name().to_owned();
     let (record, units) = blocking(move || {
@@ -530,6 +526,13 @@ fn stored_sample(store: &Store, id: &str) -> Result<(SampleRecord, Vec<SampledUn
         .ok_or_else(|| ApiError::not_found(format!("survey {id} has no sample yet")))
 }
 
+/// The design of a survey's stored sample, which tracing and worker selection follow (404
+/// without a sample, 422 `sampling_failed` if the stored design no longer parses).
+fn sample_design(store: &Store, id: &str) -> Result<Design, ApiError> {
+    let (sample, _) = stored_sample(store, id)?;
+    Design::parse(&sample.design).map_err(sampling_error)
+}
+
 /// The selected units as CSV with every probability and the replay record (the same
 /// columns as `chainsurvey sample draw`, plus name, province and the assignment id).
 async fn sample_csv(
@@ -598,6 +601,14 @@ struct Interviewed {
     content: Value,
 }
 
+impl Interviewed {
+    /// The interview's answers. A stored revision's content is `{questionnaire, version,
+    /// answers, paradata, …}`; content without `answers` is taken as the answers themselves.
+    fn answers(&self) -> &Value {
+        self.content.get("answers").unwrap_or(&self.content)
+    }
+}
+
 /// Reads the latest revisions of the survey's enterprise interviews that belong to
 /// assignments this survey created.
 fn interviewed_units(store: &Store, survey: &Survey) -> Result<Vec<Interviewed>, ApiError> {
@@ -635,11 +646,7 @@ fn answer_text(value: Option<&Value>) -> Option<String> {
 /// The supplier roster (`suppliers[]`: `sup_tax_code`, `sup_name`, `sup_purchase_value`)
 /// of an enterprise interview.
 fn supplier_roster(interviewed: &Interviewed) -> SupplierRoster {
-    // A stored revision's content is `{questionnaire, version, answers, paradata, …}`.
-    let answers = interviewed
-        .content
-        .get("answers")
-        .unwrap_or(&interviewed.content);
+    let answers = interviewed.answers();
     let rows = answers
         .get("suppliers")
         .and_then(Value::as_array)
@@ -663,10 +670,7 @@ fn supplier_roster(interviewed: &Interviewed) -> SupplierRoster {
 /// The customer roster (`customers[].cus_tax_code`) and `n_customers_electronics` of an
 /// interview, when it reported either.
 fn customer_report(interviewed: &Interviewed) -> Option<CustomerReport> {
-    let answers = interviewed
-        .content
-        .get("answers")
-        .unwrap_or(&interviewed.content);
+    let answers = interviewed.answers();
     let codes: Vec<Option<String>> = answers
         .get("customers")
         .and_then(Value::as_array)
@@ -712,11 +716,10 @@ async fn trace(
 ) -> Result<(StatusCode, Json<TraceRecord>), ApiError> {
     let id = survey.id.clone();
     let body: TraceBody = optional_body(&bytes)?;
-    let (sample, _) = stored_sample(&state.store, &id)?;
+    let design = sample_design(&state.store, &id)?;
     let store = state.store.clone();
     let actor = caller.name().to_owned();
     let record = blocking(move || {
-        let design = Design::parse(&sample.design).map_err(sampling_error)?;
         let (frame, tiers) = load_frame(&store, &survey)?;
         let interviewed = interviewed_units(&store, &survey)?;
         let mut rosters: Vec<SupplierRoster> = interviewed
@@ -824,13 +827,14 @@ async fn trace_get(
     let from_tier: u32 = from_tier
         .parse()
         .map_err(|_| ApiError::bad_request(format!("{from_tier:?} is not a tier number")))?;
-    state
-        .store
-        .survey_trace(&id, from_tier)?
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::not_found(format!("survey {id} has no trace from tier {from_tier}"))
-        })
+    stored_trace(&state.store, &id, from_tier).map(Json)
+}
+
+/// The trace of a survey from `from_tier`, for a survey the caller has already looked up.
+fn stored_trace(store: &Store, id: &str, from_tier: u32) -> Result<TraceRecord, ApiError> {
+    store.survey_trace(id, from_tier)?.ok_or_else(|| {
+        ApiError::not_found(format!("survey {id} has no trace from tier {from_tier}"))
+    })
 }
 
 async fn workers(
@@ -838,17 +842,12 @@ async fn workers(
     ManagedSurvey { caller, survey }: ManagedSurvey,
 ) -> Result<(StatusCode, Json<WorkerSelection>), ApiError> {
     let id = survey.id.clone();
-    let (sample, _) = stored_sample(&state.store, &id)?;
+    let design = sample_design(&state.store, &id)?;
     let store = state.store.clone();
     let actor = caller.name().to_owned();
     let record = blocking(move || {
-        let design = Design::parse(&sample.design).map_err(sampling_error)?;
         let spec = design.workers.ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "design_invalid",
-                "the survey's design has no `workers` section (workers per sex)",
-            )
+            design_invalid("the survey's design has no `workers` section (workers per sex)")
         })?;
         let (frame, _) = load_frame(&store, &survey)?;
         let mut takes = Vec::new();
@@ -891,10 +890,7 @@ async fn workers(
 /// `k_list_female`), else its section C counts (`workers_male`, `workers_female`), else the
 /// frame's employment by sex (docs/dwscs-questionnaires.md, "Worker selection").
 fn workforce(interviewed: &Interviewed, unit: &crate::frame::Unit) -> (u64, u64, &'static str) {
-    let answers = interviewed
-        .content
-        .get("answers")
-        .unwrap_or(&interviewed.content);
+    let answers = interviewed.answers();
     let pair = |male: &str, female: &str| {
         Some((answers.get(male)?.as_u64()?, answers.get(female)?.as_u64()?))
     };
@@ -911,11 +907,13 @@ async fn workers_get(
     State(state): State<AppState>,
     ManagedSurvey { survey, .. }: ManagedSurvey,
 ) -> Result<Json<WorkerSelection>, ApiError> {
-    let id = survey.id;
-    state
-        .store
-        .survey_workers(&id)?
-        .map(Json)
+    stored_workers(&state.store, &survey.id).map(Json)
+}
+
+/// The worker selection of a survey the caller has already looked up.
+fn stored_workers(store: &Store, id: &str) -> Result<WorkerSelection, ApiError> {
+    store
+        .survey_workers(id)?
         .ok_or_else(|| ApiError::not_found(format!("survey {id} has no worker selection yet")))
 }
 
@@ -952,6 +950,27 @@ struct PendingTarget {
     preload: Option<Value>,
 }
 
+impl PendingTarget {
+    /// A selected unit (sampled or reached by a trace) for the enterprise questionnaire:
+    /// keyed `unit/ID` and preloaded with its tax code, name and province.
+    fn unit(
+        unit_id: String,
+        tax_code: Option<String>,
+        name: String,
+        province: String,
+        tier: Option<u32>,
+    ) -> PendingTarget {
+        let preload = json!({"tax_code": tax_code, "unit_name": name, "province": province});
+        PendingTarget {
+            key: format!("unit/{unit_id}"),
+            unit_id,
+            tier,
+            province: Some(province),
+            preload: Some(preload),
+        }
+    }
+}
+
 async fn assign(
     State(state): State<AppState>,
     SurveyPost {
@@ -971,43 +990,31 @@ async fn assign(
         AssignFrom::Sample => {
             let (_, units) = stored_sample(&state.store, &id)?;
             for unit in units {
-                let preload = json!({"tax_code": unit.tax_code, "unit_name": unit.name, "province": unit.province});
-                targets.push(PendingTarget {
-                    key: format!("unit/{}", unit.unit_id),
-                    unit_id: unit.unit_id,
-                    tier: unit.tier,
-                    province: Some(unit.province),
-                    preload: Some(preload),
-                });
+                targets.push(PendingTarget::unit(
+                    unit.unit_id,
+                    unit.tax_code,
+                    unit.name,
+                    unit.province,
+                    unit.tier,
+                ));
             }
             survey.enterprise_questionnaire.clone()
         }
         AssignFrom::Trace => {
-            let trace = state
-                .store
-                .survey_trace(&id, body.from_tier)?
-                .ok_or_else(|| {
-                    ApiError::not_found(format!(
-                        "survey {id} has no trace from tier {}",
-                        body.from_tier
-                    ))
-                })?;
+            let trace = stored_trace(&state.store, &id, body.from_tier)?;
             for unit in trace.reached.into_iter().filter(|r| r.selected) {
-                let preload = json!({"tax_code": unit.tax_code, "unit_name": unit.name, "province": unit.province});
-                targets.push(PendingTarget {
-                    key: format!("unit/{}", unit.unit_id),
-                    unit_id: unit.unit_id,
-                    tier: Some(trace.from_tier + 1),
-                    province: Some(unit.province),
-                    preload: Some(preload),
-                });
+                targets.push(PendingTarget::unit(
+                    unit.unit_id,
+                    unit.tax_code,
+                    unit.name,
+                    unit.province,
+                    Some(trace.from_tier + 1),
+                ));
             }
             survey.enterprise_questionnaire.clone()
         }
         AssignFrom::Workers => {
-            let selection = state.store.survey_workers(&id)?.ok_or_else(|| {
-                ApiError::not_found(format!("survey {id} has no worker selection yet"))
-            })?;
+            let selection = stored_workers(&state.store, &id)?;
             for take in selection.takes {
                 for line in take.lines {
                     let worker = format!("{}/{}/{line}", take.unit_id, take.sex);
