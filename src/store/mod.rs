@@ -155,22 +155,29 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create data directory", dir, e))?;
         let db_dir = dir.join(DB_DIR);
         let journal_path = dir.join(JOURNAL_FILE);
-        let db = sled::Config::new()
-            .path(&db_dir)
-            .cache_capacity(CACHE_BYTES)
-            // sled's own timer flush is not needed: the group committer flushes before
-            // acknowledging anything, and a second writer of the log only adds disk writes.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|err| match err {
-                sled::Error::Io(io) => Error::io("open database (is another chainsurvey running?)", &db_dir, io),
-                other => Error::Target(format!(
-                    "the database in {} cannot be opened ({other}); run `chainsurvey recover --data {}` \
-                     to rebuild it from the journal",
-                    db_dir.display(),
-                    dir.display()
-                )),
-            })?;
+        let db = scan::retry_while_locked(|| {
+            sled::Config::new()
+                .path(&db_dir)
+                .cache_capacity(CACHE_BYTES)
+                // sled's own timer flush is not needed: the group committer flushes before
+                // acknowledging anything, and a second writer of the log only adds disk
+                // writes.
+                .flush_every_ms(None)
+                .open()
+                .map_err(|err| match err {
+                    sled::Error::Io(io) => Error::io(
+                        "open database (is another chainsurvey running?)",
+                        &db_dir,
+                        io,
+                    ),
+                    other => Error::Target(format!(
+                        "the database in {} cannot be opened ({other}); run `chainsurvey recover --data {}` \
+                         to rebuild it from the journal",
+                        db_dir.display(),
+                        dir.display()
+                    )),
+                })
+        })?;
         let trees = TreeId::ALL
             .iter()
             .map(|t| db.open_tree(t.name()))

@@ -41,6 +41,28 @@ pub fn is_in_use(err: &Error) -> bool {
     matches!(err, Error::Io { source, .. } if source.to_string().contains("could not acquire lock"))
 }
 
+/// How long an open waits for the database lock before reporting it held.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `open` again while it fails because the database lock is held, for up to
+/// [`LOCK_WAIT`]. A store closed and dropped in this process can keep sled's lock for a
+/// moment (sled finishes its last log write on a thread of its own), so an immediate
+/// reopen (`chainsurvey export` after reconciling, tests) would otherwise fail spuriously;
+/// a lock another process holds is still reported, [`LOCK_WAIT`] later.
+pub(crate) fn retry_while_locked<T>(
+    mut open: impl FnMut() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match open() {
+            Err(err) if is_in_use(&err) && started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// True when `dir` holds a chainsurvey database (opening it would not create one).
 pub fn database_exists(dir: &Path) -> bool {
     dir.join(DB_DIR).join("db").is_file()

@@ -12,6 +12,7 @@ use crate::store::export_log::format::{
 };
 use crate::store::export_log::{BODIES_FILE, EXPORT_DIR, INDEX_FILE, clean_point};
 use crate::store::questionnaires::Published;
+use crate::store::scan::retry_while_locked;
 use crate::store::status::InterviewStatus;
 use crate::store::tree::TreeId;
 use crate::store::{DB_DIR, Error, Store, codec};
@@ -173,12 +174,12 @@ pub fn open_export_view(data_dir: &Path) -> Result<ExportView, Error> {
             Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &lock_path, e)),
         }
     };
-    let mut held = lock()?;
+    let mut held = retry_while_locked(lock)?;
     let mut point = clean_point(data_dir);
     if point.is_none() {
         drop(held);
         Store::open(data_dir)?.close()?;
-        held = lock()?;
+        held = retry_while_locked(lock)?;
         point = clean_point(data_dir);
     }
     let point = point.ok_or_else(|| {
