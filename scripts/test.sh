@@ -13,6 +13,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --locked -- -D warnings
 
+echo "== cargo doc --no-deps (warnings are errors: broken links in the API docs)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet
+
 echo "== cargo test"
 cargo test --locked
 
