@@ -359,3 +359,34 @@ fn submit_many_equals_submit_one_by_one() {
     let b = Store::open(many.path()).unwrap();
     assert_eq!(b.dump().unwrap(), before);
 }
+
+/// sled can hold a closed store's lock for a moment (its last log write finishes on a
+/// thread of its own); an open waits for a lock released within 2 s, and still refuses one
+/// held longer (another process).
+#[test]
+fn an_open_waits_briefly_for_the_database_lock_and_then_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    Store::open(dir.path()).unwrap().close().unwrap();
+    let lock_file = dir.path().join("db").join("db");
+    let holder = std::fs::File::open(&lock_file).unwrap();
+    holder.try_lock().unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(holder);
+    });
+    let store = Store::open(dir.path()).expect("opens once the lock is released");
+    release.join().unwrap();
+    store.close().unwrap();
+    drop(store);
+
+    let holder = std::fs::File::open(&lock_file).unwrap();
+    holder.try_lock().unwrap();
+    let started = std::time::Instant::now();
+    let err = Store::open(dir.path()).err().expect("refused while held");
+    assert!(store::is_in_use(&err), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    let err = store::open_export_view(dir.path())
+        .err()
+        .expect("refused while held");
+    assert!(store::is_in_use(&err), "{err}");
+}
