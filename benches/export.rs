@@ -21,6 +21,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+#[path = "common/mod.rs"]
+mod common;
+
 use chainsurvey::export::{Filter, load_layout, open_for_export, write_levels};
 use chainsurvey::server::{Engine, QuestionnaireEngine};
 use chainsurvey::store::canonical::content_hash;
@@ -124,29 +127,14 @@ fn load(data: &Path, n: u64) {
     }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let store = Store::open(data).expect("open");
-    let definition: Value = serde_json::from_slice(
-        &std::fs::read(root.join("questionnaires/worker.json")).expect("worker.json"),
-    )
-    .expect("json");
     let engine = QuestionnaireEngine::new();
-    let linted = engine
-        .lint(&definition)
-        .unwrap_or_else(|_| panic!("worker.json lints clean"));
+    let (definition, linted) = common::worker_questionnaire(&engine);
     if record.assignments.is_empty() {
-        for (name, role) in [("boss", Role::Admin), ("enum", Role::Enumerator)] {
-            store
-                .add_user(name, role, None, None, "bench")
-                .and_then(|d| d.wait_blocking())
-                .expect("user");
-        }
+        common::publish_as_boss(&store, &definition, &linted);
         store
-            .put_draft(&linted.id, &linted.version, &definition, "boss")
+            .add_user("enum", Role::Enumerator, None, None, "bench")
             .and_then(|d| d.wait_blocking())
-            .expect("draft");
-        store
-            .publish(&linted.id, "boss")
-            .and_then(|d| d.wait_blocking())
-            .expect("publish");
+            .expect("user");
         let items: Vec<NewAssignment> = (0..1000)
             .map(|c| NewAssignment {
                 questionnaire: linted.id.clone(),

@@ -14,7 +14,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chainsurvey::server::{self, AppState, Config, Engine, QuestionnaireEngine};
+#[path = "common/mod.rs"]
+mod common;
+
+use chainsurvey::server::{self, AppState, Config, QuestionnaireEngine};
 use chainsurvey::store::{NewAssignment, Role, Store, Target};
 use serde_json::{Value, json};
 
@@ -38,31 +41,13 @@ fn main() {
     println!("baseline: one fdatasync per 2 KiB write = {fsyncs_per_s:.0} durable writes/s");
 
     let store = Store::open(&dir.path().join("data")).expect("open store");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let definition: Value = serde_json::from_slice(
-        &std::fs::read(root.join("questionnaires/worker.json")).expect("worker.json"),
-    )
-    .expect("json");
     let engine = Arc::new(QuestionnaireEngine::new());
-    let linted = engine
-        .lint(&definition)
-        .unwrap_or_else(|_| panic!("worker.json must lint clean"));
-    store
-        .add_user("boss", Role::Admin, None, None, "bench")
-        .and_then(|d| d.wait_blocking())
-        .expect("user");
+    let (definition, linted) = common::worker_questionnaire(&engine);
+    common::publish_as_boss(&store, &definition, &linted);
     let token = store
         .add_user("enum", Role::Enumerator, None, None, "bench")
         .and_then(|d| d.wait_blocking())
         .expect("user");
-    store
-        .put_draft(&linted.id, &linted.version, &definition, "boss")
-        .and_then(|d| d.wait_blocking())
-        .expect("draft");
-    store
-        .publish(&linted.id, "boss")
-        .and_then(|d| d.wait_blocking())
-        .expect("publish");
     let items: Vec<NewAssignment> = (0..max_clients)
         .map(|c| NewAssignment {
             questionnaire: linted.id.clone(),
@@ -85,7 +70,7 @@ fn main() {
         .into_iter()
         .map(|a| a.id)
         .collect();
-    let examples = valid_examples(root);
+    let examples = valid_examples(Path::new(env!("CARGO_MANIFEST_DIR")));
     println!(
         "{} example interviews ({} to {} bytes of answers)",
         examples.len(),
@@ -227,33 +212,13 @@ fn start_server(
     tokio::sync::oneshot::Sender<()>,
     std::thread::JoinHandle<()>,
 ) {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let state = AppState {
         store,
         engine,
         config: Arc::new(Config::standard()),
     };
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            addr_tx
-                .send(listener.local_addr().expect("addr"))
-                .expect("send");
-            server::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("serve");
-        });
-    });
-    (addr_rx.recv().expect("address"), tx, thread)
+    let running = server::spawn_on_loopback(state, None).expect("start the server");
+    (running.addr, running.shutdown, running.thread)
 }
 
 /// The name of load-generator threads, so their CPU time is not counted as the server's.

@@ -126,6 +126,59 @@ pub async fn serve(
         .map_err(std::io::Error::other)
 }
 
+/// A server on 127.0.0.1 (a port the system picks), serving `state` on a runtime thread
+/// of its own with `worker_threads` workers (`None`: one per core): for tests and benches.
+#[doc(hidden)]
+pub struct LoopbackServer {
+    pub addr: std::net::SocketAddr,
+    /// Send (or drop) to stop the server cleanly: in-flight requests finish, the store is
+    /// flushed and closed.
+    pub shutdown: tokio::sync::oneshot::Sender<()>,
+    /// The runtime thread; join it after shutting down.
+    pub thread: std::thread::JoinHandle<()>,
+}
+
+/// Starts a [`LoopbackServer`]. The socket is bound before this returns, so requests may
+/// be sent at once.
+#[doc(hidden)]
+pub fn spawn_on_loopback(
+    state: AppState,
+    worker_threads: Option<usize>,
+) -> std::io::Result<LoopbackServer> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = worker_threads {
+        builder.worker_threads(n);
+    }
+    let runtime = builder.enable_all().build()?;
+    let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("chainsurvey-loopback".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let served = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        serve(listener, state, async {
+                            let _ = stop.await;
+                        })
+                        .await
+                    }
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = served {
+                    tracing::error!(error = %err, "the loopback server stopped with an error");
+                }
+            });
+        })?;
+    Ok(LoopbackServer {
+        addr,
+        shutdown,
+        thread,
+    })
+}
+
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::server::http::{Response, request};
 
-/// Serves `state` on 127.0.0.1:0 on a runtime thread of its own: the address, the sender
-/// that shuts it down cleanly, and the thread to join.
+/// Serves `state` on 127.0.0.1:0 on a runtime thread of its own (two workers): the
+/// address, the sender that shuts it down cleanly, and the thread to join.
 pub fn spawn_server(
     state: AppState,
 ) -> (
@@ -18,29 +18,8 @@ pub fn spawn_server(
     tokio::sync::oneshot::Sender<()>,
     std::thread::JoinHandle<()>,
 ) {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            addr_tx
-                .send(listener.local_addr().expect("addr"))
-                .expect("send addr");
-            server::serve(listener, state, async {
-                let _ = rx.await;
-            })
-            .await
-            .expect("serve");
-        });
-    });
-    (addr_rx.recv().expect("server address"), tx, thread)
+    let running = server::spawn_on_loopback(state, Some(2)).expect("start the server");
+    (running.addr, running.shutdown, running.thread)
 }
 
 /// A running server; dropping it shuts it down cleanly.
