@@ -113,6 +113,8 @@ pub(crate) struct ExportLog {
     current: KeyMap,
     staged_index: Vec<u8>,
     staged_bodies: Vec<u8>,
+    /// Interviews given a new current entry by the transaction being staged.
+    staged: KeyMap,
     /// How many entries readers may see (every byte they point to is written).
     visible: Arc<AtomicU64>,
 }
@@ -177,6 +179,7 @@ impl ExportLog {
             current: KeyMap::default(),
             staged_index: Vec::new(),
             staged_bodies: Vec::new(),
+            staged: KeyMap::default(),
             visible: Arc::new(AtomicU64::new(0)),
         };
         log.load_current()?;
@@ -270,17 +273,15 @@ impl ExportLog {
     ) -> Result<(), Error> {
         self.staged_index.clear();
         self.staged_bodies.clear();
+        self.staged.clear();
         let mut revisions: Vec<(&str, &[u8])> = Vec::new();
-        let mut staged = KeyMap::default();
         for write in writes {
             let Some(value) = &write.value else {
                 continue;
             };
             match write.tree {
                 TreeId::Revisions => revisions.push((&write.key, value)),
-                TreeId::Submissions => {
-                    self.stage_head(&write.key, value, &revisions, tx, &mut staged)?
-                }
+                TreeId::Submissions => self.stage_head(&write.key, value, &revisions, tx)?,
                 TreeId::Questionnaires => self.stage_published(&write.key, value, tx)?,
                 _ => {}
             }
@@ -297,7 +298,7 @@ impl ExportLog {
                 .map_err(|e| Error::io("append to export log", index_path(), e))?;
             self.point.entries += (self.staged_index.len() / ENTRY_LEN) as u64;
             self.point.bodies += self.staged_bodies.len() as u64;
-            self.current.extend(staged);
+            self.current.extend(self.staged.drain());
             self.visible.store(self.point.entries, Ordering::Release);
         }
         self.point.tx = tx;
@@ -319,13 +320,16 @@ impl ExportLog {
         value: &[u8],
         revisions: &[(&str, &[u8])],
         tx: u64,
-        staged: &mut KeyMap,
     ) -> Result<(), Error> {
         let head: InterviewHead<'_> =
             codec::decode_borrowed(TreeId::Submissions, key.as_bytes(), value)?;
         let id = u128::from_le_bytes(key16(&head.instance_id));
         let n = self.next_entry()?;
-        let prev = staged.get(&id).or_else(|| self.current.get(&id)).copied();
+        let prev = self
+            .staged
+            .get(&id)
+            .or_else(|| self.current.get(&id))
+            .copied();
         let wanted = revision_key(&head.instance_id, head.revision);
         let (body, body_len, received_at_ms) =
             match revisions.iter().rev().find(|(k, _)| *k == wanted) {
@@ -376,7 +380,7 @@ impl ExportLog {
             revision: head.revision,
         }
         .encode(&mut self.staged_index);
-        staged.insert(id, n);
+        self.staged.insert(id, n);
         Ok(())
     }
 
