@@ -217,7 +217,7 @@ fn run(
     mut checkpointer: Checkpointer,
 ) {
     // The export log's point after the last successful group commit.
-    let mut durable_export = Some(checkpointer.last());
+    let mut durable_export = checkpointer.last();
     loop {
         let (waiters, last_seq, export, forced, shutdown) = {
             let mut pending = lock(&shared.pending);
@@ -251,7 +251,7 @@ fn run(
                 Ok(()) => {
                     shared.durable_seq.fetch_max(last_seq, Ordering::AcqRel);
                     shared.batches.fetch_add(1, Ordering::Relaxed);
-                    durable_export = export.or(durable_export);
+                    durable_export = export.unwrap_or(durable_export);
                 }
                 Err(err) => {
                     if !shared.failed.swap(true, Ordering::AcqRel) {
@@ -283,15 +283,8 @@ fn run(
 /// Records the export log's durable point when due. The log is derived from the journal:
 /// a failed checkpoint loses nothing (the next open projects the journal from the previous
 /// one), so it is reported, not fatal (journal compaction checks the recorded point).
-fn record_export_point(
-    checkpointer: &mut Checkpointer,
-    point: Option<Point>,
-    clean: bool,
-    forced: bool,
-) {
-    if let Some(point) = point
-        && let Err(err) = checkpointer.after_commit(point, clean, forced)
-    {
+fn record_export_point(checkpointer: &mut Checkpointer, point: Point, clean: bool, forced: bool) {
+    if let Err(err) = checkpointer.after_commit(point, clean, forced) {
         tracing::warn!(error = %err, "could not record the export log's durable point");
     }
 }
